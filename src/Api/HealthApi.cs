@@ -1,0 +1,32 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Sandbox.Hosting;
+
+namespace Sandbox.Api;
+
+internal sealed record HealthReport(
+    string Status,
+    string Version,
+    double UptimeSeconds,
+    DisplayHealth Display);
+
+internal sealed record DisplayHealth(
+    string? Name,
+    string State,
+    int[]? ScreenSize,
+    bool SharedMemory,
+    string? Error);
+
+internal static class HealthApi
+{
+    public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app, HealthSources sources)
+    {
+        app.MapGet("/health", () =>
+        {
+            var report = sources.Build();
+            return Results.Json(report, AppJson.Default.HealthReport);
+        });
+        return app;
+    }
+}

@@ -1,0 +1,15 @@
+using System.Text.Json.Serialization;
+using Sandbox.Api;
+
+namespace Sandbox.Hosting;
+
+/// <summary>
+/// The source-generated JSON context for every payload of the appliance. It is partial: each area
+/// declares its own payload types in a <c>AppJson.&lt;Area&gt;.cs</c> file next to its code.
+/// </summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ApiError))]
+[JsonSerializable(typeof(HealthReport))]
+internal sealed partial class AppJson : JsonSerializerContext;
