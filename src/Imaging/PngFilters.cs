@@ -204,7 +204,7 @@ internal static class PngFilters
             }
             sum = Vector128.Sum(acc);
         }
-        for (; i < n; i++) sum += Math.Abs((sbyte)Unsafe.Add(ref s, i));
+        for (; i < n; i++) sum += Math.Abs((int)(sbyte)Unsafe.Add(ref s, i));   // widen first: Abs(sbyte.MinValue) throws
         return sum;
     }
 }
