@@ -37,6 +37,7 @@ internal sealed class HealthSources(XDisplayConnection display)
             DisplayState.Connected => "connected",
             DisplayState.NotConfigured => "not_configured",
             DisplayState.Lost => "lost",
+            DisplayState.Unavailable => "unavailable",
             _ => "disconnected",
         };
         return new DisplayHealth(display.DisplayName, state, size, display.LastHadSharedMemory, display.LastError);
