@@ -1,10 +1,11 @@
 using System.Diagnostics;
+using Sandbox.Gateway;
 using Sandbox.Hosting;
 
 namespace Sandbox.Api;
 
 /// <summary>Gathers the state of each area into one health report.</summary>
-internal sealed class HealthSources(SandboxOptions options)
+internal sealed class HealthSources(SandboxOptions options, GatewayService? gateway = null)
 {
     private static readonly string Version =
         typeof(HealthSources).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
@@ -13,6 +14,6 @@ internal sealed class HealthSources(SandboxOptions options)
     public HealthReport Build()
     {
         var display = new DisplayHealth(options.Display, "unknown", null, false, null);
-        return new HealthReport("ok", Version, Stopwatch.GetElapsedTime(_started).TotalSeconds, display);
+        return new HealthReport("ok", Version, Stopwatch.GetElapsedTime(_started).TotalSeconds, display, gateway?.Health());
     }
 }

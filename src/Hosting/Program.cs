@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Sandbox.Api;
+using Sandbox.Gateway;
 
 namespace Sandbox.Hosting;
 
@@ -12,9 +13,14 @@ internal static class Program
     public static async Task<int> Main(string[] args)
     {
         SandboxOptions options;
+        GatewayOptions gatewayOptions;
+        var env = Environment.GetEnvironmentVariables();
         try
         {
-            options = SandboxOptions.FromEnvironment(Environment.GetEnvironmentVariables());
+            var errors = new List<string>();
+            options = Collect(errors, () => SandboxOptions.FromEnvironment(env))!;
+            gatewayOptions = Collect(errors, () => GatewayOptions.FromEnvironment(env))!;
+            if (errors.Count > 0) throw new OptionsException(errors);
         }
         catch (OptionsException e)
         {
@@ -22,13 +28,25 @@ internal static class Program
             return 2;
         }
 
-        var app = BuildApi(args, options);
-        await app.RunAsync();
+        // The gateway binds its port alongside the REST app; kernels are prespawned in the background.
+        await using var gateway = new GatewayService(gatewayOptions, env);
+        AppDomain.CurrentDomain.UnhandledException += (_, _) => gateway.KillEverything();
+        var app = BuildApi(args, options, gateway);
+        var gatewayStart = gateway.StartAsync();
+        await app.StartAsync();
+        await gatewayStart;
+        await app.WaitForShutdownAsync();
         return 0;
     }
 
+    private static T? Collect<T>(List<string> errors, Func<T> read) where T : class
+    {
+        try { return read(); }
+        catch (OptionsException e) { errors.AddRange(e.Errors); return null; }
+    }
+
     /// <summary>Builds the REST appliance on HOST:PORT.</summary>
-    internal static WebApplication BuildApi(string[] args, SandboxOptions options)
+    internal static WebApplication BuildApi(string[] args, SandboxOptions options, GatewayService? gateway = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
@@ -40,7 +58,7 @@ internal static class Program
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, AppJson.Default));
 
         var app = builder.Build();
-        var sources = new HealthSources(options);
+        var sources = new HealthSources(options, gateway);
         app.MapHealthApi(sources);
         return app;
     }
