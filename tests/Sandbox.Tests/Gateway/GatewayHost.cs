@@ -45,7 +45,7 @@ public sealed class GatewayHost : IAsyncDisposable
         var options = GatewayOptions.FromEnvironment(env);
         host._service = new GatewayService(options, env);
         await host._service.StartAsync();
-        host.BaseUrl = host._service.ListenUrl!.Replace("0.0.0.0", "127.0.0.1");
+        host.BaseUrl = host._service.ListenUrl?.Replace("0.0.0.0", "127.0.0.1") ?? "";
         host.Token = options.AuthToken;
         if (host.Token is not null) host.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("token", host.Token);
         return host;

@@ -108,6 +108,20 @@ public sealed class JupyterWsClient : IAsyncDisposable
         return msg;
     }
 
+    /// <summary>Reads until the server closes; returns null then (messages before it land in <see cref="Seen"/>).</summary>
+    public async Task<JsonObject?> WaitForCloseAsync(TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            try
+            {
+                if (await ReceiveAsync(deadline - DateTime.UtcNow) is null) return null;
+            }
+            catch (WebSocketException) { return null; }
+        }
+    }
+
     /// <summary>Reads until a message matches; the others stay in <see cref="Seen"/>.</summary>
     public async Task<JsonObject> WaitForAsync(Func<JsonObject, bool> match, TimeSpan? timeout = null)
     {
