@@ -8,37 +8,34 @@ namespace Sandbox.Native;
 /// </summary>
 internal static unsafe partial class Libc
 {
-    // Named apart from other Libc parts, which may declare their own soname constant.
-    private const string ProcLib = "libc.so.6";
+    [LibraryImport(Libraries.Libc)] public static partial int posix_spawnattr_init(void* attr);
+    [LibraryImport(Libraries.Libc)] public static partial int posix_spawnattr_destroy(void* attr);
+    [LibraryImport(Libraries.Libc)] public static partial int posix_spawnattr_setflags(void* attr, short flags);
+    [LibraryImport(Libraries.Libc)] public static partial int posix_spawnattr_setpgroup(void* attr, int pgroup);
+    [LibraryImport(Libraries.Libc)] public static partial int posix_spawnattr_setsigdefault(void* attr, void* sigset);
+    [LibraryImport(Libraries.Libc)] public static partial int posix_spawnattr_setsigmask(void* attr, void* sigset);
+    [LibraryImport(Libraries.Libc)] public static partial int sigemptyset(void* set);
+    [LibraryImport(Libraries.Libc)] public static partial int sigaddset(void* set, int signum);
 
-    [LibraryImport(ProcLib)] public static partial int posix_spawnattr_init(void* attr);
-    [LibraryImport(ProcLib)] public static partial int posix_spawnattr_destroy(void* attr);
-    [LibraryImport(ProcLib)] public static partial int posix_spawnattr_setflags(void* attr, short flags);
-    [LibraryImport(ProcLib)] public static partial int posix_spawnattr_setpgroup(void* attr, int pgroup);
-    [LibraryImport(ProcLib)] public static partial int posix_spawnattr_setsigdefault(void* attr, void* sigset);
-    [LibraryImport(ProcLib)] public static partial int posix_spawnattr_setsigmask(void* attr, void* sigset);
-    [LibraryImport(ProcLib)] public static partial int sigemptyset(void* set);
-    [LibraryImport(ProcLib)] public static partial int sigaddset(void* set, int signum);
-
-    [LibraryImport(ProcLib)] public static partial int posix_spawn_file_actions_init(void* actions);
-    [LibraryImport(ProcLib)] public static partial int posix_spawn_file_actions_destroy(void* actions);
-    [LibraryImport(ProcLib)] public static partial int posix_spawn_file_actions_addopen(void* actions, int fd, byte* path, int oflag, uint mode);
-    [LibraryImport(ProcLib)] public static partial int posix_spawn_file_actions_adddup2(void* actions, int fd, int newfd);
-    [LibraryImport(ProcLib)] public static partial int posix_spawn_file_actions_addchdir_np(void* actions, byte* path);
+    [LibraryImport(Libraries.Libc)] public static partial int posix_spawn_file_actions_init(void* actions);
+    [LibraryImport(Libraries.Libc)] public static partial int posix_spawn_file_actions_destroy(void* actions);
+    [LibraryImport(Libraries.Libc)] public static partial int posix_spawn_file_actions_addopen(void* actions, int fd, byte* path, int oflag, uint mode);
+    [LibraryImport(Libraries.Libc)] public static partial int posix_spawn_file_actions_adddup2(void* actions, int fd, int newfd);
+    [LibraryImport(Libraries.Libc)] public static partial int posix_spawn_file_actions_addchdir_np(void* actions, byte* path);
 
     /// <summary>Returns 0 or an error number (posix_spawn does not use errno).</summary>
-    [LibraryImport(ProcLib)] public static partial int posix_spawn(int* pid, byte* path, void* fileActions, void* attr, byte** argv, byte** envp);
+    [LibraryImport(Libraries.Libc)] public static partial int posix_spawn(int* pid, byte* path, void* fileActions, void* attr, byte** argv, byte** envp);
 
-    [LibraryImport(ProcLib, SetLastError = true)] public static partial int kill(int pid, int sig);
-    [LibraryImport(ProcLib, SetLastError = true)] public static partial int waitpid(int pid, int* status, int options);
-    [LibraryImport(ProcLib)] public static partial int getpid();
+    [LibraryImport(Libraries.Libc, SetLastError = true)] public static partial int kill(int pid, int sig);
+    [LibraryImport(Libraries.Libc, SetLastError = true)] public static partial int waitpid(int pid, int* status, int options);
+    [LibraryImport(Libraries.Libc)] public static partial int getpid();
 
     // File I/O for logs shared with child processes: .NET's FileStream tracks its own offset and does not
     // open with O_APPEND, so lines written by kernels into the same file would be overwritten. The C# names
     // are distinct so they cannot clash with other partial parts of Libc that bind open/write/close.
-    [LibraryImport(ProcLib, EntryPoint = "open", SetLastError = true)] public static partial int OpenFile(byte* path, int flags, uint mode);
-    [LibraryImport(ProcLib, EntryPoint = "write", SetLastError = true)] public static partial nint WriteFile(int fd, byte* buf, nuint count);
-    [LibraryImport(ProcLib, EntryPoint = "close")] public static partial int CloseFile(int fd);
+    [LibraryImport(Libraries.Libc, EntryPoint = "open", SetLastError = true)] public static partial int OpenFile(byte* path, int flags, uint mode);
+    [LibraryImport(Libraries.Libc, EntryPoint = "write", SetLastError = true)] public static partial nint WriteFile(int fd, byte* buf, nuint count);
+    [LibraryImport(Libraries.Libc, EntryPoint = "close")] public static partial int CloseFile(int fd);
 
 }
 

@@ -1,19 +1,45 @@
 using System.Diagnostics;
+using Sandbox.Display;
 using Sandbox.Gateway;
 using Sandbox.Hosting;
 
 namespace Sandbox.Api;
 
-/// <summary>Gathers the state of each area into one health report.</summary>
-internal sealed class HealthSources(SandboxOptions options, GatewayService? gateway = null)
+/// <summary>Gathers the state of each area into one health report; never waits long on any of them.</summary>
+internal sealed class HealthSources(XDisplayConnection display, GatewayService? gateway = null)
 {
+    private const int ProbeTimeoutMs = 250;
     private static readonly string Version =
         typeof(HealthSources).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
     private readonly long _started = Stopwatch.GetTimestamp();
 
     public HealthReport Build()
     {
-        var display = new DisplayHealth(options.Display, "unknown", null, false, null);
-        return new HealthReport("ok", Version, Stopwatch.GetElapsedTime(_started).TotalSeconds, display, gateway?.Health());
+        var displayHealth = ProbeDisplay();
+        var status = displayHealth.State == "connected" ? "ok" : "degraded";
+        return new HealthReport(status, Version, Math.Round(Stopwatch.GetElapsedTime(_started).TotalSeconds, 3), displayHealth, gateway?.Health());
+    }
+
+    private DisplayHealth ProbeDisplay()
+    {
+        int[]? size = null;
+        try
+        {
+            // One round trip: proves the server is still there (or reconnects) and reads the current size.
+            var (w, h) = display.Run(static s => s.RefreshScreenSize(), ProbeTimeoutMs);
+            size = [w, h];
+        }
+        catch (DisplayUnavailableException)
+        {
+            if (display.LastScreenSize is { } last && display.State == DisplayState.Connected) size = [last.Width, last.Height];
+        }
+        var state = display.State switch
+        {
+            DisplayState.Connected => "connected",
+            DisplayState.NotConfigured => "not_configured",
+            DisplayState.Lost => "lost",
+            _ => "disconnected",
+        };
+        return new DisplayHealth(display.DisplayName, state, size, display.LastHadSharedMemory, display.LastError);
     }
 }

@@ -12,4 +12,7 @@ namespace Sandbox.Hosting;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ApiError))]
 [JsonSerializable(typeof(HealthReport))]
+[JsonSerializable(typeof(ScreenshotAnswer))]
+[JsonSerializable(typeof(CursorPosition))]
+[JsonSerializable(typeof(ScreenSize))]
 internal sealed partial class AppJson : JsonSerializerContext;

@@ -1,9 +1,11 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sandbox.Api;
+using Sandbox.Capture;
+using Sandbox.Display;
 using Sandbox.Gateway;
 
 namespace Sandbox.Hosting;
@@ -28,14 +30,14 @@ internal static class Program
             return 2;
         }
 
-        // The gateway binds its port alongside the REST app; kernels are prespawned in the background.
+        // The kernel gateway is a second listener; it binds alongside the REST app and prespawns kernels
+        // in the background. Disposed after the REST app, so no kernel outlives the appliance.
         await using var gateway = new GatewayService(gatewayOptions, env);
         AppDomain.CurrentDomain.UnhandledException += (_, _) => gateway.KillEverything();
-        var app = BuildApi(args, options, gateway);
+        await using var appliance = Appliance.Build(args, options, gateway);
         var gatewayStart = gateway.StartAsync();
-        await app.StartAsync();
+        await appliance.RunAsync();
         await gatewayStart;
-        await app.WaitForShutdownAsync();
         return 0;
     }
 
@@ -44,9 +46,27 @@ internal static class Program
         try { return read(); }
         catch (OptionsException e) { errors.AddRange(e.Errors); return null; }
     }
+}
 
-    /// <summary>Builds the REST appliance on HOST:PORT.</summary>
-    internal static WebApplication BuildApi(string[] args, SandboxOptions options, GatewayService? gateway = null)
+/// <summary>
+/// The REST appliance on HOST:PORT and the areas behind it. Sockets are bound first; the X connection
+/// is opened in the background so nothing slow sits on the start-up path.
+/// </summary>
+internal sealed class Appliance : IAsyncDisposable
+{
+    private readonly ScreenCapture _capture;
+
+    private Appliance(WebApplication api, ScreenCapture capture, SandboxOptions options)
+    {
+        Api = api;
+        _capture = capture;
+        Options = options;
+    }
+
+    public WebApplication Api { get; }
+    public SandboxOptions Options { get; }
+
+    public static Appliance Build(string[] args, SandboxOptions options, GatewayService? gateway = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
@@ -58,11 +78,28 @@ internal static class Program
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, AppJson.Default));
 
         var app = builder.Build();
-        var sources = new HealthSources(options, gateway);
-        app.MapHealthApi(sources);
-        return app;
+        var logs = app.Services.GetRequiredService<ILoggerFactory>();
+        var captureConnection = new XDisplayConnection(options.Display, "capture", logs.CreateLogger("Sandbox.Display"));
+        var capture = new ScreenCapture(captureConnection, options.UseSharedMemory, options.DisplayTimeoutMs, logs.CreateLogger("Sandbox.Capture"));
+        var screenshots = new ScreenshotService(capture, options, logs.CreateLogger<ScreenshotService>());
+
+        app.UseJsonErrors(logs.CreateLogger("Sandbox.Api"));
+        app.MapHealthApi(new HealthSources(captureConnection, gateway));
+        app.MapScreenshotApi(screenshots, options);
+
+        app.Lifetime.ApplicationStarted.Register(() =>
+            _ = Task.Run(() => captureConnection.TryConnect(options.DisplayTimeoutMs)));
+        return new Appliance(app, capture, options);
     }
 
-    private static string HostForUrl(string host) =>
+    public Task RunAsync() => Api.RunAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await Api.DisposeAsync();
+        _capture.Dispose();
+    }
+
+    internal static string HostForUrl(string host) =>
         host is "0.0.0.0" or "*" ? "0.0.0.0" : host.Contains(':') && !host.StartsWith('[') ? $"[{host}]" : host;
 }

@@ -31,6 +31,9 @@ internal sealed class SandboxOptions
     /// <summary>Default PNG deflate level (0–9). 1 is zlib-ng's fast path and the measured sweet spot.</summary>
     public int PngCompressionLevel { get; init; } = 1;
 
+    /// <summary>Capture through MIT-SHM when the server offers it (<c>SANDBOX_SHM</c>); false forces XGetImage.</summary>
+    public bool UseSharedMemory { get; init; } = true;
+
     /// <summary>Largest request body accepted on the REST port, bytes.</summary>
     public long MaxRequestBodyBytes { get; init; } = 1 << 20;
 
@@ -53,6 +56,7 @@ internal sealed class SandboxOptions
             DisplayTimeoutMs = r.Int("SANDBOX_DISPLAY_TIMEOUT_MS", 2000, 10, 600_000),
             PngCompressionLevel = r.Int("SANDBOX_PNG_LEVEL", 1, 0, 9),
             MaxRequestBodyBytes = r.Int("SANDBOX_MAX_BODY_BYTES", 1 << 20, 1024, int.MaxValue),
+            UseSharedMemory = r.Bool("SANDBOX_SHM", true),
         };
         r.ThrowIfInvalid();
         return o;

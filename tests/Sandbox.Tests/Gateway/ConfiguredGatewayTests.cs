@@ -187,7 +187,7 @@ public sealed class ConfiguredGatewayTests
             if [ "$1" = venv ]; then exec /usr/bin/python3 -m venv --system-site-packages --without-pip "$3"; fi
             exit 0
             """);
-        File.SetUnixFileMode(uv, (UnixFileMode)0b111_101_101);
+        if (OperatingSystem.IsLinux()) File.SetUnixFileMode(uv, (UnixFileMode)0b111_101_101);
         try
         {
             for (var boot = 0; boot < 2; boot++)

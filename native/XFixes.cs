@@ -1,0 +1,28 @@
+using System.Runtime.InteropServices;
+
+namespace Sandbox.Native;
+
+/// <summary>XFixes: the current cursor image, which core X does not expose.</summary>
+internal static unsafe partial class XFixes
+{
+    [LibraryImport(Libraries.Xfixes)]
+    public static partial int XFixesQueryExtension(nint display, int* eventBase, int* errorBase);
+
+    [LibraryImport(Libraries.Xfixes)]
+    public static partial int XFixesQueryVersion(nint display, int* major, int* minor);
+
+    /// <summary>Free the result with <see cref="Xlib.XFree"/>. Pixels are premultiplied ARGB, one C long each.</summary>
+    [LibraryImport(Libraries.Xfixes)]
+    public static partial XFixesCursorImage* XFixesGetCursorImage(nint display);
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct XFixesCursorImage
+{
+    public short X, Y;
+    public ushort Width, Height, XHot, YHot;
+    public nuint CursorSerial;
+    public nuint* Pixels;
+    public nuint Atom;
+    public byte* Name;
+}

@@ -1,0 +1,77 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Sandbox.Capture;
+using Sandbox.Hosting;
+
+namespace Sandbox.Api;
+
+internal sealed record ScreenshotAnswer(
+    string? ScreenshotPath,
+    int[] MousePosition,
+    int[] ScreenSize,
+    int[] ImageSize,
+    double[] Scale,
+    int[]? Region,
+    string Format,
+    long Bytes,
+    string? Image);
+
+internal sealed record CursorPosition(int X, int Y);
+
+internal sealed record ScreenSize(int Width, int Height);
+
+internal static class ScreenshotApi
+{
+    public static IEndpointRouteBuilder MapScreenshotApi(this IEndpointRouteBuilder app, ScreenshotService screenshots, SandboxOptions options)
+    {
+        app.MapGet("/screenshot", async (HttpContext http) =>
+        {
+            var request = ScreenshotRequest.Parse(http.Request.Query, options.MaxImageEdge);
+            switch (request.Response)
+            {
+                case ScreenshotResponse.Image:
+                {
+                    // Encoded into pooled memory while the capture is held; sent after it is released,
+                    // so a slow client never delays the next screenshot.
+                    using var buffer = new PooledBufferStream();
+                    var info = screenshots.Render(request, buffer);
+                    http.Response.ContentType = request.Format == ImageFormat.Png ? "image/png" : "image/jpeg";
+                    http.Response.ContentLength = buffer.Length;
+                    http.Response.Headers["X-Mouse-Position"] = $"{info.MousePosition[0]},{info.MousePosition[1]}";
+                    http.Response.Headers["X-Screen-Size"] = $"{info.ScreenSize[0]}x{info.ScreenSize[1]}";
+                    http.Response.Headers["X-Scale"] = FormattableString.Invariant($"{info.Scale[0]:R},{info.Scale[1]:R}");
+                    await buffer.WriteToAsync(http.Response.Body, http.RequestAborted);
+                    return Results.Empty;
+                }
+                case ScreenshotResponse.Base64:
+                {
+                    using var buffer = new PooledBufferStream();
+                    var info = screenshots.Render(request, buffer);
+                    return Results.Json(Answer(info, null, buffer.ToBase64()), AppJson.Default.ScreenshotAnswer);
+                }
+                default:
+                {
+                    var (info, path) = await Task.Run(() => screenshots.Save(request));
+                    return Results.Json(Answer(info, path, null), AppJson.Default.ScreenshotAnswer);
+                }
+            }
+        });
+
+        app.MapGet("/cursor_position", () =>
+        {
+            var (x, y) = screenshots.Capture.Pointer();
+            return Results.Json(new CursorPosition(x, y), AppJson.Default.CursorPosition);
+        });
+
+        app.MapGet("/screen_size", () =>
+        {
+            var (w, h) = screenshots.Capture.ScreenSize();
+            return Results.Json(new ScreenSize(w, h), AppJson.Default.ScreenSize);
+        });
+        return app;
+    }
+
+    private static ScreenshotAnswer Answer(ScreenshotInfo i, string? path, string? image) =>
+        new(path, i.MousePosition, i.ScreenSize, i.ImageSize, i.Scale, i.Region, i.Format, i.Bytes, image);
+}

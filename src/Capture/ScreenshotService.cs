@@ -1,0 +1,147 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Sandbox.Api;
+using Sandbox.Hosting;
+using Sandbox.Imaging;
+
+namespace Sandbox.Capture;
+
+/// <summary>What a screenshot showed and how it was transformed, for the JSON answer.</summary>
+internal sealed record ScreenshotInfo(
+    int[] MousePosition,
+    int[] ScreenSize,
+    int[] ImageSize,
+    double[] Scale,
+    int[]? Region,
+    string Format,
+    long Bytes);
+
+/// <summary>
+/// Capture → cursor → annotation → crop → scale → encode, all on the captured buffer (no full-frame
+/// copy unless a downscale is asked for), written to a stream while the capture is held.
+/// </summary>
+internal sealed class ScreenshotService(ScreenCapture capture, SandboxOptions options, ILogger<ScreenshotService> log)
+{
+    private readonly PngEncoderOptions _png = new() { CompressionLevel = options.PngCompressionLevel };
+    private long _counter;
+    private int _sinceLastPrune;
+
+    public ScreenCapture Capture => capture;
+
+    /// <summary>Renders into <paramref name="output"/> (memory or file).</summary>
+    public ScreenshotInfo Render(ScreenshotRequest request, Stream output) =>
+        capture.Capture(request.Cursor, (request, output, _png), static (frame, st) =>
+        {
+            var (req, stream, level) = st;
+            var full = frame.Image;
+            if (req.Cursor && frame.Cursor is { } c)
+                CursorOverlay.Composite(full, c.Pixels, c.Width, c.Height, frame.PointerX - c.XHot, frame.PointerY - c.YHot);
+            if (req.Annotate)
+                Annotation.Draw(full, frame.PointerX, frame.PointerY);
+
+            var view = full;
+            if (req.Region is { } r)
+            {
+                if (r.X + r.Width > full.Width || r.Y + r.Height > full.Height)
+                    throw ApiException.BadRequest(
+                        $"region {r.X},{r.Y},{r.Width},{r.Height} exceeds the {full.Width}x{full.Height} screen");
+                view = full.Crop(r.X, r.Y, r.Width, r.Height);
+            }
+
+            var (w, h) = Resampler.FitWithin(view.Width, view.Height, req.MaxWidth ?? int.MaxValue, req.MaxHeight ?? int.MaxValue);
+            var start = stream.CanSeek ? stream.Position : stream.Length;
+            if (w != view.Width || h != view.Height)
+            {
+                using var scaled = Resampler.Resize(view, w, h);
+                Encode(scaled.Image, req, stream, level);
+            }
+            else
+            {
+                Encode(view, req, stream, level);
+            }
+            stream.Flush();
+
+            return new ScreenshotInfo(
+                [frame.PointerX, frame.PointerY],
+                [full.Width, full.Height],
+                [w, h],
+                [(double)w / view.Width, (double)h / view.Height],
+                req.Region is { } rg ? [rg.X, rg.Y, rg.Width, rg.Height] : null,
+                req.Format == ImageFormat.Png ? "png" : "jpeg",
+                (stream.CanSeek ? stream.Position : stream.Length) - start);
+        });
+
+    /// <summary>
+    /// Writes the screenshot under SHARED_DIR/screenshots and returns its path relative to SHARED_DIR.
+    /// The file appears under its final name only once complete (written as .tmp, then renamed).
+    /// </summary>
+    public (ScreenshotInfo Info, string RelativePath) Save(ScreenshotRequest request)
+    {
+        var dir = options.ScreenshotDir;
+        var ext = request.Format == ImageFormat.Png ? "png" : "jpg";
+        var name = string.Create(CultureInfo.InvariantCulture,
+            $"screenshot-{DateTime.UtcNow:yyyyMMdd-HHmmss-fff}-{Interlocked.Increment(ref _counter):D6}.{ext}");
+        var path = Path.Combine(dir, name);
+        var tmp = path + ".tmp";
+        ScreenshotInfo info;
+        try
+        {
+            Directory.CreateDirectory(dir);
+            using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+                info = Render(request, file);
+            File.Move(tmp, path, overwrite: true);
+        }
+        catch (IOException e) when (IsDiskFull(e))
+        {
+            TryDelete(tmp);
+            throw ApiException.InsufficientStorage($"cannot write the screenshot to {dir}: the disk is full");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(tmp);
+            throw ApiException.Unavailable($"cannot write the screenshot to {dir}: {e.Message}");
+        }
+        catch
+        {
+            TryDelete(tmp);
+            throw;
+        }
+
+        if (options.ScreenshotRetention > 0 && Interlocked.Increment(ref _sinceLastPrune) >= 50)
+        {
+            Interlocked.Exchange(ref _sinceLastPrune, 0);
+            _ = Task.Run(() => Prune(dir, options.ScreenshotRetention));
+        }
+        return (info, "screenshots/" + name);
+    }
+
+    private void Prune(string dir, int keep)
+    {
+        try
+        {
+            var files = new DirectoryInfo(dir).GetFiles("screenshot-*");
+            if (files.Length <= keep) return;
+            foreach (var f in files.OrderByDescending(f => f.Name, StringComparer.Ordinal).Skip(keep))
+                f.Delete();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.LogWarning("pruning old screenshots in {Dir} failed: {Message}", dir, e.Message);
+        }
+    }
+
+    private static void Encode(BgraImage image, ScreenshotRequest req, Stream output, PngEncoderOptions png)
+    {
+        if (req.Format == ImageFormat.Png) PngEncoder.Encode(image, output, png);
+        else JpegEncoder.Encode(image, output, req.Quality);
+    }
+
+    internal static bool IsDiskFull(IOException e) =>
+        (e.HResult & 0xFFFF) == 28 /* ENOSPC */ || (e.HResult & 0xFFFF) == 122 /* EDQUOT */ ||
+        e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,98 @@
+using Sandbox.Native;
+
+namespace Sandbox.Display;
+
+/// <summary>
+/// One open Display*, valid only inside <see cref="XDisplayConnection.Run{T}"/>. Per-connection
+/// resources (a shared-memory image, say) are attached to it and disposed before it closes.
+/// </summary>
+internal sealed unsafe class XSession
+{
+    private readonly Dictionary<string, IDisposable> _attachments = [];
+    private XErrorInfo? _lastError;
+
+    public XSession(nint handle, long generation)
+    {
+        Handle = handle;
+        Generation = generation;
+        Screen = Xlib.XDefaultScreen(handle);
+        Root = Xlib.XRootWindow(handle, Screen);
+        Visual = Xlib.XDefaultVisual(handle, Screen);
+        Depth = Xlib.XDefaultDepth(handle, Screen);
+        HasSharedMemory = XShm.XShmQueryExtension(handle) != 0;
+        int ev, err;
+        HasXFixes = XFixes.XFixesQueryExtension(handle, &ev, &err) != 0;
+        if (HasXFixes)
+        {
+            // The cursor image request needs XFixes ≥ 1; the version must be announced before use.
+            int major = 4, minor = 0;
+            XFixes.XFixesQueryVersion(handle, &major, &minor);
+        }
+        RefreshScreenSize();
+    }
+
+    public nint Handle { get; }
+    public long Generation { get; }
+    public int Screen { get; }
+    public nuint Root { get; }
+    public nint Visual { get; }
+    public int Depth { get; }
+    public bool HasSharedMemory { get; set; }
+    public bool HasXFixes { get; }
+    public int ScreenWidth { get; private set; }
+    public int ScreenHeight { get; private set; }
+
+    /// <summary>Set by the process-wide IO error handler when the server connection is gone.</summary>
+    public volatile bool Broken;
+
+    /// <summary>Reads the root window's current size (it changes with RandR) and returns it.</summary>
+    public (int Width, int Height) RefreshScreenSize()
+    {
+        XWindowAttributes a;
+        if (Xlib.XGetWindowAttributes(Handle, Root, &a) != 0)
+        {
+            ScreenWidth = a.Width;
+            ScreenHeight = a.Height;
+        }
+        return (ScreenWidth, ScreenHeight);
+    }
+
+    public (int X, int Y) QueryPointer()
+    {
+        nuint root, child;
+        int rx, ry, wx, wy;
+        uint mask;
+        Xlib.XQueryPointer(Handle, Root, &root, &child, &rx, &ry, &wx, &wy, &mask);
+        return (rx, ry);
+    }
+
+    internal void RecordError(XErrorInfo e) => _lastError = e;
+
+    /// <summary>Syncs with the server and returns (and clears) the X error our requests caused, if any.</summary>
+    public XErrorInfo? SyncAndTakeError()
+    {
+        Xlib.XSync(Handle, 0);
+        var e = _lastError;
+        _lastError = null;
+        return e;
+    }
+
+    public T GetOrAttach<T>(string key, Func<XSession, T> create) where T : class, IDisposable
+    {
+        if (_attachments.TryGetValue(key, out var existing)) return (T)existing;
+        var created = create(this);
+        _attachments[key] = created;
+        return created;
+    }
+
+    public void Detach(string key)
+    {
+        if (_attachments.Remove(key, out var a)) a.Dispose();
+    }
+
+    internal void DisposeAttachments()
+    {
+        foreach (var a in _attachments.Values) a.Dispose();
+        _attachments.Clear();
+    }
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian machine: installs what the tests need (as root), publishes
+# the AOT binary, runs the fast tests and the end-to-end tests against the published binary.
+#   ./test.sh            everything
+#   ./test.sh --no-e2e   only the fast (unit and in-process) tests
+set -euo pipefail
+cd "$(dirname "$0")"
+
+e2e=1
+for a in "$@"; do
+  case "$a" in
+    --no-e2e) e2e=0 ;;
+    *) echo "usage: ./test.sh [--no-e2e]" >&2; exit 2 ;;
+  esac
+done
+
+command -v dotnet >/dev/null || { echo "test.sh: the .NET 10 SDK (dotnet) is required" >&2; exit 1; }
+tools/ensure-packages.sh test
+
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+status=0
+
+run() {  # run NAME PROJECT
+  local name=$1 project=$2
+  echo "== $name"
+  if ! dotnet test "$project" -c Release --logger "trx;LogFileName=$name.trx" --results-directory "$results" \
+       --logger "console;verbosity=normal" 2>&1 | tee "$results/$name.log" | grep -E '^\s*(Passed|Failed|Skipped) |error|Total tests|Passed!|Failed!' ; then
+    :
+  fi
+  grep -qE 'Failed!|error MSB|error CS|Test Run Aborted' "$results/$name.log" && status=1
+  grep -qE 'Passed!' "$results/$name.log" || status=1
+}
+
+run unit tests/Sandbox.Tests/Sandbox.Tests.csproj
+if [ "$e2e" = 1 ]; then
+  ./build-aot.sh
+  run e2e tests/Sandbox.E2E/Sandbox.E2E.csproj
+fi
+
+# One closing line over all runs, in the plain form CI reads.
+passed=0; failed=0; skipped=0
+for f in "$results"/*.trx; do
+  [ -f "$f" ] || continue
+  c=$(grep -o '<Counters [^>]*>' "$f" | head -1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$c"); x=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$c")
+  n=$(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$c")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${x:-0})); skipped=$((skipped + ${n:-0}))
+done
+[ "$passed" -gt 0 ] || status=1
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $status

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Debian packages a purpose needs, when we are root and they are missing; otherwise names them.
+#   tools/ensure-packages.sh runtime|xvfb|test|build ...
+# The lists are the documented dependencies (README "Dependencies"); keep them in sync.
+set -euo pipefail
+
+runtime=(libx11-6 libxext6 libxfixes3 libxtst6 python3 python3-ipykernel x11-xserver-utils ffmpeg)
+xvfb=(xvfb)
+build=(gcc libc6-dev zlib1g-dev)
+test=(xvfb x11-xserver-utils x11-utils xdotool xfonts-base python3-ipykernel python3-jupyter-server
+      python3-websocket python3-requests python3-xlib python3-venv python3-pil python3-tk python3-fastapi python3-uvicorn
+      ffmpeg libx11-6 libxext6 libxfixes3 libxtst6 gcc libc6-dev zlib1g-dev procps psmisc)
+
+want=()
+for set in "$@"; do
+  case "$set" in
+    runtime) want+=("${runtime[@]}") ;;
+    xvfb) want+=("${xvfb[@]}") ;;
+    build) want+=("${build[@]}") ;;
+    test) want+=("${test[@]}") ;;
+    *) echo "ensure-packages: unknown set '$set'" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  echo "installing: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+else
+  echo "missing Debian packages: ${missing[*]} (install them as root: apt-get install ${missing[*]})" >&2
+  exit 1
+fi
