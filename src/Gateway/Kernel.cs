@@ -140,7 +140,9 @@ internal sealed partial class Kernel : IAsyncDisposable
                     Hub.ForgetPending(request);
                     continue;
                 }
-                for (var i = 0; i < 50 && Hub.IopubCount == before; i++) await Task.Delay(10).ConfigureAwait(false);
+                // The reply usually comes with its busy/idle on iopub; when the SUB joined too late to see
+                // them, ask again at once rather than wait: each round trip takes a few milliseconds.
+                for (var i = 0; i < 10 && Hub.IopubCount == before; i++) await Task.Delay(5).ConfigureAwait(false);
                 if (Hub.IopubCount == before) continue;
                 if (_lifecycle is KernelLifecycle.Starting or KernelLifecycle.Restarting) _lifecycle = KernelLifecycle.Running;
                 ready.TrySetResult();

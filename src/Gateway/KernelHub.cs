@@ -42,6 +42,9 @@ internal sealed partial class KernelHub : IDisposable
     private readonly Dictionary<string, TaskCompletionSource<WireMessage>> _pending = new(StringComparer.Ordinal);
     private readonly string _gatewaySession = Guid.NewGuid().ToString("N");
     private readonly List<byte[]> _frames = new(8);
+    // Loopback to a kernel that is still binding its ports: NetMQ's default 100 ms retry would add up to
+    // that much to every start and restart.
+    private static readonly TimeSpan ReconnectInterval = TimeSpan.FromMilliseconds(10);
     private long _iopubCount;
     private int _connectedClients;
     private bool _disposed;
@@ -62,6 +65,7 @@ internal sealed partial class KernelHub : IDisposable
 
         _iopub = new SubscriberSocket();
         _iopub.Options.Linger = TimeSpan.Zero;
+        _iopub.Options.ReconnectInterval = ReconnectInterval;
         _iopub.SubscribeToAnyTopic();
         _iopub.Connect(connection.Endpoint(connection.IopubPort));
         _iopub.ReceiveReady += (_, e) => Drain(e.Socket, OnIopub);
@@ -98,6 +102,7 @@ internal sealed partial class KernelHub : IDisposable
         var socket = new DealerSocket();
         socket.Options.Identity = identity;
         socket.Options.Linger = TimeSpan.Zero;
+        socket.Options.ReconnectInterval = ReconnectInterval;
         socket.Connect(_connection.Endpoint(port));
         socket.ReceiveReady += (_, e) => Drain(e.Socket, onMessage);
         _poller.Add(socket);

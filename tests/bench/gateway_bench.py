@@ -169,6 +169,30 @@ def ipykernel_startup():
     return dt
 
 
+def direct_round_trips(n):
+    """The same execute round trip straight over ZMQ with jupyter_client: ipykernel's own floor."""
+    from jupyter_client import KernelManager
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=60)
+    times = []
+    for i in range(n + 5):
+        t = time.perf_counter()
+        mid = kc.execute("x=1")
+        kc.get_shell_msg(timeout=10)
+        while True:
+            m = kc.get_iopub_msg(timeout=10)
+            if m["parent_header"].get("msg_id") == mid and m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+                break
+        if i >= 5:
+            times.append(time.perf_counter() - t)
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+    return times
+
+
 def round_trips(s, n):
     kid, _ = s.post_kernel()
     ws = websocket.create_connection(f"ws://127.0.0.1:{s.port}/api/kernels/{kid}/channels", timeout=60)
@@ -233,11 +257,11 @@ def main():
     rows.append((f"execute round trip x=1 (median of {ROUNDS})", statistics.median(rt_ours), statistics.median(rt_js)))
     p90 = lambda xs: sorted(xs)[int(len(xs) * 0.9)]
     rows.append((f"execute round trip x=1 (p90)", p90(rt_ours), p90(rt_js)))
+    direct = direct_round_trips(ROUNDS)
     ours.stop()
     js.stop()
 
     off = Server("ours", gateway="off")
-    wait_api(off.rest, off.t0, off.proc) if False else None
     time.sleep(1.0)
     rss_off = off.rss_kb()
     off.stop()
@@ -251,6 +275,7 @@ def main():
     for name, a, b in rows:
         print(f"{name:48} {ms(a):>11} {ms(b):>15} {b / a:7.1f}x")
     print(f"{'ipykernel start-up alone (jupyter_client)':48} {ms(ipk):>11}")
+    print(f"{'round trip straight over ZMQ (jupyter_client)':48} {ms(statistics.median(direct)):>11}")
     print(f"{'first result minus ipykernel start-up':48} {ms(fr_ours - ipk):>11} {ms(fr_js - ipk):>15}")
     print(f"{'RSS with one kernel, kernel excluded':48} {rss_ours / 1024:8.1f} MB {rss_js / 1024:12.1f} MB {rss_js / rss_ours:7.1f}x")
     print(f"{'RSS of the appliance with the gateway off':48} {rss_off / 1024:8.1f} MB")
