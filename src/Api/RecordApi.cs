@@ -14,7 +14,7 @@ internal static class RecordApi
 {
     public static IEndpointRouteBuilder MapRecordApi(this IEndpointRouteBuilder app, Recorder recorder)
     {
-        app.MapGet("/record", async (HttpContext http) =>
+        app.MapGet("/record", async Task<IResult> (HttpContext http) =>
         {
             var q = http.Request.Query;
             var mode = ((string?)q["mode"] ?? "status").Trim().ToLowerInvariant();

@@ -240,7 +240,8 @@ internal sealed unsafe class InputCapture : IDisposable
         var clients = XRecord.AllClients;
         var context = XRecord.XRecordCreateContext(s.Handle, 0, &clients, 1, ranges, count);
         for (var i = 0; i < count; i++) Xlib.XFree(ranges[i]);
-        if (s.SyncAndTakeError() is { } error || context == 0)
+        var error = s.SyncAndTakeError();
+        if (error is not null || context == 0)
             throw new RecordingUnavailableException("the X server refused the recording context" +
                 (error is { } e ? $": {e.Text}" : ""));
         // A fresh keymap copy for this server: the previous one may describe a server that is gone.
@@ -273,52 +274,64 @@ internal sealed unsafe class InputCapture : IDisposable
         var fds = stackalloc PollFd[2];
         long drainDeadline = 0;
         var disabled = false;
+        var hangup = false;
 
-        while (!_ended)
+        while (true)
         {
-            if (_stopRequested && !disabled)
-            {
-                disabled = true;
-                drainDeadline = Environment.TickCount64 + _options.StopTimeoutMs;
-                Disable(context);
-            }
-            fds[0] = new PollFd { Fd = fd, Events = Libc.POLLIN };
-            fds[1] = new PollFd { Fd = _bell.Fd, Events = Libc.POLLIN };
-            var timeout = PollTimeout(disabled ? (int)Math.Max(0, drainDeadline - Environment.TickCount64) : -1);
-            var n = Libc.poll(fds, disabled ? 1u : 2u, timeout);
-            if (n < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Libc.EINTR)
-                throw NativeCallException.FromLastError("poll");
-            if (!disabled && (fds[1].Revents & Libc.POLLIN) != 0) _bell.Drain();
-
+            // Process first, poll after: libX11/XCB may already have read replies into its buffer
+            // (the enable's flush does), and those never make the socket readable again.
             XRecord.XRecordProcessReplies(s.Handle);
             if (s.Broken) throw new DisplayUnavailableException($"lost the X display {_data.DisplayName}");
-            if (n > 0 && (fds[0].Revents & (Libc.POLLHUP | Libc.POLLERR | Libc.POLLNVAL)) != 0)
-                throw new DisplayUnavailableException($"lost the X display {_data.DisplayName}");
-            if (_live && !_everLive)
-            {
-                _everLive = true;
-                State = CaptureState.Live;
-                _started.Set();
-            }
-            else if (_live && _lostNoted)
-            {
-                _lostNoted = false;
-                _clock!.Reanchor();
-                State = CaptureState.Live;
-                LastError = null;
-                var t = _clock.Now;
-                _sink!.Note(new JournalNote { Event = JournalNote.DisplayRestored, Time = Math.Round(t, 6), Timestamp = _clock.Stamp(t) });
-                _log.LogInformation("recording: the X display is back; recording continues");
-            }
-            if (_pendingMotion is not null && _clock!.Now >= _lastMotionTime + _options.MotionIntervalMs / 1000.0) FlushMotion();
-            Deliver();
+            AfterRead();
+            if (_ended) break;
             if (disabled && Environment.TickCount64 >= drainDeadline)
             {
                 _log.LogWarning("recording: no end of data from the X server within {Timeout} ms", _options.StopTimeoutMs);
                 break;
             }
+            if (_stopRequested && !disabled)
+            {
+                disabled = true;
+                drainDeadline = Environment.TickCount64 + _options.StopTimeoutMs;
+                Disable(context);
+                continue;
+            }
+            fds[0] = new PollFd { Fd = fd, Events = Libc.POLLIN };
+            fds[1] = new PollFd { Fd = _bell.Fd, Events = Libc.POLLIN };
+            var timeout = PollTimeout(disabled ? (int)Math.Max(0, drainDeadline - Environment.TickCount64) : -1);
+            var n = Libc.poll(fds, disabled ? 1u : 2u, timeout);
+            if (n < 0 && Marshal.GetLastPInvokeError() != Libc.EINTR)
+                throw NativeCallException.FromLastError("poll");
+            if (!disabled && (fds[1].Revents & Libc.POLLIN) != 0) _bell.Drain();
+            // A hang-up is normally turned into an IO error by the next read; twice in a row means it was not.
+            var failed = n > 0 && (fds[0].Revents & (Libc.POLLERR | Libc.POLLNVAL | Libc.POLLHUP)) != 0;
+            if (failed && hangup) throw new DisplayUnavailableException($"lost the X display {_data.DisplayName}");
+            hangup = failed;
         }
         return 0;
+    }
+
+    /// <summary>Bookkeeping after each read: the first StartOfData releases Start; a new one after a loss is a restore.</summary>
+    private void AfterRead()
+    {
+        if (_live && !_everLive)
+        {
+            _everLive = true;
+            State = CaptureState.Live;
+            _started.Set();
+        }
+        else if (_live && _lostNoted)
+        {
+            _lostNoted = false;
+            _clock!.Reanchor();
+            State = CaptureState.Live;
+            LastError = null;
+            var t = _clock.Now;
+            _sink!.Note(new JournalNote { Event = JournalNote.DisplayRestored, Time = Math.Round(t, 6), Timestamp = _clock.Stamp(t) });
+            _log.LogInformation("recording: the X display is back; recording continues");
+        }
+        if (_pendingMotion is not null && _clock!.Now >= _lastMotionTime + _options.MotionIntervalMs / 1000.0) FlushMotion();
+        Deliver();
     }
 
     private void Disable(nuint context)

@@ -69,6 +69,7 @@ internal sealed class InputEvent
     [JsonIgnore]
     public HeldModifiers Modifiers { get; set; }
 
+    [JsonIgnore]
     public bool IsKey => Event is InputKind.KeyPress or InputKind.KeyRelease;
 
     public static string FormatModifiers(HeldModifiers m)

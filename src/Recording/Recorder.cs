@@ -67,6 +67,8 @@ internal sealed class Recorder : IDisposable
                     running.NumEvents, Math.Round(running.Clock.Now, 3), running.Fps, running.Video?.Codec.Name, DisplayStateText(),
                     "a recording is already running; stop it first");
 
+            // One round trip first: no display is a 503 before any file exists, and the header gets the size.
+            var (width, height) = _capture.Control.Run(static s => s.RefreshScreenSize(), _options.DisplayTimeoutMs);
             Directory.CreateDirectory(_options.RecordingDir);
             var stamp = UniqueStamp();
             var clock = new RecordingClock();
@@ -74,7 +76,7 @@ internal sealed class Recorder : IDisposable
             {
                 Version = 1,
                 Display = _options.Display,
-                ScreenSize = _capture.Control.LastScreenSize is { } size ? [size.Width, size.Height] : null,
+                ScreenSize = [width, height],
             }, _log) { Fps = request.Fps };
             try
             {

@@ -21,9 +21,12 @@ internal sealed record VideoCodec(string Encoder, string Name, string? Note);
 /// </summary>
 internal sealed class ScreenVideo : IDisposable
 {
+    // A background list's stdin is /dev/null unless redirected explicitly, hence the copy on fd 3.
     private const string Watchdog =
-        "\"$@\" </dev/null & ff=$!\n" +
-        "( read -r _; kill -TERM $ff 2>/dev/null ) & rd=$!\n" +
+        "exec 3<&0\n" +
+        "\"$@\" </dev/null 3<&- & ff=$!\n" +
+        "( read -r _ <&3; kill -TERM $ff 2>/dev/null ) & rd=$!\n" +
+        "exec 3<&-\n" +
         "wait $ff; code=$?\n" +
         "kill $rd 2>/dev/null\n" +
         "exit $code\n";
