@@ -143,6 +143,7 @@ def main():
     ap.add_argument("--latency-samples", type=int, default=300)
     ap.add_argument("--idle-seconds", type=float, default=10)
     args = ap.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)
     if not os.path.exists(args.binary):
         sys.exit(f"missing {args.binary}: run ./build-aot.sh")
 
