@@ -141,6 +141,10 @@ internal sealed unsafe partial class XDisplayConnection : IDisposable
 
     private void Close(XSession session)
     {
+        // Idempotent: a use that returns normally on a broken session throws Lost from inside the try,
+        // and the catch below it sees the same broken session; XCloseDisplay twice is a use-after-free.
+        if (session.Closed) return;
+        session.Closed = true;
         // Attachments (shared-memory images, contexts) go first: they may still need the display.
         session.DisposeAttachments();
         s_live.TryRemove(session.Handle, out _);

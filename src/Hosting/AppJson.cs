@@ -15,4 +15,5 @@ namespace Sandbox.Hosting;
 [JsonSerializable(typeof(ScreenshotAnswer))]
 [JsonSerializable(typeof(CursorPosition))]
 [JsonSerializable(typeof(ScreenSize))]
+[JsonSerializable(typeof(Sandbox.Recording.RecordAnswer))]
 internal sealed partial class AppJson : JsonSerializerContext;

@@ -7,6 +7,7 @@ using Sandbox.Api;
 using Sandbox.Capture;
 using Sandbox.Display;
 using Sandbox.Gateway;
+using Sandbox.Recording;
 
 namespace Sandbox.Hosting;
 
@@ -55,11 +56,13 @@ internal static class Program
 internal sealed class Appliance : IAsyncDisposable
 {
     private readonly ScreenCapture _capture;
+    private readonly Recorder _recorder;
 
-    private Appliance(WebApplication api, ScreenCapture capture, SandboxOptions options)
+    private Appliance(WebApplication api, ScreenCapture capture, Recorder recorder, SandboxOptions options)
     {
         Api = api;
         _capture = capture;
+        _recorder = recorder;
         Options = options;
     }
 
@@ -84,12 +87,18 @@ internal sealed class Appliance : IAsyncDisposable
         var screenshots = new ScreenshotService(capture, options, logs.CreateLogger<ScreenshotService>());
 
         app.UseJsonErrors(logs.CreateLogger("Sandbox.Api"));
-        app.MapHealthApi(new HealthSources(captureConnection, gateway));
+        var recorder = new Recorder(options, logs);
+        app.MapHealthApi(new HealthSources(captureConnection, gateway, recorder));
         app.MapScreenshotApi(screenshots, options);
+        app.MapRecordApi(recorder);
 
         app.Lifetime.ApplicationStarted.Register(() =>
             _ = Task.Run(() => captureConnection.TryConnect(options.DisplayTimeoutMs)));
-        return new Appliance(app, capture, options);
+        // Journals a killed process left open get their actions and footer, off the start-up path.
+        app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(recorder.RecoverUnfinished));
+        // SIGTERM: a running recording is finished (actions written, video closed) before the process exits.
+        app.Lifetime.ApplicationStopping.Register(recorder.Shutdown);
+        return new Appliance(app, capture, recorder, options);
     }
 
     public Task RunAsync() => Api.RunAsync();
@@ -97,6 +106,7 @@ internal sealed class Appliance : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Api.DisposeAsync();
+        _recorder.Dispose();
         _capture.Dispose();
     }
 
