@@ -298,8 +298,9 @@ internal sealed unsafe class InputCapture : IDisposable
             }
             fds[0] = new PollFd { Fd = fd, Events = Libc.POLLIN };
             fds[1] = new PollFd { Fd = _bell.Fd, Events = Libc.POLLIN };
-            var timeout = PollTimeout(disabled ? (int)Math.Max(0, drainDeadline - Environment.TickCount64) : -1);
+            var timeout = PollTimeout(disabled ? (int)Math.Max(0, drainDeadline - Environment.TickCount64) : NudgeTimeout());
             var n = Libc.poll(fds, disabled ? 1u : 2u, timeout);
+            if (n == 0 && !disabled) Nudge();
             if (n < 0 && Marshal.GetLastPInvokeError() != Libc.EINTR)
                 throw NativeCallException.FromLastError("poll");
             if (!disabled && (fds[1].Revents & Libc.POLLIN) != 0) _bell.Drain();
@@ -348,6 +349,29 @@ internal sealed unsafe class InputCapture : IDisposable
         catch (DisplayUnavailableException)
         {
             _ended = true;   // no server, no more data
+        }
+    }
+
+    /// <summary>
+    /// The X server keeps recorded device events in a 1 KiB buffer per context and writes it to us when
+    /// the buffer is full or when it flushes output to some client. On a desktop the focused application's
+    /// events cause that flush at once; with nobody else receiving input (a bare Xvfb, a key pressed over
+    /// the root window) up to 31 events would wait there, late and lost with us if we were killed. A round
+    /// trip on the control connection every flush interval while input is quiet makes the server flush,
+    /// bounding both. Zero disables it (idle then costs no wake-ups at all).
+    /// </summary>
+    private int NudgeTimeout() => _options.FlushIntervalMs > 0 ? _options.FlushIntervalMs : -1;
+
+    private void Nudge()
+    {
+        try
+        {
+            // Discarding: the control connection selects no events, but MappingNotify reaches every client.
+            _control.Run(static c => Xlib.XSync(c.Handle, 1), _timeoutMs);
+        }
+        catch (DisplayUnavailableException)
+        {
+            // The data connection notices the same loss on its own.
         }
     }
 

@@ -13,6 +13,12 @@ internal sealed class RecordingOptions
     public int DragThresholdPx { get; init; } = 5;
     /// <summary>fsync of the journal at most this often while events arrive, ms; 0 never (kill -9 is safe either way).</summary>
     public int FsyncIntervalMs { get; init; } = 1000;
+    /// <summary>
+    /// While input is quiet, make the X server flush recorded events at least this often, ms (a round trip
+    /// on the control connection); 0 never (then, on a display where no application receives the input,
+    /// up to 31 events may wait in the server until more arrive).
+    /// </summary>
+    public int FlushIntervalMs { get; init; } = 50;
     /// <summary>Delay between attempts to reach a lost X server during a recording, ms.</summary>
     public int ReconnectIntervalMs { get; init; } = 1000;
     /// <summary>How long stop waits for the X server's end of data and for ffmpeg to finish its file, ms.</summary>
@@ -30,6 +36,7 @@ internal sealed class RecordingOptions
         TypingPauseMs = r.Int("SANDBOX_RECORD_TYPING_PAUSE_MS", 1500, 1, 600_000),
         DragThresholdPx = r.Int("SANDBOX_RECORD_DRAG_PX", 5, 1, 10_000),
         FsyncIntervalMs = r.Int("SANDBOX_RECORD_FSYNC_MS", 1000, 0, 600_000),
+        FlushIntervalMs = r.Int("SANDBOX_RECORD_FLUSH_MS", 50, 0, 60_000),
         ReconnectIntervalMs = r.Int("SANDBOX_RECORD_RECONNECT_MS", 1000, 10, 600_000),
         StopTimeoutMs = r.Int("SANDBOX_RECORD_STOP_TIMEOUT_MS", 10_000, 100, 600_000),
         DefaultFps = r.Int("SANDBOX_RECORD_FPS", 10, 1, 60),
