@@ -68,6 +68,7 @@ internal sealed class Appliance : IAsyncDisposable
         app.UseJsonErrors(logs.CreateLogger("Sandbox.Api"));
         app.MapHealthApi(new HealthSources(captureConnection));
         app.MapScreenshotApi(screenshots, options);
+        app.MapComputerApi(screenshots, options);
 
         app.Lifetime.ApplicationStarted.Register(() =>
             _ = Task.Run(() => captureConnection.TryConnect(options.DisplayTimeoutMs)));
