@@ -41,7 +41,7 @@ internal static class ScreenshotApi
                     http.Response.Headers["X-Mouse-Position"] = $"{info.MousePosition[0]},{info.MousePosition[1]}";
                     http.Response.Headers["X-Screen-Size"] = $"{info.ScreenSize[0]}x{info.ScreenSize[1]}";
                     http.Response.Headers["X-Scale"] = FormattableString.Invariant($"{info.Scale[0]:R},{info.Scale[1]:R}");
-                    await buffer.CopyToAsync(http.Response.Body, http.RequestAborted);
+                    await buffer.WriteToAsync(http.Response.Body, http.RequestAborted);
                     return Results.Empty;
                 }
                 case ScreenshotResponse.Base64:

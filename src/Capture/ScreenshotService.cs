@@ -22,6 +22,7 @@ internal sealed record ScreenshotInfo(
 /// </summary>
 internal sealed class ScreenshotService(ScreenCapture capture, SandboxOptions options, ILogger<ScreenshotService> log)
 {
+    private readonly PngEncoderOptions _png = new() { CompressionLevel = options.PngCompressionLevel };
     private long _counter;
     private int _sinceLastPrune;
 
@@ -29,7 +30,7 @@ internal sealed class ScreenshotService(ScreenCapture capture, SandboxOptions op
 
     /// <summary>Renders into <paramref name="output"/> (memory or file).</summary>
     public ScreenshotInfo Render(ScreenshotRequest request, Stream output) =>
-        capture.Capture(request.Cursor, (request, output, options.PngCompressionLevel), static (frame, st) =>
+        capture.Capture(request.Cursor, (request, output, _png), static (frame, st) =>
         {
             var (req, stream, level) = st;
             var full = frame.Image;
@@ -51,7 +52,7 @@ internal sealed class ScreenshotService(ScreenCapture capture, SandboxOptions op
             var start = stream.CanSeek ? stream.Position : stream.Length;
             if (w != view.Width || h != view.Height)
             {
-                using var scaled = Resampler.Downscale(view, w, h);
+                using var scaled = Resampler.Resize(view, w, h);
                 Encode(scaled.Image, req, stream, level);
             }
             else
@@ -129,9 +130,9 @@ internal sealed class ScreenshotService(ScreenCapture capture, SandboxOptions op
         }
     }
 
-    private static void Encode(BgraImage image, ScreenshotRequest req, Stream output, int level)
+    private static void Encode(BgraImage image, ScreenshotRequest req, Stream output, PngEncoderOptions png)
     {
-        if (req.Format == ImageFormat.Png) PngEncoder.Encode(image, output, level);
+        if (req.Format == ImageFormat.Png) PngEncoder.Encode(image, output, png);
         else JpegEncoder.Encode(image, output, req.Quality);
     }
 

@@ -40,7 +40,7 @@ internal sealed class PooledBufferStream : Stream
 
     public override void WriteByte(byte value) => Write([value]);
 
-    public async Task CopyToAsync(Stream destination, CancellationToken ct)
+    public async Task WriteToAsync(Stream destination, CancellationToken ct)
     {
         for (var i = 0; i < _chunks.Count; i++)
         {

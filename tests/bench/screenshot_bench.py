@@ -36,8 +36,14 @@ def start_xvfb():
     p = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-noreset", "-nolisten", "tcp", "-screen", "0", "1920x1080x24"],
                          pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(w)
-    num = os.read(r, 16).decode().strip()
+    buf = b""
+    while not buf.endswith(b"\n"):
+        chunk = os.read(r, 16)
+        if not chunk:
+            raise RuntimeError("Xvfb did not start")
+        buf += chunk
     os.close(r)
+    num = buf.decode().strip()
     return p, ":" + num
 
 
