@@ -63,7 +63,7 @@ internal static class ComputerApi
         // server still waits for them, and the keymap is restored before the process exits.
         app.Lifetime.ApplicationStopping.Register(service.Dispose);
 
-        app.MapPost("/computer/action", async (HttpContext http) =>
+        app.MapPost("/computer/action", async Task<IResult> (HttpContext http) =>
         {
             using var body = await ReadBody(http);
             var batch = Parse(() => service.Parser.ParseSingle(body.RootElement));
@@ -83,7 +83,7 @@ internal static class ComputerApi
             return Results.Json(answer, AppJson.Default.ComputerActionAnswer, statusCode: outcome.Failure?.Status ?? 200);
         });
 
-        app.MapPost("/computer/actions", async (HttpContext http) =>
+        app.MapPost("/computer/actions", async Task<IResult> (HttpContext http) =>
         {
             using var body = await ReadBody(http);
             var batch = Parse(() => service.Parser.ParseBatch(body.RootElement));

@@ -15,4 +15,6 @@ namespace Sandbox.Hosting;
 [JsonSerializable(typeof(ScreenshotAnswer))]
 [JsonSerializable(typeof(CursorPosition))]
 [JsonSerializable(typeof(ScreenSize))]
+[JsonSerializable(typeof(ComputerActionAnswer))]
+[JsonSerializable(typeof(ComputerActionsAnswer))]
 internal sealed partial class AppJson : JsonSerializerContext;
