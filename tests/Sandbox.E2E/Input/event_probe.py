@@ -68,10 +68,14 @@ def box_release(e):
         emit({"event": "dropped", "x": x, "y": y})
 
 
-root.bind_all("<ButtonPress>", on_button("press"), add="+")
-root.bind_all("<ButtonRelease>", on_button("release"), add="+")
-root.bind_all("<KeyPress>", on_key("key"), add="+")
-root.bind_all("<KeyRelease>", on_key("keyup"), add="+")
+# Logged through a bind tag of our own, first on every widget: Tk runs only the most specific binding
+# of each tag, and the "all" tag has its own <Alt-Key> (menu traversal) that would hide Alt+key presses.
+for widget in (root, text, canvas):
+    widget.bindtags(("probe",) + widget.bindtags())
+root.bind_class("probe", "<ButtonPress>", on_button("press"))
+root.bind_class("probe", "<ButtonRelease>", on_button("release"))
+root.bind_class("probe", "<KeyPress>", on_key("key"))
+root.bind_class("probe", "<KeyRelease>", on_key("keyup"))
 canvas.tag_bind(box, "<ButtonPress-1>", box_press)
 canvas.bind("<B1-Motion>", box_motion)
 canvas.bind("<ButtonRelease-1>", box_release)
