@@ -7,7 +7,7 @@ set -euo pipefail
 runtime=(libx11-6 libxext6 libxfixes3 libxtst6 python3 python3-ipykernel x11-xserver-utils ffmpeg)
 xvfb=(xvfb)
 build=(gcc libc6-dev zlib1g-dev)
-test=(xvfb x11-xserver-utils x11-utils xdotool xfonts-base python3-ipykernel python3-jupyter-server
+test=(xvfb x11-xserver-utils x11-utils x11-xkb-utils xdotool xfonts-base python3-ipykernel python3-jupyter-server
       python3-websocket python3-requests python3-xlib python3-pil python3-tk python3-fastapi python3-uvicorn
       ffmpeg libx11-6 libxext6 libxfixes3 libxtst6 gcc libc6-dev zlib1g-dev procps psmisc)
 

@@ -321,7 +321,7 @@ internal sealed class ComputerService : IDisposable
         var (useLayout, capsOn, spares) = Input(input =>
         {
             var state = input.KeyboardState();
-            return (state.Group == 0, input.CapsLockOn(state), input.Keyboard.SpareCount);
+            return (state.Group == 0, input.CapsLockOn(state), input.Keyboard.SlotCount);
         });
         var plan = Input(input => keysyms.Select(k => useLayout ? input.Keyboard.InLayout(k) : null).ToArray());
 
@@ -437,6 +437,7 @@ internal sealed class ComputerService : IDisposable
             }
             if (input.IsHeld(stroke.Keycode)) continue;
             input.KeyDown(stroke.Keycode);
+            input.Keyboard.Used(stroke.Keysym);
             pressed.Add(stroke.Keycode);
         }
         return pressed;

@@ -96,7 +96,6 @@ internal sealed unsafe class InputSession : IDisposable
     {
         XTest.XTestFakeKeyEvent(Display, keycode, 1, 0);
         if (!_heldKeys.Contains(keycode)) _heldKeys.Add(keycode);
-        Keyboard.Used(keycode);
     }
 
     public void KeyUp(byte keycode)
@@ -115,16 +114,25 @@ internal sealed unsafe class InputSession : IDisposable
     /// <summary>Presses a stroke (with Shift around it when it is on level 2) and releases it.</summary>
     public void Tap(KeyStroke stroke)
     {
-        byte shift = 0;
+        byte pressShift = 0, liftShift = 0;
+        var held = (Keyboard.InLayout(Keysyms.ShiftL) ?? Keyboard.InLayout(Keysyms.ShiftR))?.Keycode ?? 0;
         if (stroke.Shift)
         {
-            shift = ShiftKeycode();
-            if (IsHeld(shift)) shift = 0;
-            else KeyDown(shift);
+            pressShift = ShiftKeycode();
+            if (IsHeld(pressShift)) pressShift = 0;
+            else KeyDown(pressShift);
+        }
+        else if (held != 0 && IsHeld(held) && Keyboard.Bound(stroke.Keysym) is { } b && b.Keycode == stroke.Keycode)
+        {
+            // A spare keycode's level 1 under a Shift the agent holds would type its level-2 partner.
+            liftShift = held;
+            KeyUp(liftShift);
         }
         KeyDown(stroke.Keycode);
         KeyUp(stroke.Keycode);
-        if (shift != 0) KeyUp(shift);
+        if (pressShift != 0) KeyUp(pressShift);
+        if (liftShift != 0) KeyDown(liftShift);
+        Keyboard.Used(stroke.Keysym);
     }
 
     /// <summary>Releases every key and button we hold, newest first. Returns whether anything was held.</summary>

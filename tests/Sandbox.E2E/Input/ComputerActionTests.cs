@@ -241,7 +241,12 @@ public sealed class ComputerActionTests(InputFixture f) : IClassFixture<InputFix
              {"action_type": "KEY_DOWN", "parameters": {"key": "shift"}}]
             """);
         await Act("""{"action": "type", "text": "d"}""");   // the shift left down above was released
-        Assert.Equal("ABcd", f.Probe.Text());
+        // Characters with no case stay themselves under a held Shift, even on a shared spare keycode.
+        await Ok("/computer/actions", """
+            [{"action_type": "KEY_DOWN", "parameters": {"key": "shift"}},
+             {"action_type": "TYPING", "parameters": {"text": "世界ж"}}]
+            """);
+        Assert.Equal("ABcd世界ж", f.Probe.Text());
         Assert.Empty(XState.Read(f.X).Keys);
     }
 

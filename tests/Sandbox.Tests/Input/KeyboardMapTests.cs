@@ -40,6 +40,7 @@ public sealed class KeyboardMapTests : IDisposable
             map.Load(d);
             return (map.InLayout(Sym("a")), map.InLayout(Sym("A")), map.SpareCount);
         });
+        Assert.Equal(2 * spares, Run((_, map) => map.SlotCount));
         Assert.NotNull(a);
         Assert.False(a.Value.Shift);
         Assert.Equal(a.Value.Keycode, capitalA!.Value.Keycode);
@@ -67,7 +68,9 @@ public sealed class KeyboardMapTests : IDisposable
         // Reading the mapping back keeps our bindings (XKB repeats the keysym in more columns).
         Assert.Equal(bound, Run((d, map) => { map.Load(d); return map.Bound(world)!.Value.Keycode; }));
 
-        Assert.Equal(2, Run((d, map) => { var n = map.RestoreAll(d); Native.Xlib.XSync(d, 0); return n; }));
+        // Both characters share one keycode: 世 alone, ü with Shift.
+        Assert.Matches($@"keycode\s+{bound} = U4E16 udiaeresis", Xmodmap());
+        Assert.Equal(1, Run((d, map) => { var n = map.RestoreAll(d); Native.Xlib.XSync(d, 0); return n; }));
         Assert.Equal(before, Xmodmap());
     }
 
@@ -78,13 +81,13 @@ public sealed class KeyboardMapTests : IDisposable
         {
             map.Load(d);
             // Fill every spare with a distinct character, use them all, then ask for one more.
-            var many = Enumerable.Range(0, map.SpareCount).Select(i => (nuint)(0x01004e00 + i)).ToHashSet();
+            var many = Enumerable.Range(0, map.SlotCount).Select(i => (nuint)(0x01004e00 + i)).ToHashSet();
             var (_, changes) = map.PlanBindings(many, TimeSpan.Zero);
             map.Apply(d, changes);
-            foreach (var k in many) map.Used(map.Bound(k)!.Value.Keycode);
-            var oldest = map.Bound(0x01004e00)!.Value.Keycode;
+            foreach (var k in many) map.Used(k);
+            var oldest = map.Bound(0x01004e00)!.Value;
             var (w, more) = map.PlanBindings(new HashSet<nuint> { 0x01005000 }, TimeSpan.FromSeconds(10));
-            return (oldest, w, more.Single().Code);
+            return (oldest, w, new KeyStroke(more.Single().Code, more.Single().Shift, 0x01004e00));
         });
         Assert.Equal(first, reused);                          // least recently used goes first
         Assert.InRange(wait, TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(10));
@@ -96,7 +99,7 @@ public sealed class KeyboardMapTests : IDisposable
         Run((d, map) =>
         {
             map.Load(d);
-            var tooMany = Enumerable.Range(0, map.SpareCount + 1).Select(i => (nuint)(0x01004e00 + i)).ToHashSet();
+            var tooMany = Enumerable.Range(0, map.SlotCount + 1).Select(i => (nuint)(0x01004e00 + i)).ToHashSet();
             Assert.Throws<KeymapFullException>(() => map.PlanBindings(tooMany, TimeSpan.Zero));
             return 0;
         });
