@@ -121,15 +121,19 @@ internal sealed unsafe partial class XDisplayConnection : IDisposable
 
     private DisplayUnavailableException Lost(XSession session)
     {
+        var wasOpen = ReferenceEquals(_session, session);
         Close(session);
         State = DisplayState.Lost;
         LastError = $"lost the connection to X display {DisplayName}; it is reopened on the next request";
-        _log.LogWarning("{Purpose}: {Message}", _purpose, LastError);
+        if (wasOpen) _log.LogWarning("{Purpose}: {Message}", _purpose, LastError);
         return new DisplayUnavailableException(LastError);
     }
 
     private void Close(XSession session)
     {
+        // Once only: when a use returns normally on a broken session, Run's catch sees the exception
+        // Lost itself threw and calls Lost again; a second XCloseDisplay would free the display twice.
+        if (!ReferenceEquals(_session, session)) return;
         // Attachments (shared-memory images, contexts) go first: they may still need the display.
         session.DisposeAttachments();
         s_live.TryRemove(session.Handle, out _);

@@ -104,13 +104,13 @@ internal sealed class ActionParser(InputOptions options, int maxImageEdge)
         double sx, sy;
         if (scale.ValueKind == JsonValueKind.Number)
         {
-            sx = sy = scale.GetDouble();
+            sx = sy = scale.TryGetDouble(out var one) ? one : double.NaN;
         }
         else if (scale.ValueKind == JsonValueKind.Array && scale.GetArrayLength() == 2 &&
                  scale[0].ValueKind == JsonValueKind.Number && scale[1].ValueKind == JsonValueKind.Number)
         {
-            sx = scale[0].GetDouble();
-            sy = scale[1].GetDouble();
+            sx = scale[0].TryGetDouble(out var x) ? x : double.NaN;
+            sy = scale[1].TryGetDouble(out var y) ? y : double.NaN;
         }
         else
         {
@@ -427,8 +427,8 @@ internal sealed class ActionParser(InputOptions options, int maxImageEdge)
     private TimeSpan RequiredDuration(JsonElement o, string name, string prefix)
     {
         if (!Present(o, name, out var v)) throw new ActionInputException(prefix + name, "is required (seconds)");
-        if (v.ValueKind != JsonValueKind.Number) throw new ActionInputException(prefix + name, $"must be a number of seconds, not {Kind(v)}");
-        var s = v.GetDouble();
+        if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out var s))
+            throw new ActionInputException(prefix + name, $"must be a number of seconds, not {Kind(v)}");
         if (!(s >= 0) || s * 1000 > options.MaxDurationMs)
             throw new ActionInputException(prefix + name, $"must be from 0 to {options.MaxDurationMs / 1000.0} seconds (SANDBOX_ACTION_MAX_DURATION_MS), not {v.GetRawText()}");
         return TimeSpan.FromMilliseconds(Math.Round(s * 1000, 3));
@@ -443,9 +443,9 @@ internal sealed class ActionParser(InputOptions options, int maxImageEdge)
         var i = 0;
         foreach (var e in v.EnumerateArray())
         {
-            if (e.ValueKind != JsonValueKind.Number || !double.IsFinite(e.GetDouble()))
+            if (e.ValueKind != JsonValueKind.Number || !e.TryGetDouble(out var d) || !double.IsFinite(d))
                 throw new ActionInputException(prefix + name, $"must be {shape} in numbers, not {v.GetRawText()}");
-            result[i++] = e.GetDouble();
+            result[i++] = d;
         }
         return result;
     }
@@ -474,9 +474,9 @@ internal sealed class ActionParser(InputOptions options, int maxImageEdge)
 
     private static double Number(JsonElement v, string field)
     {
-        if (v.ValueKind != JsonValueKind.Number || !double.IsFinite(v.GetDouble()))
+        if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out var d) || !double.IsFinite(d))
             throw new ActionInputException(field, $"must be a number, not {Kind(v)}");
-        return v.GetDouble();
+        return d;
     }
 
     private static MouseButton Button(JsonElement p, string prefix)

@@ -81,6 +81,18 @@ internal sealed class ComputerService : IDisposable
         if (_stopped) throw new DisplayUnavailableException("the appliance is shutting down");
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(aborted, _stopping.Token);
         var ct = cts.Token;
+        try
+        {
+            return await RunLockedAsync(batch, ct);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested && !aborted.IsCancellationRequested)
+        {
+            throw new DisplayUnavailableException("the appliance is shutting down; held keys and buttons were released");
+        }
+    }
+
+    private async Task<BatchOutcome> RunLockedAsync(ActionBatch batch, CancellationToken ct)
+    {
         if (!await _gate.WaitAsync(_options.QueueTimeoutMs, ct))
             throw new DisplayUnavailableException($"an earlier action request was still running after {_options.QueueTimeoutMs} ms (SANDBOX_ACTION_QUEUE_MS)");
         var started = Stopwatch.GetTimestamp();

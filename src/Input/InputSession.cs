@@ -50,7 +50,8 @@ internal sealed unsafe class InputSession : IDisposable
     {
         var n = 0;
         XEvent e;
-        while (Xlib.XPending(Display) > 0)
+        // XNextEvent on a display that just had an IO error dereferences an empty queue: check first.
+        while (!_session.Broken && Xlib.XPending(Display) > 0 && !_session.Broken)
         {
             Xlib.XNextEvent(Display, &e);
             n++;

@@ -42,4 +42,22 @@ public sealed class InputShutdownTests : IDisposable
         Assert.Empty(XState.Read(_x).Keys);
         try { (await hold).Dispose(); } catch (HttpRequestException) { } catch (TaskCanceledException) { }
     }
+
+    [Fact]
+    public async Task Without_a_display_actions_are_503_and_work_again_once_it_is_back()
+    {
+        using var app = ApplianceProcess.Start(_x);
+        using (var r = await Post(app, """{"action": "mouse_move", "coordinate": [10, 20]}"""))
+            Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+        _x.Kill();
+        using (var r = await Post(app, """{"action": "mouse_move", "coordinate": [30, 40]}"""))
+            Assert.Equal(503, (int)r.StatusCode);
+        _x.Restart();
+        using (var r = await Post(app, """{"action": "type", "text": "ü世"}"""))
+            Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+        using (var r = await Post(app, """{"action": "mouse_move", "coordinate": [50, 60]}"""))
+            Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+        Assert.Equal((50, 60), _x.PointerPosition());
+        Assert.False(app.HasExited);
+    }
 }
