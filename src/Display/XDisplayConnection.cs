@@ -6,7 +6,7 @@ using Sandbox.Native;
 
 namespace Sandbox.Display;
 
-internal enum DisplayState { NotConfigured, Disconnected, Connected, Lost }
+internal enum DisplayState { NotConfigured, Disconnected, Connected, Lost, Unavailable }
 
 /// <summary>An X error the server sent for one of our requests, recorded instead of printed.</summary>
 internal readonly record struct XErrorInfo(byte ErrorCode, byte RequestCode, byte MinorCode, nuint Serial, string Text);
@@ -27,6 +27,7 @@ internal sealed class DisplayUnavailableException(string message) : Exception(me
 /// </summary>
 internal sealed unsafe partial class XDisplayConnection : IDisposable
 {
+    public const string MissingLibraryHint = "Debian packages libx11-6 libxext6 libxfixes3 libxtst6";
     private static readonly ConcurrentDictionary<nint, XSession> s_live = new();
     private static readonly object s_initLock = new();
     private static bool s_initialized;
@@ -95,7 +96,17 @@ internal sealed unsafe partial class XDisplayConnection : IDisposable
 
     private XSession Open()
     {
-        EnsureXlibInitialized();
+        try
+        {
+            EnsureXlibInitialized();
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // A minimal image without the X client libraries: report it, keep serving everything else.
+            State = DisplayState.Unavailable;
+            LastError = "the X client libraries are missing (" + MissingLibraryHint + "): " + e.Message;
+            throw new DisplayUnavailableException(LastError);
+        }
         var name = Encoding.UTF8.GetBytes(DisplayName + "\0");
         nint handle;
         fixed (byte* p = name) handle = Xlib.XOpenDisplay(p);

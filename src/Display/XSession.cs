@@ -19,16 +19,25 @@ internal sealed unsafe class XSession
         Root = Xlib.XRootWindow(handle, Screen);
         Visual = Xlib.XDefaultVisual(handle, Screen);
         Depth = Xlib.XDefaultDepth(handle, Screen);
-        HasSharedMemory = XShm.XShmQueryExtension(handle) != 0;
-        int ev, err;
-        HasXFixes = XFixes.XFixesQueryExtension(handle, &ev, &err) != 0;
-        if (HasXFixes)
+        // Each extension library is optional: without libXext there is no MIT-SHM (XGetImage serves),
+        // without libXfixes no cursor image (screenshots come without the cursor).
+        HasSharedMemory = Optional(() => XShm.XShmQueryExtension(handle) != 0);
+        HasXFixes = Optional(() =>
         {
-            // The cursor image request needs XFixes ≥ 1; the version must be announced before use.
+            int ev, err;
+            if (XFixes.XFixesQueryExtension(handle, &ev, &err) == 0) return false;
+            // The cursor image request needs the client to announce its version first.
             int major = 4, minor = 0;
             XFixes.XFixesQueryVersion(handle, &major, &minor);
-        }
+            return true;
+        });
         RefreshScreenSize();
+    }
+
+    private static bool Optional(Func<bool> probe)
+    {
+        try { return probe(); }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return false; }
     }
 
     public nint Handle { get; }

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Installs the Sandbox bundle, for image builders. Run from the unpacked bundle, as root.
+#   ./install.sh [--root DIR] [--prefix /opt/sandbox] [--user sandbox] [--display-mode xvfb|dm|user]
+#                [--display :0] [--xauthority PATH] [--shared-dir /tmp/sandbox-server] [--no-enable]
+# --root installs into an image's root filesystem (systemctl is then told --root, nothing is started).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=/ prefix=/opt/sandbox user=sandbox mode=xvfb display=:0 xauth= shared=/tmp/sandbox-server enable=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --root) root=$2; shift ;;
+    --prefix) prefix=$2; shift ;;
+    --user) user=$2; shift ;;
+    --display-mode) mode=$2; shift ;;
+    --display) display=$2; shift ;;
+    --xauthority) xauth=$2; shift ;;
+    --shared-dir) shared=$2; shift ;;
+    --no-enable) enable=0 ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+case "$mode" in xvfb|dm|user) ;; *) echo "install.sh: --display-mode must be xvfb, dm or user" >&2; exit 2 ;; esac
+[ "$(id -u)" -eq 0 ] || { echo "install.sh: run as root" >&2; exit 1; }
+
+dest=${root%/}$prefix
+install -d -m 0755 "$dest" "$dest/tools"
+install -m 0755 "$here/sandbox" "$here/start.sh" "$dest/"
+install -m 0755 "$here/tools/ensure-packages.sh" "$dest/tools/"
+[ -f "$here/README.md" ] && install -m 0644 "$here/README.md" "$dest/"
+
+# The service user, unless the image already has it (or a desktop user is named).
+if [ "$mode" != user ] && ! chroot "$root" id -u "$user" >/dev/null 2>&1; then
+  chroot "$root" useradd --system --create-home --home-dir "/var/lib/$user" --shell /usr/sbin/nologin "$user"
+fi
+
+# Environment for the unit. DISPLAY is left out in xvfb mode so start.sh starts its own server.
+env_file=${root%/}/etc/default/sandbox
+install -d "$(dirname "$env_file")"
+{
+  echo "# Sandbox appliance environment (README: Configuration). Written by install.sh."
+  echo "SHARED_DIR=$shared"
+  [ "$mode" = dm ] && echo "DISPLAY=$display"
+  [ -n "$xauth" ] && echo "XAUTHORITY=$xauth"
+} >"$env_file"
+
+# The shared directory is made at every boot (it is usually on tmpfs) by start.sh; for a persistent
+# location create it now, owned by the service user.
+case "$shared" in
+  /tmp/*) ;;
+  *) install -d -m 0755 "${root%/}$shared"; [ "$mode" != user ] && chroot "$root" chown "$user:" "$shared" || true ;;
+esac
+
+if [ "$mode" = user ]; then
+  install -D -m 0644 "$here/packaging/sandbox-user.service" "${root%/}/etc/systemd/user/sandbox.service"
+  sed -i "s#/opt/sandbox#$prefix#g" "${root%/}/etc/systemd/user/sandbox.service"
+  [ "$enable" = 1 ] && systemctl --root="$root" --global enable sandbox.service
+else
+  install -D -m 0644 "$here/packaging/sandbox.service" "${root%/}/etc/systemd/system/sandbox.service"
+  sed -i -e "s#/opt/sandbox#$prefix#g" -e "s#^User=.*#User=$user#" -e "s#^Group=.*#Group=$user#" \
+    "${root%/}/etc/systemd/system/sandbox.service"
+  if [ "$enable" = 1 ]; then
+    if [ "$root" = / ] && [ -d /run/systemd/system ]; then
+      systemctl daemon-reload && systemctl enable sandbox.service
+    else
+      systemctl --root="$root" enable sandbox.service 2>/dev/null || \
+        { mkdir -p "${root%/}/etc/systemd/system/multi-user.target.wants"; ln -sf /etc/systemd/system/sandbox.service "${root%/}/etc/systemd/system/multi-user.target.wants/sandbox.service"; }
+    fi
+  fi
+fi
+echo "installed Sandbox in $dest (mode $mode)"
