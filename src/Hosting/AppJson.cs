@@ -16,4 +16,6 @@ namespace Sandbox.Hosting;
 [JsonSerializable(typeof(CursorPosition))]
 [JsonSerializable(typeof(ScreenSize))]
 [JsonSerializable(typeof(Sandbox.Recording.RecordAnswer))]
+[JsonSerializable(typeof(ComputerActionAnswer))]
+[JsonSerializable(typeof(ComputerActionsAnswer))]
 internal sealed partial class AppJson : JsonSerializerContext;

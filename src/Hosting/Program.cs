@@ -91,6 +91,7 @@ internal sealed class Appliance : IAsyncDisposable
         app.MapHealthApi(new HealthSources(captureConnection, gateway, recorder));
         app.MapScreenshotApi(screenshots, options);
         app.MapRecordApi(recorder);
+        app.MapComputerApi(screenshots, options);
 
         app.Lifetime.ApplicationStarted.Register(() =>
             _ = Task.Run(() => captureConnection.TryConnect(options.DisplayTimeoutMs)));
