@@ -86,6 +86,7 @@ internal sealed class Appliance : IAsyncDisposable
         var capture = new ScreenCapture(captureConnection, options.UseSharedMemory, options.DisplayTimeoutMs, logs.CreateLogger("Sandbox.Capture"));
         var screenshots = new ScreenshotService(capture, options, logs.CreateLogger<ScreenshotService>());
 
+        app.UseTokenAuth(options.Token);
         app.UseJsonErrors(logs.CreateLogger("Sandbox.Api"));
         var recorder = new Recorder(options, logs);
         app.MapHealthApi(new HealthSources(captureConnection, gateway, recorder));
