@@ -60,19 +60,29 @@ public sealed class FaultTests(ITestOutputHelper output)
     [SkippableFact]
     public async Task A_read_only_SHARED_DIR_gives_JSON_errors_and_the_same_process_recovers()
     {
-        using var mount = SmallTmpfs.Mount(size: "16m");
+        // The appliance keeps its gateway log open for writing in SHARED_DIR, and a filesystem with a file open
+        // for writing cannot be remounted read-only: the read-only filesystem is SHARED_DIR/screenshots.
+        var shared = Directory.CreateTempSubdirectory("sandbox-e2e-ro-").FullName;
+        using var cleanup = new DeleteOnDispose(shared);
+        using var mount = SmallTmpfs.Mount(size: "16m", at: Path.Combine(shared, "screenshots"));
         using var x = XvfbServer.Start(640, 480);
-        using var app = ApplianceProcess.Start(x, sharedDir: mount.Path);
+        using var app = ApplianceProcess.Start(x, sharedDir: shared);
         await app.GetJsonAsync("/screenshot");
         mount.Remount("ro");
         var faults = 0;
-        foreach (var path in new[] { "/screenshot", "/screenshot?format=jpeg", "/record?mode=start&video=false", "/record?mode=stop" })
+        foreach (var path in new[] { "/screenshot", "/screenshot?format=jpeg", "/screenshot?method=pyautogui" })
         {
             using var r = await app.Http.GetAsync(path);
             var body = await r.Content.ReadAsStringAsync();
             AssertAnswered(r.StatusCode, body, path);
             if (path.StartsWith("/screenshot", StringComparison.Ordinal))
                 Assert.True(r.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.InsufficientStorage, $"{path}: {(int)r.StatusCode} {body}");
+            faults++;
+        }
+        using (var r = await app.Http.PostAsync("/computer/action",
+                   new StringContent("""{"action":"screenshot"}""", System.Text.Encoding.UTF8, "application/json")))
+        {
+            AssertAnswered(r.StatusCode, await r.Content.ReadAsStringAsync(), "POST /computer/action screenshot");
             faults++;
         }
         using (var r = await app.Http.GetAsync("/screenshot?response=image")) Assert.Equal(HttpStatusCode.OK, r.StatusCode);
@@ -123,6 +133,14 @@ public sealed class FaultTests(ITestOutputHelper output)
         JsonDocument.Parse(body);  // a JSON answer, whatever it says
     }
 
+    private sealed class DeleteOnDispose(string dir) : IDisposable
+    {
+        public void Dispose()
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
     /// <summary>A tmpfs of a few MB to fill or remount read-only; unmounted (lazily) and removed on dispose.</summary>
     private sealed class SmallTmpfs : IDisposable
     {
@@ -130,10 +148,11 @@ public sealed class FaultTests(ITestOutputHelper output)
 
         public string Path { get; }
 
-        public static SmallTmpfs Mount(string size = "4m")
+        public static SmallTmpfs Mount(string size = "4m", string? at = null)
         {
             Skip.IfNot(Environment.UserName == "root", "needs root to mount a tmpfs");
-            var dir = Directory.CreateTempSubdirectory("sandbox-e2e-tmpfs-").FullName;
+            var dir = at ?? Directory.CreateTempSubdirectory("sandbox-e2e-tmpfs-").FullName;
+            Directory.CreateDirectory(dir);
             var (code, _, err) = Processes.Run("mount", ["-t", "tmpfs", "-o", $"size={size},mode=0700", "tmpfs", dir]);
             if (code != 0)
             {
