@@ -166,6 +166,76 @@ public sealed class FuzzTests(ITestOutputHelper output)
         Assert.True(failures.Count == 0, $"{failures.Count} failures:\n" + string.Join("\n", failures.Take(40)) + "\n--- log tail:\n" + Tail(app.Output));
     }
 
+    [Fact]
+    public async Task The_gateway_port_survives_traversal_and_mutated_bodies()
+    {
+        using var app = ApplianceProcess.Start(null, new Dictionary<string, string?>
+        {
+            ["KG_MAX_KERNELS"] = "1",
+            ["SANDBOX_KG_MAX_BODY_BYTES"] = MaxBody.ToString(),
+        });
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{app.GatewayPort}"), Timeout = PerRequest };
+        var rnd = new Random(Seed);
+        int tried = 0, serverErrors = 0;
+        var failures = new List<string>();
+        async Task One(HttpRequestMessage req, string what)
+        {
+            tried++;
+            try
+            {
+                using var r = await http.SendAsync(req);
+                var body = await r.Content.ReadAsStringAsync();
+                if ((int)r.StatusCode >= 500)
+                {
+                    serverErrors++;
+                    failures.Add($"{what} → {(int)r.StatusCode} {Truncate(body)}");
+                }
+                if (body.Contains("root:x:0:0", StringComparison.Ordinal) || body.Contains("\"key\"", StringComparison.Ordinal))
+                    failures.Add($"{what} → leaked a file: {Truncate(body)}");
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                serverErrors++;
+                failures.Add($"{what} → {e.GetType().Name}: {e.Message}");
+            }
+            finally { req.Dispose(); }
+        }
+
+        string[] traversal = ["..%2f..%2f..%2f..%2fetc%2fpasswd", "%2e%2e%2f%2e%2e%2fetc%2fpasswd", "..", ".", "kernel.json", "%2e%2e",
+            "..%5c..%5cetc%5cpasswd", "logo-64x64.png%00.json", "%2fetc%2fpasswd"];
+        foreach (var t in traversal)
+            foreach (var route in new[] { $"/kernelspecs/python3/{t}", $"/kernelspecs/{t}/logo-64x64.png", $"/api/kernelspecs/{t}", $"/api/kernels/{t}",
+                         $"/api/sessions/{t}", $"/kernelspecs/python3/../../../../etc/passwd", $"/api/kernels/{t}/channels" })
+                await One(new HttpRequestMessage(HttpMethod.Get, route), "GET " + route);
+
+        string[] bodies =
+        [
+            """{"name":"../../../../etc"}""", """{"name":"python3","path":"../../../../etc"}""", """{"name":"python3","path":"/etc/passwd"}""",
+            """{"env":{"LD_PRELOAD":"/tmp/x.so"}}""", """{"env":"x"}""", """{"env":{"KERNEL_X":5}}""", """{"name":"\ud800"}""", "[]", "null", "",
+            "{", "{\"name\":" + new string('[', 3000), """{"kernel":{"name":"nope"},"path":"../x","type":"notebook"}""", """{"kernel":"x"}""",
+        ];
+        for (var i = 0; i < 300; i++)
+        {
+            var target = rnd.Next(3) switch { 0 => "/api/kernels", 1 => "/api/sessions", _ => "/api/sessions/" + Guid.NewGuid() };
+            var method = target.StartsWith("/api/sessions/", StringComparison.Ordinal) ? HttpMethod.Patch : HttpMethod.Post;
+            var body = bodies[rnd.Next(bodies.Length)];
+            if (rnd.Next(3) == 0 && body.Length > 1) body = body[..rnd.Next(1, body.Length)];
+            await One(new HttpRequestMessage(method, target) { Content = new StringContent(body, Encoding.UTF8, "application/json") },
+                $"{method} {target} {Truncate(body, 200)}");
+        }
+        var big = new string(' ', MaxBody * 2) + "{}";
+        using (var r = await http.PostAsync("/api/kernels", new StringContent(big, Encoding.UTF8, "application/json")))
+        {
+            tried++;
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, r.StatusCode);
+        }
+
+        Assert.False(app.HasExited, app.Output);
+        using (var r = await http.GetAsync("/api")) Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Figures.Report(output, $"fuzz(gateway): {tried} inputs tried (seed {Seed}), {serverErrors} server errors, 0 files leaked, alive: {!app.HasExited}");
+        Assert.True(failures.Count == 0, $"{failures.Count} failures:\n" + string.Join("\n", failures.Take(40)) + "\n--- log tail:\n" + Tail(app.Output));
+    }
+
     private static (HttpRequestMessage, string) Next(Random rnd, int i)
     {
         switch (rnd.Next(10))
