@@ -20,6 +20,8 @@ tools/ensure-packages.sh test
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 status=0
+# Reliability tests append their summary lines (requests served, faults survived, inputs tried, lost: 0) here.
+export SANDBOX_FIGURES_FILE="$results/figures.txt"
 
 run() {  # run NAME PROJECT: the runner's own exit code decides; the log keeps every test's line
   local name=$1 project=$2 rc
@@ -42,6 +44,11 @@ run unit tests/Sandbox.Tests/Sandbox.Tests.csproj
 if [ "$e2e" = 1 ]; then
   ./build-aot.sh
   run e2e tests/Sandbox.E2E/Sandbox.E2E.csproj
+fi
+
+if [ -s "$SANDBOX_FIGURES_FILE" ]; then
+  echo "== figures"
+  cat "$SANDBOX_FIGURES_FILE"
 fi
 
 # One closing line over all runs, in the plain form CI reads.
