@@ -8,8 +8,8 @@
   python-xlib spawn    one `python3` process per action doing XTest with python3-xlib (pyautogui's X11 path)
   python-xlib kernel   the same XTest code run by an ipykernel, one execute_request per action
                        (jupyter_client over ZMQ: the kernel round trip without a gateway)
-  kernel gateway       the same code through a Jupyter Kernel Gateway WebSocket, when one answers on
-                       --gateway (the appliance's own gateway once it is merged)
+  kernel gateway       the same code through a Jupyter Kernel Gateway WebSocket: the appliance's own
+                       gateway, or the one at --gateway
 
 Prints medians, p90 and ratios; never fails on time (exit 0 unless something functional broke).
 Usage: tests/bench/actions_bench.py [--runs 200] [--binary out/sandbox] [--gateway http://127.0.0.1:8888]
