@@ -4,8 +4,9 @@ using Sandbox.Api;
 namespace Sandbox.Hosting;
 
 /// <summary>
-/// The source-generated JSON context for every payload of the appliance. It is partial: each area
-/// declares its own payload types in a <c>AppJson.&lt;Area&gt;.cs</c> file next to its code.
+/// The source-generated JSON context for every payload of the REST appliance. Every payload type is
+/// listed here: the generator reads attributes from one declaration only, so areas cannot add
+/// their own partial files. (The gateway has its own context, GatewayJson, for the Jupyter wire.)
 /// </summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
@@ -16,4 +17,6 @@ namespace Sandbox.Hosting;
 [JsonSerializable(typeof(CursorPosition))]
 [JsonSerializable(typeof(ScreenSize))]
 [JsonSerializable(typeof(Sandbox.Recording.RecordAnswer))]
+[JsonSerializable(typeof(ComputerActionAnswer))]
+[JsonSerializable(typeof(ComputerActionsAnswer))]
 internal sealed partial class AppJson : JsonSerializerContext;

@@ -78,6 +78,9 @@ internal sealed class Appliance : IAsyncDisposable
             k.AddServerHeader = false;
         });
         builder.WebHost.UseUrls($"http://{HostForUrl(options.Host)}:{options.Port}");
+        // ASP.NET's per-request Information lines would log every URL, ?token= included, five lines per request
+        // into a log that runs unattended for weeks; its warnings and errors, and the lifetime lines, stay.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, AppJson.Default));
 
         var app = builder.Build();
@@ -86,11 +89,13 @@ internal sealed class Appliance : IAsyncDisposable
         var capture = new ScreenCapture(captureConnection, options.UseSharedMemory, options.DisplayTimeoutMs, logs.CreateLogger("Sandbox.Capture"));
         var screenshots = new ScreenshotService(capture, options, logs.CreateLogger<ScreenshotService>());
 
+        app.UseTokenAuth(options.Token);
         app.UseJsonErrors(logs.CreateLogger("Sandbox.Api"));
         var recorder = new Recorder(options, logs);
         app.MapHealthApi(new HealthSources(captureConnection, gateway, recorder));
         app.MapScreenshotApi(screenshots, options);
         app.MapRecordApi(recorder);
+        app.MapComputerApi(screenshots, options);
 
         app.Lifetime.ApplicationStarted.Register(() =>
             _ = Task.Run(() => captureConnection.TryConnect(options.DisplayTimeoutMs)));

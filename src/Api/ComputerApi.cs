@@ -1,0 +1,175 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Sandbox.Capture;
+using Sandbox.Display;
+using Sandbox.Hosting;
+using Sandbox.Input;
+
+namespace Sandbox.Api;
+
+internal sealed record ActionResultAnswer(
+    int Index,
+    string Action,
+    string Status,
+    string? Error,
+    int[]? Coordinate,
+    int[]? ScreenCoordinate,
+    ScreenshotAnswer? Screenshot);
+
+/// <summary>POST /computer/action: the one action's result, flattened.</summary>
+internal sealed record ComputerActionAnswer(
+    string Status,
+    string Action,
+    string? Reason,
+    string? Message,
+    int[]? Coordinate,
+    int[]? ScreenCoordinate,
+    ScreenshotAnswer? Screenshot,
+    ScreenshotAnswer? ScreenshotAfter,
+    int[] ScreenSize,
+    double ElapsedMs);
+
+/// <summary>POST /computer/actions: a result per action (ok, error, skipped) and, on failure, which one failed.</summary>
+internal sealed record ComputerActionsAnswer(
+    string Status,
+    string? Reason,
+    string? Message,
+    int? FailedIndex,
+    ActionResultAnswer[] Results,
+    ScreenshotAnswer? ScreenshotAfter,
+    int[] ScreenSize,
+    double ElapsedMs);
+
+/// <summary>
+/// Native computer-use actions over XTEST (README "Computer actions"). Bad requests are 400 before
+/// anything runs; an action that fails while running stops the batch and is answered with its status
+/// (400 for off-screen points and the like) and the results so far; a lost display is 503.
+/// </summary>
+internal static class ComputerApi
+{
+    private const int MaxJsonDepth = 16;
+
+    public static WebApplication MapComputerApi(this WebApplication app, ScreenshotService screenshots, SandboxOptions options)
+    {
+        var logs = app.Services.GetRequiredService<ILoggerFactory>();
+        var connection = new XDisplayConnection(options.Display, "input", logs.CreateLogger("Sandbox.Display"));
+        var service = new ComputerService(connection, screenshots, options, logs.CreateLogger("Sandbox.Input"));
+        app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(service.WarmUp));
+        // Stopping, not Stopped: running requests are cancelled (and release what they hold) while the
+        // server still waits for them, and the keymap is restored before the process exits.
+        app.Lifetime.ApplicationStopping.Register(service.Dispose);
+
+        app.MapPost("/computer/action", async Task<IResult> (HttpContext http) =>
+        {
+            using var body = await ReadBody(http);
+            var batch = Parse(() => service.Parser.ParseSingle(body.RootElement));
+            var outcome = await service.RunAsync(batch, http.RequestAborted);
+            var r = outcome.Results[0];
+            var answer = new ComputerActionAnswer(
+                outcome.Failure is null ? "ok" : "error",
+                r.Action,
+                outcome.Failure is { } f ? Reason(f.Status) : null,
+                outcome.Failure?.Message,
+                Pair(r.Coordinate),
+                Pair(r.ScreenCoordinate),
+                Shot(r.Screenshot),
+                Shot(outcome.ScreenshotAfter),
+                [outcome.ScreenWidth, outcome.ScreenHeight],
+                outcome.ElapsedMs);
+            return Results.Json(answer, AppJson.Default.ComputerActionAnswer, statusCode: outcome.Failure?.Status ?? 200);
+        });
+
+        app.MapPost("/computer/actions", async Task<IResult> (HttpContext http) =>
+        {
+            using var body = await ReadBody(http);
+            var batch = Parse(() => service.Parser.ParseBatch(body.RootElement));
+            var outcome = await service.RunAsync(batch, http.RequestAborted);
+            var answer = new ComputerActionsAnswer(
+                outcome.Failure is null ? "ok" : "error",
+                outcome.Failure is { } f ? Reason(f.Status) : null,
+                outcome.Failure?.Message,
+                outcome.Failure?.Index,
+                outcome.Results.Select(r => new ActionResultAnswer(r.Index, r.Action, r.Status switch
+                {
+                    ActionStatus.Ok => "ok",
+                    ActionStatus.Error => "error",
+                    _ => "skipped",
+                }, r.Error, Pair(r.Coordinate), Pair(r.ScreenCoordinate), Shot(r.Screenshot))).ToArray(),
+                Shot(outcome.ScreenshotAfter),
+                [outcome.ScreenWidth, outcome.ScreenHeight],
+                outcome.ElapsedMs);
+            return Results.Json(answer, AppJson.Default.ComputerActionsAnswer, statusCode: outcome.Failure?.Status ?? 200);
+        });
+        return app;
+    }
+
+    private static async Task<JsonDocument> ReadBody(HttpContext http)
+    {
+        try
+        {
+            var doc = await JsonDocument.ParseAsync(http.Request.Body, new JsonDocumentOptions { MaxDepth = MaxJsonDepth }, http.RequestAborted);
+            try { RequireValidStrings(doc.RootElement); }
+            catch { doc.Dispose(); throw; }
+            return doc;
+        }
+        catch (JsonException e)
+        {
+            throw ApiException.BadRequest($"body: not valid JSON ({e.Message})");
+        }
+    }
+
+    /// <summary>
+    /// The JSON reader accepts an escaped unpaired surrogate (<c>"\ud800"</c>) and only fails when the string is
+    /// read, deep in the parser, with an InvalidOperationException; found by the fuzz test. Checked once here,
+    /// so every later GetString is safe and the client gets a 400 naming the problem.
+    /// </summary>
+    private static void RequireValidStrings(JsonElement e)
+    {
+        try
+        {
+            switch (e.ValueKind)
+            {
+                case JsonValueKind.String:
+                    _ = e.GetString();
+                    break;
+                case JsonValueKind.Array:
+                    foreach (var item in e.EnumerateArray()) RequireValidStrings(item);
+                    break;
+                case JsonValueKind.Object:
+                    foreach (var p in e.EnumerateObject())
+                    {
+                        _ = p.Name;
+                        RequireValidStrings(p.Value);
+                    }
+                    break;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            throw ApiException.BadRequest("body: a string is not valid UTF-16 (an escaped unpaired surrogate such as \\ud800)");
+        }
+    }
+
+    private static ActionBatch Parse(Func<ActionBatch> parse)
+    {
+        try { return parse(); }
+        catch (ActionInputException e) { throw ApiException.BadRequest(e.Message); }
+    }
+
+    private static string Reason(int status) => status switch
+    {
+        400 => "Bad Request",
+        503 => "Service Unavailable",
+        _ => "Internal Server Error",
+    };
+
+    private static int[]? Pair((int X, int Y)? p) => p is { } v ? [v.X, v.Y] : null;
+
+    private static ScreenshotAnswer? Shot(ShotResult? s) => s is null ? null : new ScreenshotAnswer(
+        s.Path, s.Info.MousePosition, s.Info.ScreenSize, s.Info.ImageSize, s.Info.Scale, s.Info.Region,
+        s.Info.Format, s.Info.Bytes, s.Base64);
+}
