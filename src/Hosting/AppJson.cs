@@ -15,4 +15,11 @@ namespace Sandbox.Hosting;
 [JsonSerializable(typeof(ScreenshotAnswer))]
 [JsonSerializable(typeof(CursorPosition))]
 [JsonSerializable(typeof(ScreenSize))]
+[JsonSerializable(typeof(ActivityEntry[]))]
+[JsonSerializable(typeof(LiveView.HelloMessage))]
+[JsonSerializable(typeof(LiveView.FrameMessage))]
+[JsonSerializable(typeof(LiveView.ActivityMessage))]
+[JsonSerializable(typeof(LiveView.DisplayMessage))]
+[JsonSerializable(typeof(LiveView.ControlResultMessage))]
+[JsonSerializable(typeof(LiveView.LiveViewStatus))]
 internal sealed partial class AppJson : JsonSerializerContext;

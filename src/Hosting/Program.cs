@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Sandbox.Api;
 using Sandbox.Capture;
 using Sandbox.Display;
+using Sandbox.LiveView;
 
 namespace Sandbox.Hosting;
 
@@ -37,11 +38,13 @@ internal static class Program
 internal sealed class Appliance : IAsyncDisposable
 {
     private readonly ScreenCapture _capture;
+    private readonly LiveViewHub? _liveView;
 
-    private Appliance(WebApplication api, ScreenCapture capture, SandboxOptions options)
+    private Appliance(WebApplication api, ScreenCapture capture, LiveViewHub? liveView, SandboxOptions options)
     {
         Api = api;
         _capture = capture;
+        _liveView = liveView;
         Options = options;
     }
 
@@ -65,13 +68,27 @@ internal sealed class Appliance : IAsyncDisposable
         var capture = new ScreenCapture(captureConnection, options.UseSharedMemory, options.DisplayTimeoutMs, logs.CreateLogger("Sandbox.Capture"));
         var screenshots = new ScreenshotService(capture, options, logs.CreateLogger<ScreenshotService>());
 
+        var activity = new ActivityFeed();
+
         app.UseJsonErrors(logs.CreateLogger("Sandbox.Api"));
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.MapHealthApi(new HealthSources(captureConnection));
         app.MapScreenshotApi(screenshots, options);
 
+        LiveViewHub? liveView = null;
+        if (options.LiveView.Enabled)
+        {
+            // Its own X connection: streaming never waits on (or delays) screenshots and actions.
+            var viewConnection = new XDisplayConnection(options.Display, "liveview", logs.CreateLogger("Sandbox.Display"));
+            liveView = new LiveViewHub(viewConnection, options, activity, logs);
+            app.MapLiveViewApi(liveView);
+            app.Lifetime.ApplicationStopping.Register(liveView.CloseViewers);
+        }
+        app.MapOpenApi();
+
         app.Lifetime.ApplicationStarted.Register(() =>
             _ = Task.Run(() => captureConnection.TryConnect(options.DisplayTimeoutMs)));
-        return new Appliance(app, capture, options);
+        return new Appliance(app, capture, liveView, options);
     }
 
     public Task RunAsync() => Api.RunAsync();
@@ -79,6 +96,7 @@ internal sealed class Appliance : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Api.DisposeAsync();
+        _liveView?.Dispose();
         _capture.Dispose();
     }
 

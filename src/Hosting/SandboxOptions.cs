@@ -37,6 +37,9 @@ internal sealed class SandboxOptions
     /// <summary>Largest request body accepted on the REST port, bytes.</summary>
     public long MaxRequestBodyBytes { get; init; } = 1 << 20;
 
+    /// <summary>The live view page and stream (SANDBOX_VIEW_*).</summary>
+    public Sandbox.LiveView.LiveViewOptions LiveView { get; init; } = new();
+
     public string ScreenshotDir => Path.Combine(SharedDir, "screenshots");
     public string RecordingDir => Path.Combine(SharedDir, "recordings");
 
@@ -57,6 +60,7 @@ internal sealed class SandboxOptions
             PngCompressionLevel = r.Int("SANDBOX_PNG_LEVEL", 1, 0, 9),
             MaxRequestBodyBytes = r.Int("SANDBOX_MAX_BODY_BYTES", 1 << 20, 1024, int.MaxValue),
             UseSharedMemory = r.Bool("SANDBOX_SHM", true),
+            LiveView = Sandbox.LiveView.LiveViewOptions.FromEnvironment(r),
         };
         r.ThrowIfInvalid();
         return o;
