@@ -61,16 +61,20 @@ internal static class LiveViewApi
             http.Response.Headers.CacheControl = "no-store";
             await http.Response.StartAsync(ct);
             var body = http.Response.Body;
+            // Each part is followed at once by the next boundary: browsers show a part when they see
+            // the boundary after it, so a frame must not wait for the next change to appear.
+            var boundary = Encoding.ASCII.GetBytes($"\r\n--{MjpegBoundary}\r\n");
             try
             {
+                await body.WriteAsync(boundary.AsMemory(2), ct);
                 while (await viewer.WaitAsync(ct))
                 {
                     if (viewer.TakeFrame() is not { } f) continue;
                     var head = Encoding.ASCII.GetBytes(
-                        $"--{MjpegBoundary}\r\nContent-Type: image/jpeg\r\nContent-Length: {f.Jpeg.Length}\r\nX-Frame-Seq: {f.Sequence}\r\n\r\n");
+                        $"Content-Type: image/jpeg\r\nContent-Length: {f.Jpeg.Length}\r\nX-Frame-Seq: {f.Sequence}\r\n\r\n");
                     await body.WriteAsync(head, ct);
                     await body.WriteAsync(f.Jpeg, ct);
-                    await body.WriteAsync("\r\n"u8.ToArray(), ct);
+                    await body.WriteAsync(boundary, ct);
                     // Completes once the transport took the bytes; a slow client holds this loop here
                     // while its pending frame keeps being replaced.
                     await body.FlushAsync(ct);

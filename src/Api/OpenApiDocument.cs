@@ -103,7 +103,7 @@ internal static class OpenApiDocument
             ["components"] = new JsonObject { ["schemas"] = components },
         };
         using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             doc.WriteTo(writer);
         return stream.ToArray();
     }
