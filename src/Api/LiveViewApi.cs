@@ -61,20 +61,18 @@ internal static class LiveViewApi
             http.Response.Headers.CacheControl = "no-store";
             await http.Response.StartAsync(ct);
             var body = http.Response.Body;
-            // Each part is followed at once by the next boundary: browsers show a part when they see
-            // the boundary after it, so a frame must not wait for the next change to appear.
-            var boundary = Encoding.ASCII.GetBytes($"\r\n--{MjpegBoundary}\r\n");
+            // Each frame is followed at once by the next boundary and the next part's headers: Chrome
+            // shows a part only once the following part has begun, and on a still screen the next
+            // frame may be minutes away. Parts are therefore delimited by boundaries, without lengths.
+            var separator = Encoding.ASCII.GetBytes($"\r\n--{MjpegBoundary}\r\nContent-Type: image/jpeg\r\n\r\n");
             try
             {
-                await body.WriteAsync(boundary.AsMemory(2), ct);
+                await body.WriteAsync(separator.AsMemory(2), ct);
                 while (await viewer.WaitAsync(ct))
                 {
                     if (viewer.TakeFrame() is not { } f) continue;
-                    var head = Encoding.ASCII.GetBytes(
-                        $"Content-Type: image/jpeg\r\nContent-Length: {f.Jpeg.Length}\r\nX-Frame-Seq: {f.Sequence}\r\n\r\n");
-                    await body.WriteAsync(head, ct);
                     await body.WriteAsync(f.Jpeg, ct);
-                    await body.WriteAsync(boundary, ct);
+                    await body.WriteAsync(separator, ct);
                     // Completes once the transport took the bytes; a slow client holds this loop here
                     // while its pending frame keeps being replaced.
                     await body.FlushAsync(ct);
