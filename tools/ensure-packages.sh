@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a purpose needs, when we are root and they are missing; otherwise names them.
-#   tools/ensure-packages.sh runtime|xvfb|test|build ...
+#   tools/ensure-packages.sh runtime|x11|kernels|video|xvfb|test|build ...
+#   tools/ensure-packages.sh list-x11   prints a list instead (for image builders and the rootfs check)
 # The lists are the documented dependencies (README "Dependencies"); keep them in sync.
 set -euo pipefail
 
-runtime=(libx11-6 libxext6 libxfixes3 libxtst6 python3 python3-ipykernel x11-xserver-utils ffmpeg)
+# runtime = the X client libraries (screenshots, actions, recording) + kernels + video + xhost.
+x11=(libx11-6 libxext6 libxfixes3 libxtst6)
+kernels=(python3 python3-ipykernel)
+video=(ffmpeg)
+runtime=("${x11[@]}" "${kernels[@]}" "${video[@]}" x11-xserver-utils)
 xvfb=(xvfb)
 build=(gcc libc6-dev zlib1g-dev)
 test=(xvfb x11-xserver-utils x11-utils xdotool xfonts-base python3-ipykernel python3-jupyter-server
-      python3-websocket python3-requests python3-xlib python3-pil python3-tk python3-fastapi python3-uvicorn
-      ffmpeg libx11-6 libxext6 libxfixes3 libxtst6 gcc libc6-dev zlib1g-dev procps psmisc)
+      python3-websocket python3-requests python3-xlib python3-venv python3-pil python3-tk python3-fastapi python3-uvicorn
+      ffmpeg libx11-6 libxext6 libxfixes3 libxtst6 gcc libc6-dev zlib1g-dev procps psmisc
+      debootstrap curl)
 
 want=()
 for set in "$@"; do
   case "$set" in
     runtime) want+=("${runtime[@]}") ;;
+    x11) want+=("${x11[@]}") ;;
+    kernels) want+=("${kernels[@]}") ;;
+    video) want+=("${video[@]}") ;;
+    list-*) set_name=${set#list-}; eval "printf '%s\n' \"\${${set_name}[@]}\""; exit 0 ;;
     xvfb) want+=("${xvfb[@]}") ;;
     build) want+=("${build[@]}") ;;
     test) want+=("${test[@]}") ;;

@@ -9,7 +9,8 @@ internal sealed record HealthReport(
     string Status,
     string Version,
     double UptimeSeconds,
-    DisplayHealth Display);
+    DisplayHealth Display,
+    Sandbox.Gateway.GatewayHealth? Gateway = null);
 
 internal sealed record DisplayHealth(
     string? Name,

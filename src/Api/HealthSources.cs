@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using Sandbox.Display;
+using Sandbox.Gateway;
 using Sandbox.Hosting;
 
 namespace Sandbox.Api;
 
 /// <summary>Gathers the state of each area into one health report; never waits long on any of them.</summary>
-internal sealed class HealthSources(XDisplayConnection display)
+internal sealed class HealthSources(XDisplayConnection display, GatewayService? gateway = null)
 {
     private const int ProbeTimeoutMs = 250;
     private static readonly string Version =
@@ -16,7 +17,7 @@ internal sealed class HealthSources(XDisplayConnection display)
     {
         var displayHealth = ProbeDisplay();
         var status = displayHealth.State == "connected" ? "ok" : "degraded";
-        return new HealthReport(status, Version, Math.Round(Stopwatch.GetElapsedTime(_started).TotalSeconds, 3), displayHealth);
+        return new HealthReport(status, Version, Math.Round(Stopwatch.GetElapsedTime(_started).TotalSeconds, 3), displayHealth, gateway?.Health());
     }
 
     private DisplayHealth ProbeDisplay()

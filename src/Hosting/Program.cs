@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Sandbox.Api;
 using Sandbox.Capture;
 using Sandbox.Display;
+using Sandbox.Gateway;
 using Sandbox.LiveView;
 
 namespace Sandbox.Hosting;
@@ -15,9 +16,14 @@ internal static class Program
     public static async Task<int> Main(string[] args)
     {
         SandboxOptions options;
+        GatewayOptions gatewayOptions;
+        var env = Environment.GetEnvironmentVariables();
         try
         {
-            options = SandboxOptions.FromEnvironment(Environment.GetEnvironmentVariables());
+            var errors = new List<string>();
+            options = Collect(errors, () => SandboxOptions.FromEnvironment(env))!;
+            gatewayOptions = Collect(errors, () => GatewayOptions.FromEnvironment(env))!;
+            if (errors.Count > 0) throw new OptionsException(errors);
         }
         catch (OptionsException e)
         {
@@ -25,9 +31,21 @@ internal static class Program
             return 2;
         }
 
-        await using var appliance = Appliance.Build(args, options);
+        // The kernel gateway is a second listener; it binds alongside the REST app and prespawns kernels
+        // in the background. Disposed after the REST app, so no kernel outlives the appliance.
+        await using var gateway = new GatewayService(gatewayOptions, env);
+        AppDomain.CurrentDomain.UnhandledException += (_, _) => gateway.KillEverything();
+        await using var appliance = Appliance.Build(args, options, gateway);
+        var gatewayStart = gateway.StartAsync();
         await appliance.RunAsync();
+        await gatewayStart;
         return 0;
+    }
+
+    private static T? Collect<T>(List<string> errors, Func<T> read) where T : class
+    {
+        try { return read(); }
+        catch (OptionsException e) { errors.AddRange(e.Errors); return null; }
     }
 }
 
@@ -51,7 +69,7 @@ internal sealed class Appliance : IAsyncDisposable
     public WebApplication Api { get; }
     public SandboxOptions Options { get; }
 
-    public static Appliance Build(string[] args, SandboxOptions options)
+    public static Appliance Build(string[] args, SandboxOptions options, GatewayService? gateway = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
@@ -72,7 +90,7 @@ internal sealed class Appliance : IAsyncDisposable
 
         app.UseJsonErrors(logs.CreateLogger("Sandbox.Api"));
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
-        app.MapHealthApi(new HealthSources(captureConnection));
+        app.MapHealthApi(new HealthSources(captureConnection, gateway));
         app.MapScreenshotApi(screenshots, options);
 
         LiveViewHub? liveView = null;

@@ -1,0 +1,182 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using System.Text;
+using Sandbox.Native;
+
+namespace Sandbox.Gateway;
+
+/// <summary>What to start: an absolute executable, its argv, environment, directory and log file.</summary>
+internal sealed record ChildStart(string File, IReadOnlyList<string> Argv, IReadOnlyDictionary<string, string> Env, string? Cwd, string? LogPath);
+
+internal sealed class SpawnException(string message) : Exception(message);
+
+/// <summary>
+/// A child process in its own process group (so a signal reaches the kernel and whatever it started,
+/// and never the appliance), reaped by a thread blocked in waitpid on its pid alone, which leaves
+/// .NET's own SIGCHLD handling for System.Diagnostics.Process untouched.
+/// </summary>
+internal sealed class ChildProcess
+{
+    private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ChildProcess(int pid)
+    {
+        Pid = pid;
+        var reaper = new Thread(Reap) { IsBackground = true, Name = $"reap {pid}" };
+        reaper.Start();
+    }
+
+    public int Pid { get; }
+
+    /// <summary>Completes with the wait status (see <see cref="Describe"/>) when the process has been reaped.</summary>
+    public Task<int> Exited => _exited.Task;
+
+    public bool HasExited => _exited.Task.IsCompleted;
+
+    public static Task<ChildProcess> StartAsync(ChildStart start) => Spawner.Instance.Spawn(start);
+
+    /// <summary>Signals the whole process group; false when it is gone.</summary>
+    public bool SignalGroup(int signal) => Libc.kill(-Pid, signal) == 0;
+
+    public bool Signal(int signal) => !HasExited && Libc.kill(Pid, signal) == 0;
+
+    public static string Describe(int status) =>
+        LibcProc.WIfExited(status) ? $"exit code {LibcProc.WExitStatus(status)}" : $"signal {LibcProc.WTermSig(status)}";
+
+    private unsafe void Reap()
+    {
+        while (true)
+        {
+            int status;
+            var r = Libc.waitpid(Pid, &status, 0);
+            if (r == Pid) { _exited.TrySetResult(status); return; }
+            var errno = Marshal.GetLastPInvokeError();
+            if (r < 0 && errno == LibcProc.EINTR) continue;
+            // ECHILD: someone else reaped it (should not happen); report it as gone.
+            _exited.TrySetResult(255 << 8);
+            return;
+        }
+    }
+
+    /// <summary>
+    /// Spawns on one long-lived thread: the kernels are wrapped in <c>setpriv --pdeathsig KILL</c>, and
+    /// Linux delivers the parent-death signal when the spawning *thread* exits, so that thread must live
+    /// as long as the appliance.
+    /// </summary>
+    private sealed class Spawner
+    {
+        public static readonly Spawner Instance = new();
+        private readonly BlockingCollection<(ChildStart Start, TaskCompletionSource<ChildProcess> Done)> _requests = new();
+
+        private Spawner()
+        {
+            var thread = new Thread(Run) { IsBackground = true, Name = "kernel spawner" };
+            thread.Start();
+        }
+
+        public Task<ChildProcess> Spawn(ChildStart start)
+        {
+            var done = new TaskCompletionSource<ChildProcess>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _requests.Add((start, done));
+            return done.Task;
+        }
+
+        private void Run()
+        {
+            foreach (var (start, done) in _requests.GetConsumingEnumerable())
+            {
+                try { done.SetResult(new ChildProcess(SpawnNow(start))); }
+                catch (Exception e) { done.SetException(e); }
+            }
+        }
+    }
+
+    private static unsafe int SpawnNow(ChildStart start)
+    {
+        var strings = new NativeStrings();
+        var attr = NativeMemory.AllocZeroed(LibcProc.SpawnAttrSize);
+        var actions = NativeMemory.AllocZeroed(LibcProc.FileActionsSize);
+        var defaults = NativeMemory.AllocZeroed(LibcProc.SigSetSize);
+        var mask = NativeMemory.AllocZeroed(LibcProc.SigSetSize);
+        try
+        {
+            Check(Libc.posix_spawnattr_init(attr), "posix_spawnattr_init");
+            Check(Libc.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
+            // Own process group: interrupt is SIGINT to the group, and a Ctrl-C on the appliance's
+            // terminal does not reach the kernels.
+            Check(Libc.posix_spawnattr_setpgroup(attr, 0), "setpgroup");
+            // The appliance may ignore or block signals (SIGPIPE is ignored by .NET); the kernel must
+            // start with default dispositions and an empty mask or SIGINT would never interrupt it.
+            Libc.sigemptyset(defaults);
+            foreach (var sig in new[] { LibcProc.SIGHUP, LibcProc.SIGINT, LibcProc.SIGQUIT, LibcProc.SIGPIPE, LibcProc.SIGTERM, LibcProc.SIGCHLD })
+                Libc.sigaddset(defaults, sig);
+            Libc.sigemptyset(mask);
+            Check(Libc.posix_spawnattr_setsigdefault(attr, defaults), "setsigdefault");
+            Check(Libc.posix_spawnattr_setsigmask(attr, mask), "setsigmask");
+            Check(Libc.posix_spawnattr_setflags(attr,
+                (short)(LibcProc.POSIX_SPAWN_SETPGROUP | LibcProc.POSIX_SPAWN_SETSIGDEF | LibcProc.POSIX_SPAWN_SETSIGMASK)), "setflags");
+
+            Check(Libc.posix_spawn_file_actions_addopen(actions, 0, strings.Add("/dev/null"), LibcProc.O_RDONLY, 0), "addopen stdin");
+            if (start.LogPath is { } log)
+            {
+                Check(Libc.posix_spawn_file_actions_addopen(actions, 1, strings.Add(log),
+                    LibcProc.O_WRONLY | LibcProc.O_CREAT | LibcProc.O_APPEND, 0x1a4 /* 0644 */), "addopen log");
+                Check(Libc.posix_spawn_file_actions_adddup2(actions, 1, 2), "adddup2");
+            }
+            if (start.Cwd is { } cwd) Check(Libc.posix_spawn_file_actions_addchdir_np(actions, strings.Add(cwd)), "addchdir");
+
+            var argv = strings.Array(start.Argv);
+            var envp = strings.Array(start.Env.Select(kv => kv.Key + "=" + kv.Value).ToList());
+            int pid;
+            var rc = Libc.posix_spawn(&pid, strings.Add(start.File), actions, attr, argv, envp);
+            if (rc != 0) throw new SpawnException($"cannot start {start.File}: {new System.ComponentModel.Win32Exception(rc).Message}");
+            return pid;
+        }
+        finally
+        {
+            Libc.posix_spawn_file_actions_destroy(actions);
+            Libc.posix_spawnattr_destroy(attr);
+            NativeMemory.Free(attr);
+            NativeMemory.Free(actions);
+            NativeMemory.Free(defaults);
+            NativeMemory.Free(mask);
+            strings.Dispose();
+        }
+    }
+
+    private static void Check(int rc, string what)
+    {
+        if (rc != 0) throw new SpawnException($"{what} failed: error {rc}");
+    }
+
+    /// <summary>NUL-terminated UTF-8 strings and NULL-terminated arrays in native memory, freed together.</summary>
+    private sealed unsafe class NativeStrings : IDisposable
+    {
+        private readonly List<nint> _blocks = [];
+
+        public byte* Add(string s)
+        {
+            var n = Encoding.UTF8.GetByteCount(s);
+            var p = (byte*)NativeMemory.Alloc((nuint)n + 1);
+            _blocks.Add((nint)p);
+            Encoding.UTF8.GetBytes(s, new Span<byte>(p, n));
+            p[n] = 0;
+            return p;
+        }
+
+        public byte** Array(IReadOnlyList<string> items)
+        {
+            var p = (byte**)NativeMemory.Alloc((nuint)(items.Count + 1), (nuint)sizeof(nint));
+            _blocks.Add((nint)p);
+            for (var i = 0; i < items.Count; i++) p[i] = Add(items[i]);
+            p[items.Count] = null;
+            return p;
+        }
+
+        public void Dispose()
+        {
+            foreach (var b in _blocks) NativeMemory.Free((void*)b);
+            _blocks.Clear();
+        }
+    }
+}

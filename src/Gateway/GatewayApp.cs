@@ -1,0 +1,107 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Sandbox.Gateway;
+
+/// <summary>
+/// The Kernel Gateway compatible server: a second slim WebApplication on its own listener (VMs are
+/// port-forwarded, so routing by Host header would not work). Token auth, CORS and JSON errors wrap
+/// every endpoint as Kernel Gateway's handler mixins do.
+/// </summary>
+internal static class GatewayApp
+{
+    public static WebApplication Build(GatewayState gateway, ILoggerProvider logProvider)
+    {
+        var options = gateway.Options;
+        var builder = WebApplication.CreateSlimBuilder([]);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(logProvider);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            k.AddServerHeader = false;
+        });
+        builder.WebHost.UseUrls($"http://{HostForUrl(options.Host)}:{options.Port}");
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, GatewayJson.Default));
+
+        var app = builder.Build();
+        var expectedToken = options.AuthToken is { } t ? SHA256.HashData(Encoding.UTF8.GetBytes(t)) : null;
+        app.Use(async (ctx, next) =>
+        {
+            ApplyCors(ctx.Response, options);
+            // CORS preflight is answered without auth, as Kernel Gateway's options() handlers do.
+            if (HttpMethods.IsOptions(ctx.Request.Method))
+            {
+                ctx.Response.StatusCode = StatusCodes.Status200OK;
+                return;
+            }
+            if (expectedToken is not null && !Authorized(ctx.Request, expectedToken))
+            {
+                await GatewayHttp.Error(401, "Unauthorized", "").ExecuteAsync(ctx);
+                return;
+            }
+            try
+            {
+                await next(ctx);
+            }
+            catch (GatewayHttpException e) when (!ctx.Response.HasStarted)
+            {
+                await GatewayHttp.Error(e.Status, e.Reason, e.Message).ExecuteAsync(ctx);
+            }
+            catch (BadHttpRequestException e) when (!ctx.Response.HasStarted)
+            {
+                await GatewayHttp.Error(e.StatusCode, e.StatusCode == 413 ? "Payload Too Large" : "Bad Request", e.Message).ExecuteAsync(ctx);
+            }
+        });
+        app.UseWebSockets();
+        app.MapKernelsApi(gateway);
+        app.MapKernelSpecsApi(gateway);
+        app.MapSessionsApi(gateway);
+        app.MapFallback(() => GatewayHttp.Error(404, "Not Found", ""));
+        return app;
+    }
+
+    /// <summary>
+    /// <c>?token=X</c> or <c>Authorization: token X</c> (also <c>Bearer X</c>). Both sides are hashed before a
+    /// fixed-time comparison so neither the content nor the length of the token leaks through timing.
+    /// </summary>
+    internal static bool Authorized(HttpRequest request, byte[] expectedHash)
+    {
+        string? given = request.Query["token"].ToString() is { Length: > 0 } q ? q : null;
+        if (given is null && request.Headers.Authorization.ToString() is { Length: > 0 } header)
+        {
+            var space = header.IndexOf(' ');
+            if (space > 0)
+            {
+                var scheme = header[..space];
+                if (scheme.Equals("token", StringComparison.OrdinalIgnoreCase) || scheme.Equals("bearer", StringComparison.OrdinalIgnoreCase))
+                    given = header[(space + 1)..].Trim();
+            }
+        }
+        if (given is null) return false;
+        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), expectedHash);
+    }
+
+    private static void ApplyCors(HttpResponse response, GatewayOptions o)
+    {
+        void Set(string name, string? value)
+        {
+            if (!string.IsNullOrEmpty(value)) response.Headers[name] = value;
+        }
+        Set("Access-Control-Allow-Origin", o.AllowOrigin);
+        Set("Access-Control-Allow-Headers", o.AllowHeaders);
+        Set("Access-Control-Allow-Methods", o.AllowMethods);
+        Set("Access-Control-Allow-Credentials", o.AllowCredentials);
+        Set("Access-Control-Expose-Headers", o.ExposeHeaders);
+        Set("Access-Control-Max-Age", o.MaxAge);
+    }
+
+    internal static string HostForUrl(string host) =>
+        host is "0.0.0.0" or "*" ? "0.0.0.0" : host.Contains(':') && !host.StartsWith('[') ? $"[{host}]" : host;
+}

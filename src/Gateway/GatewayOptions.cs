@@ -1,0 +1,195 @@
+using System.Collections;
+using Sandbox.Hosting;
+
+namespace Sandbox.Gateway;
+
+/// <summary>How the kernel gateway port is served.</summary>
+internal enum GatewayMode
+{
+    /// <summary>Our own Kernel Gateway compatible server (the default).</summary>
+    Builtin,
+    /// <summary>A supervised external command (by default <c>jupyter kernelgateway</c>) owns the port.</summary>
+    External,
+    /// <summary>Nothing listens on the gateway port.</summary>
+    Off,
+}
+
+/// <summary>
+/// Settings of the Kernel Gateway compatible server, read once from the environment and validated at
+/// start. Kernel Gateway's own <c>KG_*</c> names are honoured; our additions are <c>SANDBOX_*</c>.
+/// Every limit is here so that none is a magic number in the code (README "Kernel gateway").
+/// </summary>
+internal sealed class GatewayOptions
+{
+    public GatewayMode Mode { get; init; } = GatewayMode.Builtin;
+    public string Host { get; init; } = "0.0.0.0";
+    public int Port { get; init; } = 8888;
+    public string SharedDir { get; init; } = "/tmp/sandbox-server";
+    /// <summary>Log file name (relative to SHARED_DIR) or absolute path.</summary>
+    public string LogFile { get; init; } = "jupyter-kernel.log";
+
+    public string? DefaultKernelName { get; init; }
+    public string? AuthToken { get; init; }
+    public bool ListKernels { get; init; } = true;
+    public IReadOnlyList<string> EnvWhitelist { get; init; } = [];
+
+    // CORS, as Kernel Gateway's KG_ALLOW_* settings.
+    public string? AllowOrigin { get; init; }
+    public string? AllowHeaders { get; init; }
+    public string? AllowMethods { get; init; }
+    public string? AllowCredentials { get; init; }
+    public string? ExposeHeaders { get; init; }
+    public string? MaxAge { get; init; }
+
+    /// <summary>Kernels started at boot and kept ready for a plain <c>POST /api/kernels</c>.</summary>
+    public int PrespawnCount { get; init; } = 1;
+    /// <summary>Most kernels clients may hold at once; 0 = unlimited. Pooled kernels are not counted.</summary>
+    public int MaxKernels { get; init; }
+
+    /// <summary>Idle kernels older than this are shut down, seconds; 0 = never (jupyter_server's cull_idle_timeout).</summary>
+    public int CullIdleTimeoutSeconds { get; init; }
+    public int CullIntervalSeconds { get; init; } = 300;
+    public bool CullConnected { get; init; }
+    public bool CullBusy { get; init; }
+
+    /// <summary>How long a kernel may take from launch to its first kernel_info_reply, milliseconds.</summary>
+    public int KernelStartTimeoutMs { get; init; } = 60_000;
+    /// <summary>How long the WebSocket upgrade waits for kernel_info_reply before accepting anyway (jupyter_server: 10 s).</summary>
+    public int KernelInfoTimeoutMs { get; init; } = 10_000;
+    /// <summary>Grace after shutdown_request before SIGKILL to the kernel's process group, milliseconds.</summary>
+    public int ShutdownWaitMs { get; init; } = 5_000;
+    /// <summary>Automatic restarts allowed within <see cref="RestartWindowSeconds"/> before the kernel is declared dead.</summary>
+    public int RestartLimit { get; init; } = 5;
+    public int RestartWindowSeconds { get; init; } = 60;
+
+    /// <summary>Largest WebSocket message accepted from a client, bytes; larger closes with 1009 (tornado's default is 10 MiB).</summary>
+    public int MaxMessageBytes { get; init; } = 10 * 1024 * 1024;
+    /// <summary>Bytes queued to one slow WebSocket client before it is disconnected.</summary>
+    public long MaxSendQueueBytes { get; init; } = 64L * 1024 * 1024;
+    /// <summary>Bytes kept for a session whose last connection went away, replayed when it reconnects.</summary>
+    public long MaxReplayBufferBytes { get; init; } = 16L * 1024 * 1024;
+    /// <summary>Largest REST request body on the gateway port, bytes.</summary>
+    public long MaxRequestBodyBytes { get; init; } = 1024 * 1024;
+    /// <summary>WebSocket ping interval, seconds (0 = none).</summary>
+    public int WebSocketPingSeconds { get; init; } = 30;
+
+    // iopub rate limiting, as jupyter_server's ServerApp.iopub_msg_rate_limit/iopub_data_rate_limit/rate_limit_window.
+    public bool LimitRate { get; init; } = true;
+    public double IopubMsgRateLimit { get; init; } = 1000;
+    public double IopubDataRateLimit { get; init; } = 1_000_000;
+    public double RateLimitWindowSeconds { get; init; } = 3;
+
+    /// <summary>Extra directories searched first for kernelspecs (JUPYTER_PATH entries + /kernels).</summary>
+    public IReadOnlyList<string> JupyterPath { get; init; } = [];
+    public string? JupyterDataDir { get; init; }
+    public string? Home { get; init; }
+
+    /// <summary>Working directory of kernels; null = the appliance's own.</summary>
+    public string? KernelCwd { get; init; }
+
+    /// <summary>Kernel venv: used when it exists, created with uv when it does not and uv is on PATH.</summary>
+    public string? VenvPath { get; init; }
+    public IReadOnlyList<string> VenvPackages { get; init; } = [];
+    public string? UvPath { get; init; }
+    public int VenvCreateTimeoutSeconds { get; init; } = 600;
+
+    /// <summary>Wrap kernels in <c>setpriv --pdeathsig KILL</c> when available, so a crashed appliance takes them along.</summary>
+    public bool KernelDeathSignal { get; init; } = true;
+
+    /// <summary>External mode: the command (run by /bin/sh -c) or null for the jupyter kernelgateway default.</summary>
+    public string? ExternalCommand { get; init; }
+    public int ExternalBackoffMinMs { get; init; } = 1_000;
+    public int ExternalBackoffMaxMs { get; init; } = 30_000;
+
+    public string LogPath => Path.IsPathRooted(LogFile) ? LogFile : Path.Combine(SharedDir, LogFile);
+    public string RuntimeDir => Path.Combine(SharedDir, "kernels");
+
+    /// <summary>The kernel name a request without one gets.</summary>
+    public string ResolvedDefaultKernelName => DefaultKernelName ?? "python3";
+
+    public static GatewayOptions FromEnvironment(IDictionary env)
+    {
+        var r = new EnvReader(env);
+        var modeText = r.String("SANDBOX_KERNEL_GATEWAY") ?? "builtin";
+        var mode = modeText.Trim().ToLowerInvariant() switch
+        {
+            "builtin" or "internal" or "1" or "true" or "on" => GatewayMode.Builtin,
+            "external" => GatewayMode.External,
+            "off" or "0" or "false" or "none" => GatewayMode.Off,
+            _ => Fail(r, $"SANDBOX_KERNEL_GATEWAY={modeText}: expected builtin, external or off"),
+        };
+        var o = new GatewayOptions
+        {
+            Mode = mode,
+            Host = r.String("JUPYTER_KERNEL_GATEWAY_APP_HOST", "KG_IP") ?? "0.0.0.0",
+            Port = PortOf(r),
+            SharedDir = r.String("SHARED_DIR") ?? "/tmp/sandbox-server",
+            LogFile = r.String("JUPYTER_KERNEL_GATEWAY_APP_LOG") ?? "jupyter-kernel.log",
+            DefaultKernelName = r.String("JUPYTER_KERNEL_NAME", "KG_DEFAULT_KERNEL_NAME"),
+            AuthToken = r.String("KG_AUTH_TOKEN"),
+            ListKernels = r.Bool("KG_LIST_KERNELS", true),
+            EnvWhitelist = List(r.String("KG_ENV_WHITELIST")),
+            AllowOrigin = r.String("KG_ALLOW_ORIGIN"),
+            AllowHeaders = r.String("KG_ALLOW_HEADERS"),
+            AllowMethods = r.String("KG_ALLOW_METHODS"),
+            AllowCredentials = r.String("KG_ALLOW_CREDENTIALS"),
+            ExposeHeaders = r.String("KG_EXPOSE_HEADERS"),
+            MaxAge = r.String("KG_MAX_AGE"),
+            PrespawnCount = r.Int("KG_PRESPAWN_COUNT", 1, 0, 64),
+            MaxKernels = r.Int("KG_MAX_KERNELS", 0, 0, 10_000),
+            CullIdleTimeoutSeconds = r.Int("KG_CULL_IDLE_TIMEOUT", 0, 0, int.MaxValue),
+            CullIntervalSeconds = r.Int("KG_CULL_INTERVAL", 300, 1, 86_400),
+            CullConnected = r.Bool("KG_CULL_CONNECTED", false),
+            CullBusy = r.Bool("KG_CULL_BUSY", false),
+            KernelStartTimeoutMs = r.Int("SANDBOX_KERNEL_START_TIMEOUT_MS", 60_000, 100, 3_600_000),
+            KernelInfoTimeoutMs = r.Int("SANDBOX_KERNEL_INFO_TIMEOUT_MS", 10_000, 10, 600_000),
+            ShutdownWaitMs = r.Int("SANDBOX_KERNEL_SHUTDOWN_WAIT_MS", 5_000, 0, 600_000),
+            RestartLimit = r.Int("SANDBOX_KERNEL_RESTART_LIMIT", 5, 0, 1000),
+            RestartWindowSeconds = r.Int("SANDBOX_KERNEL_RESTART_WINDOW", 60, 1, 86_400),
+            MaxMessageBytes = r.Int("SANDBOX_WS_MAX_MESSAGE_BYTES", 10 * 1024 * 1024, 1024, int.MaxValue),
+            MaxSendQueueBytes = r.Int("SANDBOX_WS_MAX_SEND_QUEUE_BYTES", 64 * 1024 * 1024, 64 * 1024, int.MaxValue),
+            MaxReplayBufferBytes = r.Int("SANDBOX_WS_REPLAY_BUFFER_BYTES", 16 * 1024 * 1024, 0, int.MaxValue),
+            MaxRequestBodyBytes = r.Int("SANDBOX_KG_MAX_BODY_BYTES", 1024 * 1024, 1024, int.MaxValue),
+            WebSocketPingSeconds = r.Int("SANDBOX_WS_PING_SECONDS", 30, 0, 3600),
+            LimitRate = r.Bool("KG_LIMIT_RATE", true),
+            IopubMsgRateLimit = r.Double("KG_IOPUB_MSG_RATE_LIMIT", 1000, 0, double.MaxValue),
+            IopubDataRateLimit = r.Double("KG_IOPUB_DATA_RATE_LIMIT", 1_000_000, 0, double.MaxValue),
+            RateLimitWindowSeconds = r.Double("KG_RATE_LIMIT_WINDOW", 3, 0.001, 3600),
+            JupyterPath = PathList(r.String("JUPYTER_PATH")),
+            JupyterDataDir = r.String("JUPYTER_DATA_DIR"),
+            Home = r.String("HOME"),
+            KernelCwd = r.String("SANDBOX_KERNEL_CWD"),
+            VenvPath = r.String("SANDBOX_KERNEL_VENV"),
+            VenvPackages = List(r.String("SANDBOX_KERNEL_PACKAGES")),
+            UvPath = r.String("SANDBOX_UV"),
+            VenvCreateTimeoutSeconds = r.Int("SANDBOX_KERNEL_VENV_TIMEOUT", 600, 1, 86_400),
+            KernelDeathSignal = r.Bool("SANDBOX_KERNEL_PDEATHSIG", true),
+            ExternalCommand = r.String("SANDBOX_KERNEL_GATEWAY_COMMAND"),
+            ExternalBackoffMinMs = r.Int("SANDBOX_KERNEL_GATEWAY_BACKOFF_MIN_MS", 1_000, 10, 600_000),
+            ExternalBackoffMaxMs = r.Int("SANDBOX_KERNEL_GATEWAY_BACKOFF_MAX_MS", 30_000, 10, 3_600_000),
+        };
+        if (o.ExternalBackoffMaxMs < o.ExternalBackoffMinMs)
+            r.Fail("SANDBOX_KERNEL_GATEWAY_BACKOFF_MAX_MS must not be below SANDBOX_KERNEL_GATEWAY_BACKOFF_MIN_MS");
+        if (o.VenvPath is { } v && !Path.IsPathRooted(v))
+            r.Fail($"SANDBOX_KERNEL_VENV={v}: expected an absolute path");
+        r.ThrowIfInvalid();
+        return o;
+    }
+
+    private static GatewayMode Fail(EnvReader r, string message)
+    {
+        r.Fail(message);
+        return GatewayMode.Builtin;
+    }
+
+    private static int PortOf(EnvReader r) =>
+        r.String("JUPYTER_KERNEL_GATEWAY_APP_PORT") is not null
+            ? r.Int("JUPYTER_KERNEL_GATEWAY_APP_PORT", 8888, 0, 65535)
+            : r.Int("KG_PORT", 8888, 0, 65535);
+
+    private static string[] List(string? s) =>
+        s is null ? [] : s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static string[] PathList(string? s) =>
+        s is null ? [] : s.Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}

@@ -1,0 +1,129 @@
+using System.Collections;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+
+namespace Sandbox.Gateway;
+
+/// <summary>Where the gateway is in its life, for /health.</summary>
+internal enum GatewayServiceState
+{
+    Stopped,
+    Listening,
+    Failed,
+}
+
+/// <summary>
+/// The gateway area's root: builds the log, the kernel machinery and the WebApplication (built-in
+/// mode) or the supervisor of an external command (external mode), starts them so that the socket is
+/// bound first and kernels are prespawned in the background, and reports their state for /health.
+/// </summary>
+internal sealed class GatewayService : IAsyncDisposable
+{
+    private readonly GatewayLog _log;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private GatewayServiceState _state = GatewayServiceState.Stopped;
+    private string? _error;
+
+    public GatewayService(GatewayOptions options, IDictionary environment)
+    {
+        Options = options;
+        _log = new GatewayLog(options.LogPath);
+        _loggers = LoggerFactory.Create(b => b.AddProvider(_log).SetMinimumLevel(LogLevel.Information));
+        _logger = _loggers.CreateLogger("Gateway");
+        if (options.Mode == GatewayMode.Builtin)
+        {
+            Venv = new KernelVenv(options, _loggers.CreateLogger("KernelVenv"));
+            var launcher = new KernelLauncher(options, environment, _loggers.CreateLogger("KernelLauncher"));
+            var specs = new KernelSpecCatalog(options, () => Venv.ReadyRoot);
+            Kernels = new KernelManager(options, specs, launcher, _loggers, Venv.EnsureAsync);
+            State = new GatewayState(options, Kernels, _loggers.CreateLogger("Channels"));
+        }
+        else if (options.Mode == GatewayMode.External)
+        {
+            External = new ExternalGateway(options, environment, _log, _loggers.CreateLogger("ExternalGateway"));
+        }
+    }
+
+    public GatewayOptions Options { get; }
+    public KernelManager? Kernels { get; }
+    public GatewayState? State { get; }
+    public KernelVenv? Venv { get; }
+    public ExternalGateway? External { get; }
+    public WebApplication? App { get; private set; }
+    public ILoggerProvider LogProvider => _log;
+
+    /// <summary>The address the built-in server listens on (port resolved when 0 was asked for).</summary>
+    public string? ListenUrl { get; private set; }
+
+    /// <summary>Binds the port (built-in) or launches the command (external); kernels start in the background.</summary>
+    public async Task StartAsync(CancellationToken ct = default)
+    {
+        try
+        {
+            if (State is not null)
+            {
+                App = GatewayApp.Build(State, _log);
+                await App.StartAsync(ct).ConfigureAwait(false);
+                ListenUrl = App.Urls.FirstOrDefault();
+                _state = GatewayServiceState.Listening;
+                _logger.LogInformation("kernel gateway listening on {Url}", ListenUrl);
+                Venv!.StartInBackground();
+                Kernels!.Start();
+            }
+            else if (External is not null)
+            {
+                External.Start();
+                _state = GatewayServiceState.Listening;
+            }
+        }
+        catch (Exception e)
+        {
+            _state = GatewayServiceState.Failed;
+            _error = e.Message;
+            _logger.LogError(e, "kernel gateway failed to start");
+            throw;
+        }
+    }
+
+    /// <summary>Last resort on the way out (SIGTERM, unhandled exception): no kernel may outlive the appliance.</summary>
+    public void KillEverything()
+    {
+        Kernels?.KillAll();
+        External?.KillNow();
+    }
+
+    public GatewayHealth Health()
+    {
+        var mode = Options.Mode.ToString().ToLowerInvariant();
+        if (Kernels is not null)
+        {
+            var kernels = Kernels.Kernels;
+            var (ready, starting) = Kernels.PoolState();
+            return new GatewayHealth(mode, _state.ToString().ToLowerInvariant(), ListenUrl, kernels.Count,
+                kernels.Sum(k => k.Hub.ConnectedClients), ready, starting, Options.PrespawnCount, Venv?.Describe(), null,
+                kernels.Select(k => new KernelHealth(k.Id, k.Name, k.ExecutionState, k.Hub.ConnectedClients, k.Pid, k.Restarts)).ToArray(),
+                _error);
+        }
+        if (External is not null)
+        {
+            return new GatewayHealth(mode, _state.ToString().ToLowerInvariant(), $"http://{Options.Host}:{Options.Port}", 0, 0, 0, 0, 0, null,
+                External.Health(), null, _error);
+        }
+        return new GatewayHealth(mode, "off", null, 0, 0, 0, 0, 0, null, null, null, null);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (App is not null)
+        {
+            try { await App.StopAsync(CancellationToken.None).ConfigureAwait(false); } catch (Exception) { /* stopping anyway */ }
+            await App.DisposeAsync().ConfigureAwait(false);
+        }
+        if (Kernels is not null) await Kernels.DisposeAsync().ConfigureAwait(false);
+        if (External is not null) await External.DisposeAsync().ConfigureAwait(false);
+        _state = GatewayServiceState.Stopped;
+        _loggers.Dispose();
+        _log.Dispose();
+    }
+}

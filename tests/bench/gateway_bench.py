@@ -1,0 +1,286 @@
+#!/usr/bin/python3
+"""Kernel gateway benchmark: the published appliance (out/sandbox) against `jupyter server` (Debian's
+python3-jupyter-server, the code Kernel Gateway is built on), measured in the same run on this machine.
+Prints figures and ratios; never fails on time.
+
+    /usr/bin/python3 tests/bench/gateway_bench.py [--rounds N]
+"""
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+import websocket
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.path.join(ROOT, "out", "sandbox")
+PY = "/usr/bin/python3"
+ROUNDS = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 200
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def get(port, path):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+        return r.status, r.read()
+    finally:
+        c.close()
+
+
+def request(port, method, path, body=None):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        c.request(method, path, body=body)
+        r = c.getresponse()
+        return r.status, r.read()
+    finally:
+        c.close()
+
+
+def wait_api(port, t0, proc, timeout=60):
+    while time.perf_counter() - t0 < timeout:
+        try:
+            if get(port, "/api")[0] == 200:
+                return time.perf_counter() - t0
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError("server exited")
+        time.sleep(0.0005)
+    raise TimeoutError("no /api")
+
+
+class Server:
+    def __init__(self, kind, prespawn=1, gateway="builtin"):
+        self.kind = kind
+        self.port = free_port()
+        self.tmp = tempfile.mkdtemp(prefix="gwbench-")
+        env = dict(os.environ)
+        env["PATH"] = "/usr/bin:/bin:" + env.get("PATH", "")
+        if kind == "ours":
+            self.rest = free_port()
+            env.update({"HOST": "127.0.0.1", "PORT": str(self.rest), "SHARED_DIR": self.tmp,
+                        "JUPYTER_KERNEL_GATEWAY_APP_HOST": "127.0.0.1", "JUPYTER_KERNEL_GATEWAY_APP_PORT": str(self.port),
+                        "KG_PRESPAWN_COUNT": str(prespawn), "SANDBOX_KERNEL_GATEWAY": gateway})
+            env.pop("DISPLAY", None)
+            cmd = [BINARY]
+        else:
+            cmd = [PY, "-m", "jupyter_server", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
+                   "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
+                   "--ServerApp.open_browser=False", f"--ServerApp.root_dir={self.tmp}", "--allow-root"]
+        self.t0 = time.perf_counter()
+        self.proc = subprocess.Popen(cmd, env=env, cwd=self.tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def wait_api(self):
+        return wait_api(self.port, self.t0, self.proc)
+
+    def wait_pool(self):
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            h = json.loads(get(self.rest, "/health")[1])
+            if h["gateway"]["pool_ready"] >= 1:
+                return
+            time.sleep(0.01)
+        raise TimeoutError("pool")
+
+    def rss_kb(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+
+    def post_kernel(self):
+        t = time.perf_counter()
+        status, body = request(self.port, "POST", "/api/kernels")
+        dt = time.perf_counter() - t
+        assert status == 201, status
+        return json.loads(body)["id"], dt
+
+    def delete(self, kid):
+        request(self.port, "DELETE", f"/api/kernels/{kid}")
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def execute(ws, code):
+    mid = uuid.uuid4().hex
+    ws.send(json.dumps({"header": {"msg_id": mid, "msg_type": "execute_request", "username": "b", "session": "b", "version": "5.3"},
+                        "parent_header": {}, "metadata": {}, "content": {"code": code, "silent": False}}))
+    return mid
+
+
+def until(ws, mid, want):
+    while True:
+        m = json.loads(ws.recv())
+        if m.get("parent_header", {}).get("msg_id") != mid:
+            continue
+        if want(m):
+            return m
+
+
+def first_result(kind):
+    """exec → first execute_result of a fresh server (poll /api, POST, WebSocket, execute)."""
+    s = Server(kind)
+    try:
+        s.wait_api()
+        kid, _ = s.post_kernel()
+        ws = websocket.create_connection(f"ws://127.0.0.1:{s.port}/api/kernels/{kid}/channels", timeout=60)
+        mid = execute(ws, "1+1")
+        until(ws, mid, lambda m: m["msg_type"] == "execute_result")
+        dt = time.perf_counter() - s.t0
+        ws.close()
+        return dt
+    finally:
+        s.stop()
+
+
+def ipykernel_startup():
+    """ipykernel's own start-up: jupyter_client launches it and waits for kernel_info (no gateway)."""
+    from jupyter_client import KernelManager
+    km = KernelManager(kernel_name="python3")
+    t = time.perf_counter()
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=60)
+    dt = time.perf_counter() - t
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+    return dt
+
+
+def direct_round_trips(n):
+    """The same execute round trip straight over ZMQ with jupyter_client: ipykernel's own floor."""
+    from jupyter_client import KernelManager
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=60)
+    times = []
+    for i in range(n + 5):
+        t = time.perf_counter()
+        mid = kc.execute("x=1")
+        kc.get_shell_msg(timeout=10)
+        while True:
+            m = kc.get_iopub_msg(timeout=10)
+            if m["parent_header"].get("msg_id") == mid and m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+                break
+        if i >= 5:
+            times.append(time.perf_counter() - t)
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+    return times
+
+
+def round_trips(s, n):
+    kid, _ = s.post_kernel()
+    ws = websocket.create_connection(f"ws://127.0.0.1:{s.port}/api/kernels/{kid}/channels", timeout=60)
+    times = []
+    for i in range(n + 5):
+        t = time.perf_counter()
+        mid = execute(ws, "x=1")
+        seen_reply = seen_idle = False
+        while not (seen_reply and seen_idle):
+            m = until(ws, mid, lambda m: True)
+            seen_reply |= m["msg_type"] == "execute_reply"
+            seen_idle |= m["msg_type"] == "status" and m["content"]["execution_state"] == "idle"
+        if i >= 5:
+            times.append(time.perf_counter() - t)
+    ws.close()
+    return kid, times
+
+
+def ms(x):
+    return f"{x * 1000:8.1f} ms"
+
+
+def main():
+    if not os.path.exists(BINARY):
+        sys.exit("out/sandbox is missing: run ./build-aot.sh first")
+    rows = []
+
+    api = {k: statistics.median([(lambda s: (s.wait_api(), s.stop())[0])(Server(k)) for _ in range(5 if k == "ours" else 3)])
+           for k in ("ours", "jupyter")}
+    rows.append(("exec → first 200 on /api", api["ours"], api["jupyter"]))
+
+    ours = Server("ours", prespawn=1)
+    ours.wait_api()
+    warm = []
+    for _ in range(5):
+        ours.wait_pool()
+        kid, dt = ours.post_kernel()
+        warm.append(dt)
+        ours.delete(kid)
+    cold_server = Server("ours", prespawn=0)
+    cold_server.wait_api()
+    cold = []
+    for _ in range(5):
+        kid, dt = cold_server.post_kernel()
+        cold.append(dt)
+        cold_server.delete(kid)
+    cold_server.stop()
+    js = Server("jupyter")
+    js.wait_api()
+    js_post = []
+    for _ in range(5):
+        kid, dt = js.post_kernel()
+        js_post.append(dt)
+        js.delete(kid)
+    rows.append(("POST /api/kernels → 201 (ours: warm pool)", statistics.median(warm), statistics.median(js_post)))
+    rows.append(("POST /api/kernels → 201 (ours: no pool)", statistics.median(cold), statistics.median(js_post)))
+
+    kid, rt_ours = round_trips(ours, ROUNDS)
+    rss_ours = ours.rss_kb()
+    _, rt_js = round_trips(js, ROUNDS)
+    rss_js = js.rss_kb()
+    rows.append((f"execute round trip x=1 (median of {ROUNDS})", statistics.median(rt_ours), statistics.median(rt_js)))
+    p90 = lambda xs: sorted(xs)[int(len(xs) * 0.9)]
+    rows.append((f"execute round trip x=1 (p90)", p90(rt_ours), p90(rt_js)))
+    direct = direct_round_trips(ROUNDS)
+    ours.stop()
+    js.stop()
+
+    off = Server("ours", gateway="off")
+    time.sleep(1.0)
+    rss_off = off.rss_kb()
+    off.stop()
+
+    ipk = statistics.median([ipykernel_startup() for _ in range(3)])
+    fr_ours = statistics.median([first_result("ours") for _ in range(3)])
+    fr_js = statistics.median([first_result("jupyter") for _ in range(3)])
+    rows.append(("exec → first execute_result, fresh server", fr_ours, fr_js))
+
+    print(f"{'measure':48} {'ours':>11} {'jupyter server':>15} {'ratio':>8}")
+    for name, a, b in rows:
+        print(f"{name:48} {ms(a):>11} {ms(b):>15} {b / a:7.1f}x")
+    print(f"{'ipykernel start-up alone (jupyter_client)':48} {ms(ipk):>11}")
+    print(f"{'round trip straight over ZMQ (jupyter_client)':48} {ms(statistics.median(direct)):>11}")
+    print(f"{'first result minus ipykernel start-up':48} {ms(fr_ours - ipk):>11} {ms(fr_js - ipk):>15}")
+    print(f"{'RSS with one kernel, kernel excluded':48} {rss_ours / 1024:8.1f} MB {rss_js / 1024:12.1f} MB {rss_js / rss_ours:7.1f}x")
+    print(f"{'RSS of the appliance with the gateway off':48} {rss_off / 1024:8.1f} MB")
+    print(f"{'gateway adds (RSS on − off)':48} {(rss_ours - rss_off) / 1024:8.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
