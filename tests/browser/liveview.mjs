@@ -2,8 +2,10 @@
 // one JSON object with what it saw. The xunit test (tests/Sandbox.E2E/LiveView) starts Xvfb and the
 // appliance, runs this script, and asserts on the JSON and the files written to OUT_DIR.
 //   node liveview.mjs BASE_URL OUT_DIR STEP...
-// Steps: load, frame (canvas → OUT_DIR/frame.png), page (screenshot → OUT_DIR/page.png), record,
-//        control-off, control-on:X,Y (click at screen X,Y through the page), screenshot, mjpeg
+// Steps: load; frame[:NAME] (the canvas's pixels → OUT_DIR/NAME.png, default frame); page (screenshot of
+//        the page → OUT_DIR/page.png); mark:NAME (creates OUT_DIR/NAME, for the test to act on); wait-frame
+//        (until a frame newer than the one drawn arrives); record; screenshot; mjpeg; control-off;
+//        control-on:X,Y (enables control and clicks screen point X,Y on the canvas)
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,15 +65,30 @@ async function run(page, name, arg) {
       // The canvas's own pixels, as the page drew the decoded JPEG (not a screenshot of the page).
       const seq = await page.evaluate(() => window.sandboxView.lastFrame.seq);
       const dataUrl = await page.evaluate(() => document.getElementById('screen').toDataURL('image/png'));
-      const file = join(outDir, 'frame.png');
+      const file = join(outDir, (arg || 'frame') + '.png');
       writeFileSync(file, Buffer.from(dataUrl.split(',')[1], 'base64'));
-      return { file, seq, size: await page.evaluate(() => [screen.width, screen.height]) };
+      return { file, seq, size: await page.evaluate(() => [document.getElementById('screen').width, document.getElementById('screen').height]) };
+    }
+    case 'mark': {
+      const seq = await page.evaluate(() => window.sandboxView.lastFrame.seq);
+      writeFileSync(join(outDir, arg), String(seq));
+      return { seq };
     }
     case 'wait-frame': {
-      // Waits for a frame newer than the one drawn now (after the test changed the screen).
-      const seq = Number(arg);
-      await waitFor(page, (s) => window.sandboxView.lastFrame && window.sandboxView.lastFrame.seq > s, seq);
-      return { frame: await page.evaluate(() => window.sandboxView.lastFrame), age: await page.evaluate(() => window.sandboxView.lastAgeMs) };
+      // Waits until the screen the test changed after "mark" arrives: a frame newer than the marked one.
+      const marked = await page.evaluate(() => window.sandboxView.lastFrame.seq);
+      const seen = [];
+      await waitFor(page, (s) => window.sandboxView.lastFrame.seq > s, marked, 30_000);
+      // Settle: a paint may arrive over more than one frame; wait until a frame interval passes quietly.
+      let last = -1;
+      for (let i = 0; i < 50; i++) {
+        const now = await page.evaluate(() => window.sandboxView.lastFrame.seq);
+        seen.push(now);
+        if (now === last) break;
+        last = now;
+        await page.waitForTimeout(400);
+      }
+      return { frame: await page.evaluate(() => window.sandboxView.lastFrame), ageMs: await page.evaluate(() => window.sandboxView.lastAgeMs), seen };
     }
     case 'page': {
       const file = join(outDir, 'page.png');

@@ -1,0 +1,148 @@
+using System.Net;
+using System.Text.Json;
+using Sandbox.E2E.Infrastructure;
+using Sandbox.Testing;
+
+namespace Sandbox.E2E.LiveView;
+
+/// <summary>Xvfb showing the office scene and the published appliance with its default (view-only) live view.</summary>
+public sealed class LiveViewFixture : IDisposable
+{
+    public LiveViewFixture()
+    {
+        X = XvfbServer.Start();
+        X.Paint(Repo.Scene("office.png"));
+        App = ApplianceProcess.Start(X);
+    }
+
+    public XvfbServer X { get; }
+    public ApplianceProcess App { get; }
+    public string BaseUrl => $"http://127.0.0.1:{App.Port}";
+
+    public void Dispose()
+    {
+        App.Dispose();
+        X.Dispose();
+    }
+}
+
+/// <summary>The live view page in headless Chromium against the published binary.</summary>
+[Collection("LiveView")]
+public sealed class LiveViewTests(LiveViewFixture f) : IClassFixture<LiveViewFixture>
+{
+    // The cursor is composited into frames; comparisons with the scene leave its neighbourhood out.
+    private static (int X, int Y, int W, int H) CursorArea(int x, int y) => (x - 8, y - 8, 48, 48);
+
+    [Fact]
+    public void Page_loads_and_the_canvas_shows_the_painted_scene_then_the_next_one()
+    {
+        f.X.Paint(Repo.Scene("office.png"));
+        f.X.MovePointer(1850, 1000);
+        using var run = BrowserRun.Start(f.BaseUrl, "load", "frame:office", "mark:loaded", "wait-frame", "frame:photo", "page");
+        run.WaitForMark("loaded");
+        f.X.Paint(Repo.Scene("photo.png"));
+        var result = run.Result();
+
+        var load = BrowserRun.Step(result, "load");
+        Assert.Equal(200, load.GetProperty("status").GetInt32());
+        Assert.Equal("Sandbox live view", load.GetProperty("title").GetString());
+        Assert.Equal("live", load.GetProperty("connection").GetString());
+        Assert.Equal([1920, 1080], load.GetProperty("frame").GetProperty("screen").EnumerateArray().Select(e => e.GetInt32()));
+        BrowserRun.Step(result, "page");
+
+        var office = Rgb.Load(Path.Combine(run.OutDir, "office.png"));
+        var photo = Rgb.Load(Path.Combine(run.OutDir, "photo.png"));
+        var officeScene = Rgb.Load(Repo.Scene("office.png"));
+        var photoScene = Rgb.Load(Repo.Scene("photo.png"));
+        Assert.Equal((1920, 1080), (office.Width, office.Height));
+
+        var cursor = CursorArea(1850, 1000);
+        var (meanOffice, _) = Compare(office, officeScene, cursor);
+        var (meanPhoto, _) = Compare(photo, photoScene, cursor);
+        var (meanWrong, _) = Compare(office, photoScene, cursor);
+        // JPEG at quality 70 is close to the scene everywhere; the other scene is far from it.
+        Assert.True(meanOffice < 4, $"office frame differs from the scene by {meanOffice:F2} on average");
+        Assert.True(meanPhoto < 4, $"photo frame differs from the scene by {meanPhoto:F2} on average");
+        Assert.True(meanWrong > 20, $"the office frame is too close to the photo scene ({meanWrong:F2})");
+
+        // Where the pointer is, the frame shows the cursor, not the scene.
+        var (_, cursorDiff) = Compare(office, officeScene, (0, 0, 0, 0), cursor);
+        Assert.True(cursorDiff > 10, $"no cursor drawn near the pointer ({cursorDiff:F2})");
+    }
+
+    [Fact]
+    public void Control_is_off_by_default_the_page_is_view_only_and_the_server_refuses_actions()
+    {
+        f.X.MovePointer(600, 600);
+        var result = BrowserRun.Run(f.BaseUrl, "load", "control-off");
+        var hello = BrowserRun.Step(result, "load").GetProperty("hello");
+        Assert.False(hello.GetProperty("control").GetBoolean());
+        var step = BrowserRun.Step(result, "control-off");
+        Assert.False(step.GetProperty("toggleVisible").GetBoolean());
+        Assert.True(step.GetProperty("viewOnlyVisible").GetBoolean());
+        var direct = step.GetProperty("direct");
+        Assert.Equal("error", direct.GetProperty("status").GetString());
+        Assert.Equal(403, direct.GetProperty("code").GetInt32());
+        Assert.Contains("SANDBOX_VIEW_CONTROL", direct.GetProperty("message").GetString());
+        Assert.Equal((600, 600), f.X.PointerPosition());
+    }
+
+    [Fact]
+    public void Mjpeg_stream_shows_in_a_plain_img_and_the_screenshot_button_downloads_a_png()
+    {
+        var result = BrowserRun.Run(f.BaseUrl, "load", "mjpeg", "screenshot");
+        Assert.Equal([1920, 1080], BrowserRun.Step(result, "mjpeg").GetProperty("size").EnumerateArray().Select(e => e.GetInt32()));
+        var shot = BrowserRun.Step(result, "screenshot");
+        Assert.EndsWith(".png", shot.GetProperty("suggested").GetString());
+    }
+
+    [Fact]
+    public async Task Several_viewers_share_one_producer_and_status_lists_them()
+    {
+        using var a = BrowserRun.Start(f.BaseUrl, "load", "mark:a", "wait-frame");
+        using var b = BrowserRun.Start(f.BaseUrl, "load", "mark:b", "wait-frame");
+        a.WaitForMark("a");
+        b.WaitForMark("b");
+        var status = await f.App.GetJsonAsync("/view/status");
+        Assert.True(status.GetProperty("viewers").GetArrayLength() >= 2, status.ToString());
+        f.X.MovePointer(100 + Random.Shared.Next(500), 200);
+        var ra = a.Result();
+        var rb = b.Result();
+        var fa = BrowserRun.Step(ra, "wait-frame").GetProperty("frame").GetProperty("seq").GetInt64();
+        var fb = BrowserRun.Step(rb, "wait-frame").GetProperty("frame").GetProperty("seq").GetInt64();
+        // One producer: both viewers got frames from the same sequence.
+        Assert.Equal(fa, fb);
+    }
+
+    [Fact]
+    public async Task Stream_endpoint_refuses_plain_http_and_status_reports_the_settings()
+    {
+        using var r = await f.App.Http.GetAsync("/view/stream");
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        var status = await f.App.GetJsonAsync("/view/status");
+        Assert.Equal(10, status.GetProperty("fps").GetInt32());
+        Assert.False(status.GetProperty("control").GetBoolean());
+        Assert.Equal("libjpeg-turbo", status.GetProperty("encoder").GetString());
+    }
+
+    /// <summary>Mean absolute channel difference outside <paramref name="excluded"/>, and inside <paramref name="only"/> when given.</summary>
+    internal static (double Outside, double Inside) Compare(Rgb a, Rgb b, (int X, int Y, int W, int H) excluded, (int X, int Y, int W, int H)? only = null)
+    {
+        long sumOut = 0, nOut = 0, sumIn = 0, nIn = 0;
+        for (var y = 0; y < a.Height; y++)
+        for (var x = 0; x < a.Width; x++)
+        {
+            var i = (y * a.Width + x) * 3;
+            var d = Math.Abs(a.Data[i] - b.Data[i]) + Math.Abs(a.Data[i + 1] - b.Data[i + 1]) + Math.Abs(a.Data[i + 2] - b.Data[i + 2]);
+            if (only is { } o)
+            {
+                if (x >= o.X && x < o.X + o.W && y >= o.Y && y < o.Y + o.H) { sumIn += d; nIn++; }
+                continue;
+            }
+            if (x >= excluded.X && x < excluded.X + excluded.W && y >= excluded.Y && y < excluded.Y + excluded.H) continue;
+            sumOut += d;
+            nOut++;
+        }
+        return (nOut == 0 ? 0 : sumOut / 3.0 / nOut, nIn == 0 ? 0 : sumIn / 3.0 / nIn);
+    }
+}
