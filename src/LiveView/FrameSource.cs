@@ -8,26 +8,38 @@ using Sandbox.Imaging;
 namespace Sandbox.LiveView;
 
 /// <summary>
-/// The one producer behind every viewer: reads the screen (with the cursor) at the configured rate on
-/// its own X connection, and encodes and publishes a JPEG only when something changed.
+/// The one producer behind every viewer: reads the screen (with the cursor) on its own X connection
+/// when it changed, and encodes and publishes a JPEG, at most <see cref="LiveViewOptions.Fps"/> a second.
 /// <para>
-/// Change detection is a 64-bit XxHash3 per row of the captured buffer (about 1 ms for 1920×1080),
-/// compared with the previous capture's; the cursor is composited before hashing, so pointer moves
-/// count. Threading: one dedicated thread runs the loop and owns the hashes and the encoder; it parks
-/// while nobody watches (<see cref="SetDemand"/>). Publishing hands the shared frame to a callback
-/// that must not block (each viewer keeps only the latest frame), so a slow viewer never slows the
-/// producer, and the producer's own connection means it never delays screenshots or actions.
+/// Change detection has two stages. The X server's DAMAGE extension (with XFixes cursor events and a
+/// pointer query) says when to read at all: every <see cref="PollMs"/> ms the already-arrived events
+/// are looked at, so a still screen costs no capture and a change is read within a poll, not a whole
+/// frame interval. Then a 64-bit XxHash3 per row of the captured buffer (about 1 ms for 1920×1080),
+/// compared with the previous read, drops reads that changed nothing visible. Without DAMAGE the screen
+/// is read on every tick and the hashes alone decide. The cursor is composited before hashing.
+/// </para>
+/// <para>
+/// Threading: one dedicated thread runs the loop and owns the hashes and the encoder; it parks while
+/// nobody watches (<see cref="SetDemand"/>). Publishing hands the shared frame to a callback that must
+/// not block (each viewer keeps only the latest frame), so a slow viewer never slows the producer, and
+/// the producer's own connection means it never delays screenshots or actions.
 /// </para>
 /// </summary>
 internal sealed class FrameSource : IDisposable
 {
     private const int RetryAfterFailureMs = 1000;
+    /// <summary>How often pending DAMAGE events and the pointer are looked at between frames.</summary>
+    private const int PollMs = 10;
+    private const string WatchKey = "liveview.watch";
     private readonly ScreenCapture _capture;
     private readonly LiveViewOptions _options;
     private readonly ILogger _log;
     private readonly Action<StreamFrame> _publish;
     private readonly Action<string?> _displayProblem;
     private readonly ManualResetEventSlim _wake = new(false);
+    private readonly ManualResetEvent _stop = new(false);
+    private readonly int _displayTimeoutMs;
+    private (int X, int Y) _lastPointer = (-1, -1);
     private readonly Thread _thread;
     private readonly TurboJpegEncoder? _turbo;
     private ulong[] _rowHashes = [];
@@ -38,8 +50,10 @@ internal sealed class FrameSource : IDisposable
     private long _sequence;
     private string? _lastProblem;
 
-    public FrameSource(ScreenCapture capture, LiveViewOptions options, ILogger log, Action<StreamFrame> publish, Action<string?> displayProblem)
+    public FrameSource(ScreenCapture capture, LiveViewOptions options, int displayTimeoutMs, ILogger log,
+        Action<StreamFrame> publish, Action<string?> displayProblem)
     {
+        _displayTimeoutMs = displayTimeoutMs;
         _capture = capture;
         _options = options;
         _log = log;
@@ -73,7 +87,8 @@ internal sealed class FrameSource : IDisposable
     private void Run()
     {
         var period = Stopwatch.Frequency / _options.Fps;
-        var next = Stopwatch.GetTimestamp();
+        var pollTicks = Stopwatch.Frequency * PollMs / 1000;
+        long nextAllowed = 0;
         while (!_disposed)
         {
             if (!_demand)
@@ -82,14 +97,27 @@ internal sealed class FrameSource : IDisposable
                 _forceNext = true;
                 _wake.Reset();
                 if (!_demand) _wake.Wait();
-                next = Stopwatch.GetTimestamp();
                 continue;
             }
 
-            var delayMs = 0;
+            // At most Fps reads per second: wait out the rest of the frame interval first.
+            var now = Stopwatch.GetTimestamp();
+            if (now < nextAllowed)
+            {
+                Sleep(nextAllowed - now);
+                continue;
+            }
+
             try
             {
+                var mode = _capture.Connection.Run(Decide, _displayTimeoutMs);
+                if (mode == Step.Idle)
+                {
+                    Sleep(pollTicks);
+                    continue;
+                }
                 Tick();
+                nextAllowed = now + period;
                 if (_lastProblem is not null)
                 {
                     _lastProblem = null;
@@ -105,20 +133,41 @@ internal sealed class FrameSource : IDisposable
                     _displayProblem(e.Message);
                 }
                 _forceNext = true;
-                delayMs = RetryAfterFailureMs;
+                nextAllowed = Stopwatch.GetTimestamp() + Stopwatch.Frequency * RetryAfterFailureMs / 1000;
             }
             catch (Exception e)
             {
                 _log.LogError(e, "live view: frame failed");
                 _forceNext = true;
-                delayMs = RetryAfterFailureMs;
+                nextAllowed = Stopwatch.GetTimestamp() + Stopwatch.Frequency * RetryAfterFailureMs / 1000;
             }
-
-            // Fixed cadence; a tick that overran starts the next one at once instead of piling up.
-            next = Math.Max(next + period, Stopwatch.GetTimestamp() - period);
-            var sleep = delayMs > 0 ? delayMs : (int)((next - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency);
-            if (sleep > 0) Thread.Sleep(sleep);
         }
+    }
+
+    private enum Step { Idle, Read }
+
+    /// <summary>
+    /// With DAMAGE: read the screen only when the server reported drawing, the cursor changed or the
+    /// pointer moved (the damage is cleared first, so drawing during the read is reported again).
+    /// Without it: read on every tick and let the row hashes decide.
+    /// </summary>
+    private Step Decide(XSession s)
+    {
+        var watch = s.GetOrAttach(WatchKey, static x => (IDisposable?)ChangeWatch.TryCreate(x) ?? new NoWatch());
+        if (watch is not ChangeWatch w) return Step.Read;
+        var r = w.Poll();
+        var moved = (r.PointerX, r.PointerY) != _lastPointer;
+        _lastPointer = (r.PointerX, r.PointerY);
+        if (!r.Damaged && !r.CursorChanged && !moved && !_forceNext) return Step.Idle;
+        w.Rearm();
+        return Step.Read;
+    }
+
+    private void Sleep(long stopwatchTicks)
+    {
+        var ms = (int)Math.Clamp(stopwatchTicks * 1000 / Stopwatch.Frequency, 1, 1000);
+        // Woken early by Dispose; demand changes are seen on the next pass.
+        _stop.WaitOne(ms);
     }
 
     private void Tick()
@@ -136,6 +185,7 @@ internal sealed class FrameSource : IDisposable
     {
         var capturedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var image = captured.Image;
+        _lastPointer = (captured.PointerX, captured.PointerY);
         if (captured.Cursor is { } c)
             CursorOverlay.Composite(image, c.Pixels, c.Width, c.Height, captured.PointerX - c.XHot, captured.PointerY - c.YHot);
 
@@ -192,11 +242,19 @@ internal sealed class FrameSource : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        _stop.Set();
         _wake.Set();
         // The loop finishes its tick (bounded by the display timeout) before the encoder goes away.
         _thread.Join(5000);
         _turbo?.Dispose();
         _capture.Dispose();
         _wake.Dispose();
+        _stop.Dispose();
+    }
+
+    /// <summary>Remembers, for one X session, that it offers no DAMAGE.</summary>
+    private sealed class NoWatch : IDisposable
+    {
+        public void Dispose() { }
     }
 }

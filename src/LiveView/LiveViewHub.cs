@@ -38,7 +38,7 @@ internal sealed class LiveViewHub : IDisposable
         _feed = feed;
         var log = logs.CreateLogger("Sandbox.LiveView");
         var capture = new ScreenCapture(connection, options.UseSharedMemory, options.DisplayTimeoutMs, log);
-        _source = new FrameSource(capture, Options, log, Publish, DisplayProblem);
+        _source = new FrameSource(capture, Options, options.DisplayTimeoutMs, log, Publish, DisplayProblem);
         _feedRegistration = feed.Listen(e => PostToSockets(JsonSerializer.Serialize(new ActivityMessage("activity", e), AppJson.Default.ActivityMessage)));
     }
 

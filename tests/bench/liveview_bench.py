@@ -127,6 +127,7 @@ def main():
     ap.add_argument("--latency-samples", type=int, default=30)
     ap.add_argument("--binary", default=os.environ.get("SANDBOX_BINARY") or os.path.join(ROOT, "out", "sandbox"))
     a = ap.parse_args()
+    a.binary = os.path.abspath(a.binary)
 
     xvfb, disp = start_xvfb()
     shared = tempfile.mkdtemp(prefix="liveview-bench-")
@@ -202,7 +203,7 @@ def main():
             lat.sort()
             p90 = lat[int(len(lat) * 0.9) - 1] if len(lat) >= 10 else lat[-1]
             print(f"  change -> frame at the viewer:  median {statistics.median(lat):.0f} ms, p90 {p90:.0f} ms, "
-                  f"max {lat[-1]:.0f} ms over {len(lat)} changes (includes up to one tick, {1000 / a.fps:.0f} ms, of waiting)")
+                  f"max {lat[-1]:.0f} ms over {len(lat)} changes 50-150 ms apart (a change sooner than {1000 / a.fps:.0f} ms after the last frame waits for the frame interval)")
         print(f"  load average now: {os.getloadavg()[0]:.1f} (figures on a busy machine are upper bounds)")
     finally:
         if app:
