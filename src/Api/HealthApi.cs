@@ -10,7 +10,8 @@ internal sealed record HealthReport(
     string Version,
     double UptimeSeconds,
     DisplayHealth Display,
-    Sandbox.Gateway.GatewayHealth? Gateway = null);
+    Sandbox.Gateway.GatewayHealth? Gateway = null,
+    Sandbox.Recording.RecordingHealth? Recording = null);
 
 internal sealed record DisplayHealth(
     string? Name,

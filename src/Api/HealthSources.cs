@@ -6,7 +6,7 @@ using Sandbox.Hosting;
 namespace Sandbox.Api;
 
 /// <summary>Gathers the state of each area into one health report; never waits long on any of them.</summary>
-internal sealed class HealthSources(XDisplayConnection display, GatewayService? gateway = null)
+internal sealed class HealthSources(XDisplayConnection display, GatewayService? gateway = null, Sandbox.Recording.Recorder? recorder = null)
 {
     private const int ProbeTimeoutMs = 250;
     private static readonly string Version =
@@ -17,7 +17,8 @@ internal sealed class HealthSources(XDisplayConnection display, GatewayService? 
     {
         var displayHealth = ProbeDisplay();
         var status = displayHealth.State == "connected" ? "ok" : "degraded";
-        return new HealthReport(status, Version, Math.Round(Stopwatch.GetElapsedTime(_started).TotalSeconds, 3), displayHealth, gateway?.Health());
+        return new HealthReport(status, Version, Math.Round(Stopwatch.GetElapsedTime(_started).TotalSeconds, 3), displayHealth, gateway?.Health(),
+            recorder?.Health());
     }
 
     private DisplayHealth ProbeDisplay()

@@ -69,17 +69,19 @@ internal sealed unsafe partial class XDisplayConnection : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var session = _session ?? Open();
+            T result;
             try
             {
-                var result = use(session);
-                if (session.Broken) throw Lost(session);
-                LastScreenSize = (session.ScreenWidth, session.ScreenHeight);
-                return result;
+                result = use(session);
             }
             catch (Exception) when (session.Broken)
             {
                 throw Lost(session);
             }
+            // Xlib returns normally from most calls after an IO error; the handler's flag tells.
+            if (session.Broken) throw Lost(session);
+            LastScreenSize = (session.ScreenWidth, session.ScreenHeight);
+            return result;
         }
         finally
         {
@@ -132,15 +134,19 @@ internal sealed unsafe partial class XDisplayConnection : IDisposable
 
     private DisplayUnavailableException Lost(XSession session)
     {
+        var wasOpen = ReferenceEquals(_session, session);
         Close(session);
         State = DisplayState.Lost;
         LastError = $"lost the connection to X display {DisplayName}; it is reopened on the next request";
-        _log.LogWarning("{Purpose}: {Message}", _purpose, LastError);
+        if (wasOpen) _log.LogWarning("{Purpose}: {Message}", _purpose, LastError);
         return new DisplayUnavailableException(LastError);
     }
 
     private void Close(XSession session)
     {
+        // Idempotent: Dispose may follow a loss, and XCloseDisplay twice is a use-after-free.
+        if (session.Closed) return;
+        session.Closed = true;
         // Attachments (shared-memory images, contexts) go first: they may still need the display.
         session.DisposeAttachments();
         s_live.TryRemove(session.Handle, out _);

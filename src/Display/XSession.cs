@@ -54,6 +54,9 @@ internal sealed unsafe class XSession
     /// <summary>Set by the process-wide IO error handler when the server connection is gone.</summary>
     public volatile bool Broken;
 
+    /// <summary>Set once the display was closed; closing is never repeated.</summary>
+    internal bool Closed;
+
     /// <summary>Reads the root window's current size (it changes with RandR) and returns it.</summary>
     public (int Width, int Height) RefreshScreenSize()
     {

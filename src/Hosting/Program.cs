@@ -8,6 +8,7 @@ using Sandbox.Capture;
 using Sandbox.Display;
 using Sandbox.Gateway;
 using Sandbox.LiveView;
+using Sandbox.Recording;
 
 namespace Sandbox.Hosting;
 
@@ -56,12 +57,14 @@ internal static class Program
 internal sealed class Appliance : IAsyncDisposable
 {
     private readonly ScreenCapture _capture;
+    private readonly Recorder _recorder;
     private readonly LiveViewHub? _liveView;
 
-    private Appliance(WebApplication api, ScreenCapture capture, LiveViewHub? liveView, SandboxOptions options)
+    private Appliance(WebApplication api, ScreenCapture capture, Recorder recorder, LiveViewHub? liveView, SandboxOptions options)
     {
         Api = api;
         _capture = capture;
+        _recorder = recorder;
         _liveView = liveView;
         Options = options;
     }
@@ -90,15 +93,21 @@ internal sealed class Appliance : IAsyncDisposable
 
         app.UseJsonErrors(logs.CreateLogger("Sandbox.Api"));
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
-        app.MapHealthApi(new HealthSources(captureConnection, gateway));
+        var recorder = new Recorder(options, logs, activity);
+        app.MapHealthApi(new HealthSources(captureConnection, gateway, recorder));
         app.MapScreenshotApi(screenshots, options);
+        app.MapRecordApi(recorder);
+        var computer = app.MapComputerApi(screenshots, options, activity);
 
         LiveViewHub? liveView = null;
         if (options.LiveView.Enabled)
         {
             // Its own X connection: streaming never waits on (or delays) screenshots and actions.
             var viewConnection = new XDisplayConnection(options.Display, "liveview", logs.CreateLogger("Sandbox.Display"));
-            liveView = new LiveViewHub(viewConnection, options, activity, logs);
+            liveView = new LiveViewHub(viewConnection, options, activity, logs)
+            {
+                Forwarder = (action, ct) => ComputerApi.ForwardAsync(computer, action, ct),
+            };
             app.MapLiveViewApi(liveView);
             app.Lifetime.ApplicationStopping.Register(liveView.CloseViewers);
         }
@@ -106,7 +115,11 @@ internal sealed class Appliance : IAsyncDisposable
 
         app.Lifetime.ApplicationStarted.Register(() =>
             _ = Task.Run(() => captureConnection.TryConnect(options.DisplayTimeoutMs)));
-        return new Appliance(app, capture, liveView, options);
+        // Journals a killed process left open get their actions and footer, off the start-up path.
+        app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(recorder.RecoverUnfinished));
+        // SIGTERM: a running recording is finished (actions written, video closed) before the process exits.
+        app.Lifetime.ApplicationStopping.Register(recorder.Shutdown);
+        return new Appliance(app, capture, recorder, liveView, options);
     }
 
     public Task RunAsync() => Api.RunAsync();
@@ -115,6 +128,7 @@ internal sealed class Appliance : IAsyncDisposable
     {
         await Api.DisposeAsync();
         _liveView?.Dispose();
+        _recorder.Dispose();
         _capture.Dispose();
     }
 

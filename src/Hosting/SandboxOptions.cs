@@ -39,6 +39,10 @@ internal sealed class SandboxOptions
 
     /// <summary>The live view page and stream (SANDBOX_VIEW_*).</summary>
     public Sandbox.LiveView.LiveViewOptions LiveView { get; init; } = new();
+    /// <summary>Input and screen recording (/record): <c>SANDBOX_RECORD_*</c>.</summary>
+    public Sandbox.Recording.RecordingOptions Recording { get; init; } = new();
+    /// <summary>The computer-use actions' limits and timings (<c>SANDBOX_ACTION_*</c>).</summary>
+    public Sandbox.Input.InputOptions Input { get; init; } = new();
 
     public string ScreenshotDir => Path.Combine(SharedDir, "screenshots");
     public string RecordingDir => Path.Combine(SharedDir, "recordings");
@@ -61,6 +65,8 @@ internal sealed class SandboxOptions
             MaxRequestBodyBytes = r.Int("SANDBOX_MAX_BODY_BYTES", 1 << 20, 1024, int.MaxValue),
             UseSharedMemory = r.Bool("SANDBOX_SHM", true),
             LiveView = Sandbox.LiveView.LiveViewOptions.FromEnvironment(r),
+            Recording = Sandbox.Recording.RecordingOptions.FromEnvironment(r),
+            Input = Sandbox.Input.InputOptions.Read(r),
         };
         r.ThrowIfInvalid();
         return o;

@@ -24,11 +24,14 @@ work=$(mktemp -d /tmp/sandbox-rootfs.XXXXXX)
 root=$work/root
 xvfb_pid= app_pid=
 cleanup() {
+  local rc=$?
+  set +e
   [ -n "$app_pid" ] && kill -TERM "$app_pid" 2>/dev/null && sleep 0.5
   [ -n "$app_pid" ] && kill -KILL "$app_pid" 2>/dev/null
   [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null
   for m in tmp/.X11-unix dev proc; do mountpoint -q "$root/$m" 2>/dev/null && umount -l "$root/$m"; done
   rm -rf "$work"
+  exit $rc
 }
 trap cleanup EXIT
 

@@ -142,7 +142,7 @@
   }
 
   function isRecording(s) {
-    return s && ['action_recording_started', 'already_recording', 'recording'].includes(s.action_recording_status);
+    return s && ['action_recording_started', 'action_recording_in_progress', 'already_recording'].includes(s.action_recording_status);
   }
 
   function showRecording(s) {

@@ -12,10 +12,12 @@ namespace Sandbox.E2E.Infrastructure;
 public sealed class ApplianceProcess : IDisposable
 {
     private readonly Processes.OutputLog _log = new();
+    private readonly bool _ownsSharedDir;
     private Process? _process;
 
-    private ApplianceProcess(Dictionary<string, string?> env, string sharedDir, int port, int gatewayPort)
+    private ApplianceProcess(Dictionary<string, string?> env, string sharedDir, int port, int gatewayPort, bool ownsSharedDir = true)
     {
+        _ownsSharedDir = ownsSharedDir;
         Env = env;
         SharedDir = sharedDir;
         Port = port;
@@ -33,12 +35,13 @@ public sealed class ApplianceProcess : IDisposable
     public bool HasExited => _process?.HasExited ?? true;
 
     /// <summary>Starts the binary and waits until /health answers.</summary>
-    public static ApplianceProcess Start(XvfbServer? display, IDictionary<string, string?>? extraEnv = null)
+    /// <param name="sharedDir">An existing SHARED_DIR to reuse (it is then not deleted); a fresh one by default.</param>
+    public static ApplianceProcess Start(XvfbServer? display, IDictionary<string, string?>? extraEnv = null, string? sharedDir = null)
     {
         var binary = Repo.Binary;
         if (!File.Exists(binary))
             throw new FileNotFoundException($"the published binary is missing: run ./build-aot.sh first ({binary})");
-        var shared = Directory.CreateTempSubdirectory("sandbox-e2e-").FullName;
+        var shared = sharedDir ?? Directory.CreateTempSubdirectory("sandbox-e2e-").FullName;
         int port = Processes.FreeTcpPort(), gatewayPort = Processes.FreeTcpPort();
         var env = new Dictionary<string, string?>
         {
@@ -53,7 +56,7 @@ public sealed class ApplianceProcess : IDisposable
         };
         if (extraEnv is not null)
             foreach (var (k, v) in extraEnv) env[k] = v;
-        var a = new ApplianceProcess(env, shared, port, gatewayPort);
+        var a = new ApplianceProcess(env, shared, port, gatewayPort, ownsSharedDir: sharedDir is null);
         a.Launch();
         return a;
     }
@@ -113,11 +116,20 @@ public sealed class ApplianceProcess : IDisposable
         return null;
     }
 
+    /// <summary>SIGKILL, as a crash or an OOM kill would end it.</summary>
+    public void Kill()
+    {
+        if (_process is null || _process.HasExited) return;
+        _process.Kill();
+        _process.WaitForExit(10_000);
+    }
+
     public void Dispose()
     {
         Stop();
         _process?.Dispose();
         Http.Dispose();
+        if (!_ownsSharedDir) return;
         try { Directory.Delete(SharedDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

@@ -1,0 +1,77 @@
+using System.Runtime.InteropServices;
+
+namespace Sandbox.Native;
+
+/// <summary>
+/// The core keyboard mapping (keycode → keysyms) and keysym names, from libX11. KeySym is an
+/// "unsigned long" (nuint); KeyCode is an unsigned char. Keysym rows returned by Xlib are freed with XFree.
+/// </summary>
+internal static unsafe partial class XKeyboard
+{
+    public const nuint NoSymbol = 0;
+
+    /// <summary>The device spec XKB uses for the core keyboard.</summary>
+    public const uint XkbUseCoreKbd = 0x0100;
+
+    [LibraryImport(Libraries.X11)]
+    public static partial int XDisplayKeycodes(nint display, int* minKeycode, int* maxKeycode);
+
+    /// <summary>
+    /// Returns count × keysymsPerKeycode keysyms, row by row; free with <see cref="Xlib.XFree"/>.
+    /// The keycode is declared wide: libX11 takes a KeyCode or an unsigned int depending on how it was
+    /// built (NeedWidePrototypes), and a zero-extended 32-bit value is right for both.
+    /// </summary>
+    [LibraryImport(Libraries.X11)]
+    public static partial nuint* XGetKeyboardMapping(nint display, uint firstKeycode, int count, int* keysymsPerKeycode);
+
+    [LibraryImport(Libraries.X11)]
+    public static partial int XChangeKeyboardMapping(nint display, int firstKeycode, int keysymsPerKeycode, nuint* keysyms, int count);
+
+    /// <summary>Uses Xlib's client-side copy of the mapping, which lags behind changes until events are read.</summary>
+    [LibraryImport(Libraries.X11)]
+    public static partial byte XKeysymToKeycode(nint display, nuint keysym);
+
+    /// <summary>Needs no display: a lookup in libX11's keysym name table (case-sensitive).</summary>
+    [LibraryImport(Libraries.X11)]
+    public static partial nuint XStringToKeysym(byte* name);
+
+    /// <summary>A static string owned by libX11, or null.</summary>
+    [LibraryImport(Libraries.X11)]
+    public static partial byte* XKeysymToString(nuint keysym);
+
+    /// <summary>The keyboard's current group and modifiers (XKB; Xlib initialises the extension itself).</summary>
+    [LibraryImport(Libraries.X11)]
+    public static partial int XkbGetState(nint display, uint deviceSpec, XkbStateRec* state);
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct XkbStateRec
+{
+    public byte Group;
+    public byte LockedGroup;
+    public ushort BaseGroup;
+    public ushort LatchedGroup;
+    public byte Mods, BaseMods, LatchedMods, LockedMods;
+    public byte CompatState, GrabMods, CompatGrabMods, LookupMods, CompatLookupMods;
+    public ushort PtrButtons;
+}
+
+// Event queue access, for draining the MappingNotify events every keyboard change sends to all clients
+// (left unread they would pile up in Xlib's queue for as long as the connection lives).
+internal static unsafe partial class Xlib
+{
+    public const int MappingNotify = 34;
+
+    [LibraryImport(Libraries.X11)]
+    public static partial int XPending(nint display);
+
+    [LibraryImport(Libraries.X11)]
+    public static partial int XNextEvent(nint display, XEvent* e);
+}
+
+/// <summary>Xlib's XEvent union: 24 longs; only the leading type is read here.</summary>
+[StructLayout(LayoutKind.Sequential, Size = 24 * 8)]
+internal struct XEvent
+{
+    public int Type;
+}

@@ -1,0 +1,163 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Sandbox.Capture;
+using Sandbox.Display;
+using Sandbox.Hosting;
+using Sandbox.Input;
+using Sandbox.LiveView;
+
+namespace Sandbox.Api;
+
+internal sealed record ActionResultAnswer(
+    int Index,
+    string Action,
+    string Status,
+    string? Error,
+    int[]? Coordinate,
+    int[]? ScreenCoordinate,
+    ScreenshotAnswer? Screenshot);
+
+/// <summary>POST /computer/action: the one action's result, flattened.</summary>
+internal sealed record ComputerActionAnswer(
+    string Status,
+    string Action,
+    string? Reason,
+    string? Message,
+    int[]? Coordinate,
+    int[]? ScreenCoordinate,
+    ScreenshotAnswer? Screenshot,
+    ScreenshotAnswer? ScreenshotAfter,
+    int[] ScreenSize,
+    double ElapsedMs);
+
+/// <summary>POST /computer/actions: a result per action (ok, error, skipped) and, on failure, which one failed.</summary>
+internal sealed record ComputerActionsAnswer(
+    string Status,
+    string? Reason,
+    string? Message,
+    int? FailedIndex,
+    ActionResultAnswer[] Results,
+    ScreenshotAnswer? ScreenshotAfter,
+    int[] ScreenSize,
+    double ElapsedMs);
+
+/// <summary>
+/// Native computer-use actions over XTEST (README "Computer actions"). Bad requests are 400 before
+/// anything runs; an action that fails while running stops the batch and is answered with its status
+/// (400 for off-screen points and the like) and the results so far; a lost display is 503.
+/// </summary>
+internal static class ComputerApi
+{
+    private const int MaxJsonDepth = 16;
+
+    /// <summary>Maps the endpoints and returns the service behind them (the live view forwards control to it).</summary>
+    public static ComputerService MapComputerApi(this WebApplication app, ScreenshotService screenshots, SandboxOptions options,
+        ActivityFeed? activity = null)
+    {
+        var logs = app.Services.GetRequiredService<ILoggerFactory>();
+        var connection = new XDisplayConnection(options.Display, "input", logs.CreateLogger("Sandbox.Display"));
+        var service = new ComputerService(connection, screenshots, options, logs.CreateLogger("Sandbox.Input"), activity);
+        app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(service.WarmUp));
+        // Stopping, not Stopped: running requests are cancelled (and release what they hold) while the
+        // server still waits for them, and the keymap is restored before the process exits.
+        app.Lifetime.ApplicationStopping.Register(service.Dispose);
+
+        app.MapPost("/computer/action", async Task<IResult> (HttpContext http) =>
+        {
+            using var body = await ReadBody(http);
+            var batch = Parse(() => service.Parser.ParseSingle(body.RootElement));
+            var outcome = await service.RunAsync(batch, http.RequestAborted);
+            var r = outcome.Results[0];
+            var answer = new ComputerActionAnswer(
+                outcome.Failure is null ? "ok" : "error",
+                r.Action,
+                outcome.Failure is { } f ? Reason(f.Status) : null,
+                outcome.Failure?.Message,
+                Pair(r.Coordinate),
+                Pair(r.ScreenCoordinate),
+                Shot(r.Screenshot),
+                Shot(outcome.ScreenshotAfter),
+                [outcome.ScreenWidth, outcome.ScreenHeight],
+                outcome.ElapsedMs);
+            return Results.Json(answer, AppJson.Default.ComputerActionAnswer, statusCode: outcome.Failure?.Status ?? 200);
+        });
+
+        app.MapPost("/computer/actions", async Task<IResult> (HttpContext http) =>
+        {
+            using var body = await ReadBody(http);
+            var batch = Parse(() => service.Parser.ParseBatch(body.RootElement));
+            var outcome = await service.RunAsync(batch, http.RequestAborted);
+            var answer = new ComputerActionsAnswer(
+                outcome.Failure is null ? "ok" : "error",
+                outcome.Failure is { } f ? Reason(f.Status) : null,
+                outcome.Failure?.Message,
+                outcome.Failure?.Index,
+                outcome.Results.Select(r => new ActionResultAnswer(r.Index, r.Action, r.Status switch
+                {
+                    ActionStatus.Ok => "ok",
+                    ActionStatus.Error => "error",
+                    _ => "skipped",
+                }, r.Error, Pair(r.Coordinate), Pair(r.ScreenCoordinate), Shot(r.Screenshot))).ToArray(),
+                Shot(outcome.ScreenshotAfter),
+                [outcome.ScreenWidth, outcome.ScreenHeight],
+                outcome.ElapsedMs);
+            return Results.Json(answer, AppJson.Default.ComputerActionsAnswer, statusCode: outcome.Failure?.Status ?? 200);
+        });
+        return service;
+    }
+
+    /// <summary>
+    /// Live view control: runs one action as POST /computer/action would, reported in the activity feed
+    /// as coming from the viewer. The outcome carries the status the endpoint would have answered.
+    /// </summary>
+    public static async Task<ControlOutcome> ForwardAsync(ComputerService service, JsonElement action, CancellationToken ct)
+    {
+        ActionBatch batch;
+        try { batch = service.Parser.ParseSingle(action); }
+        catch (ActionInputException e) { return new ControlOutcome(400, e.Message); }
+        try
+        {
+            var outcome = await service.RunAsync(batch, ct, origin: "viewer");
+            return outcome.Failure is { } f ? new ControlOutcome(f.Status, f.Message) : new ControlOutcome(200, null);
+        }
+        catch (DisplayUnavailableException e)
+        {
+            return new ControlOutcome(503, e.Message);
+        }
+    }
+
+    private static async Task<JsonDocument> ReadBody(HttpContext http)
+    {
+        try
+        {
+            return await JsonDocument.ParseAsync(http.Request.Body, new JsonDocumentOptions { MaxDepth = MaxJsonDepth }, http.RequestAborted);
+        }
+        catch (JsonException e)
+        {
+            throw ApiException.BadRequest($"body: not valid JSON ({e.Message})");
+        }
+    }
+
+    private static ActionBatch Parse(Func<ActionBatch> parse)
+    {
+        try { return parse(); }
+        catch (ActionInputException e) { throw ApiException.BadRequest(e.Message); }
+    }
+
+    private static string Reason(int status) => status switch
+    {
+        400 => "Bad Request",
+        503 => "Service Unavailable",
+        _ => "Internal Server Error",
+    };
+
+    private static int[]? Pair((int X, int Y)? p) => p is { } v ? [v.X, v.Y] : null;
+
+    private static ScreenshotAnswer? Shot(ShotResult? s) => s is null ? null : new ScreenshotAnswer(
+        s.Path, s.Info.MousePosition, s.Info.ScreenSize, s.Info.ImageSize, s.Info.Scale, s.Info.Region,
+        s.Info.Format, s.Info.Bytes, s.Base64);
+}

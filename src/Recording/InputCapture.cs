@@ -1,0 +1,567 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Sandbox.Display;
+using Sandbox.Native;
+
+namespace Sandbox.Recording;
+
+/// <summary>Where captured events go; called on the capture thread only.</summary>
+internal interface IInputSink
+{
+    void Accept(List<InputEvent> events);
+    void Note(JournalNote note);
+}
+
+/// <summary>The server cannot record: no RECORD extension, or it refused our context.</summary>
+internal sealed class RecordingUnavailableException(string message) : Exception(message);
+
+internal enum CaptureState { Idle, Starting, Live, Lost, Stopping }
+
+/// <summary>
+/// Every key, button and motion event of the X server, through RECORD, on a thread of its own.
+/// <para>
+/// Two connections, as RECORD requires: the control connection creates, disables and frees the context
+/// (and resolves keys), the data connection only receives. The data connection is driven with
+/// XRecordEnableContextAsync + poll(2) + XRecordProcessReplies rather than the blocking
+/// XRecordEnableContext, because the thread then stays in charge: it sleeps in poll with no timeout while
+/// the user is idle (no CPU), wakes on an eventfd to stop, writes each batch to the journal right after it
+/// arrives, flushes a throttled motion on time, and notices a dead server as a hang-up on the socket. A
+/// blocking enable could only be ended by the server, which a dead or wedged server never does.
+/// </para>
+/// <para>
+/// Stopping disables the context on the control connection and keeps reading until the server's
+/// EndOfData, so every event the server handled before the stop request is delivered. When the server
+/// goes away the sink gets a <c>display_lost</c> note and the thread retries every reconnect interval; a
+/// new server gets a new context and a <c>display_restored</c> note.
+/// </para>
+/// </summary>
+internal sealed unsafe class InputCapture : IDisposable
+{
+    private const string KeyboardAttachment = "recording.keyboard";
+    private const byte KeyPress = 2, KeyRelease = 3, ButtonPress = 4, ButtonRelease = 5, MotionNotify = 6;
+    private const byte ChangeKeyboardMapping = 100, SetModifierMapping = 118;
+    private const byte XkbSetMap = 9, XkbGetKbdByName = 23;
+
+    private readonly XDisplayConnection _control, _data;
+    private readonly RecordingOptions _options;
+    private readonly int _timeoutMs;
+    private readonly ILogger _log;
+    private readonly GCHandle _self;
+    private readonly List<RawDatum> _raw = [];
+    private readonly List<uint[]> _keymapRows = [];
+    private readonly List<InputEvent> _out = [];
+    private readonly EventFd _bell = new();
+    private readonly ManualResetEventSlim _started = new(), _finished = new();
+
+    private Thread? _thread;
+    private IInputSink? _sink;
+    private RecordingClock? _clock;
+    private volatile bool _stopRequested;
+    private bool _live, _ended, _everLive, _lostNoted;
+    private Exception? _startFailure;
+    private int _xkbOpcode = -1;
+    private long _seq;
+    private InputEvent? _pendingMotion;
+    private double _lastMotionTime = double.NegativeInfinity;
+
+    private enum RawKind : byte { Device, CoreKeymap, Reload }
+
+    [StructLayout(LayoutKind.Auto)]
+    private struct RawDatum
+    {
+        public RawKind Kind;
+        public byte Type, Detail;
+        public ushort State;
+        public short X, Y;
+        public uint ServerTime;
+        public double ReceivedAt;
+        public byte FirstKeycode;
+        public int KeycodeCount, PerKeycode, RowsIndex;
+    }
+
+    public InputCapture(string? displayName, RecordingOptions options, int timeoutMs, ILogger log)
+    {
+        _control = new XDisplayConnection(displayName, "recording-control", log);
+        _data = new XDisplayConnection(displayName, "recording-data", log);
+        _options = options;
+        _timeoutMs = timeoutMs;
+        _log = log;
+        _self = GCHandle.Alloc(this);
+    }
+
+    public CaptureState State { get; private set; }
+    public string? LastError { get; private set; }
+    public long Delivered => Interlocked.Read(ref _seq);
+    public XDisplayConnection Control => _control;
+
+    /// <summary>Starts capturing into <paramref name="sink"/>; returns once the server is recording, or throws.</summary>
+    public void Start(IInputSink sink, RecordingClock clock)
+    {
+        if (_thread is not null) throw new InvalidOperationException("the capture is already running");
+        _sink = sink;
+        _clock = clock;
+        _stopRequested = false;
+        _live = _ended = _everLive = _lostNoted = false;
+        _startFailure = null;
+        _seq = 0;
+        _pendingMotion = null;
+        _lastMotionTime = double.NegativeInfinity;
+        _started.Reset();
+        _finished.Reset();
+        _bell.Drain();
+        State = CaptureState.Starting;
+        LastError = null;
+        _thread = new Thread(Run) { IsBackground = true, Name = "xrecord" };
+        _thread.Start();
+        if (!_started.Wait(_timeoutMs * 2 + 1000))
+        {
+            Stop();
+            throw new DisplayUnavailableException($"the X server did not start recording within {_timeoutMs * 2 + 1000} ms");
+        }
+        if (_startFailure is { } failure)
+        {
+            _thread.Join(_timeoutMs);
+            _thread = null;
+            State = CaptureState.Idle;
+            throw failure;
+        }
+    }
+
+    /// <summary>Stops and waits until every event up to now was delivered (or the stop timeout passed).</summary>
+    public bool Stop()
+    {
+        if (_thread is null) return true;
+        State = CaptureState.Stopping;
+        _stopRequested = true;
+        _bell.Ring();
+        var clean = _finished.Wait(_options.StopTimeoutMs + _timeoutMs);
+        if (clean) _thread.Join();
+        else _log.LogWarning("recording: the capture thread did not finish in time; events after this point are dropped");
+        _thread = null;
+        State = CaptureState.Idle;
+        return clean;
+    }
+
+    private void Run()
+    {
+        try
+        {
+            while (!_stopRequested)
+            {
+                try
+                {
+                    var context = _control.Run(CreateContext, _timeoutMs);
+                    try
+                    {
+                        _data.Run(s => Pump(s, context), _timeoutMs);
+                    }
+                    finally
+                    {
+                        TryFreeContext(context);
+                    }
+                    if (_stopRequested) break;
+                    throw new DisplayUnavailableException("the X server ended the recording");
+                }
+                catch (Exception e) when (e is DisplayUnavailableException or RecordingUnavailableException)
+                {
+                    if (!_everLive)
+                    {
+                        _startFailure = e;
+                        _started.Set();
+                        return;
+                    }
+                    Lost(e.Message);
+                    WaitForBell(_options.ReconnectIntervalMs);
+                }
+            }
+            FlushMotion();
+            Deliver();
+        }
+        catch (Exception e)
+        {
+            // Our own bug: report it instead of taking the process down; what was journaled stays.
+            _log.LogError(e, "recording: the capture thread failed");
+            LastError = $"{e.GetType().Name}: {e.Message}";
+            if (!_everLive)
+            {
+                _startFailure = e;
+                _started.Set();
+            }
+        }
+        finally
+        {
+            _finished.Set();
+        }
+    }
+
+    private void Lost(string message)
+    {
+        State = CaptureState.Lost;
+        LastError = message;
+        _live = false;
+        if (_lostNoted) return;
+        _lostNoted = true;
+        FlushMotion();
+        Deliver();
+        var t = _clock!.Now;
+        _sink!.Note(new JournalNote { Event = JournalNote.DisplayLost, Time = Math.Round(t, 6), Timestamp = _clock.Stamp(t), Message = message });
+        _log.LogWarning("recording: {Message}; retrying every {Interval} ms", message, _options.ReconnectIntervalMs);
+    }
+
+    private nuint CreateContext(XSession s)
+    {
+        int major = 1, minor = 13;
+        if (XRecord.XRecordQueryVersion(s.Handle, &major, &minor) == 0)
+            throw new RecordingUnavailableException($"the X server {_control.DisplayName} has no RECORD extension (input recording needs it)");
+        int opcode, firstEvent, firstError;
+        fixed (byte* name = "XKEYBOARD\0"u8)
+            _xkbOpcode = XKeyboardLookup.XQueryExtension(s.Handle, name, &opcode, &firstEvent, &firstError) != 0 ? opcode : -1;
+
+        // Device events KeyPress..MotionNotify, and the requests that change what keycodes mean.
+        var count = _xkbOpcode > 0 ? 4 : 2;
+        var ranges = stackalloc XRecordRange*[4];
+        for (var i = 0; i < count; i++)
+        {
+            ranges[i] = XRecord.XRecordAllocRange();
+            if (ranges[i] == null) throw new InvalidOperationException("XRecordAllocRange failed");
+        }
+        ranges[0]->DeviceEventsFirst = KeyPress;
+        ranges[0]->DeviceEventsLast = MotionNotify;
+        ranges[0]->CoreRequestsFirst = ranges[0]->CoreRequestsLast = ChangeKeyboardMapping;
+        ranges[1]->CoreRequestsFirst = ranges[1]->CoreRequestsLast = SetModifierMapping;
+        if (_xkbOpcode > 0)
+        {
+            ranges[2]->ExtRequestsMajorFirst = ranges[2]->ExtRequestsMajorLast = (byte)_xkbOpcode;
+            ranges[2]->ExtRequestsMinorFirst = ranges[2]->ExtRequestsMinorLast = XkbSetMap;
+            ranges[3]->ExtRequestsMajorFirst = ranges[3]->ExtRequestsMajorLast = (byte)_xkbOpcode;
+            ranges[3]->ExtRequestsMinorFirst = ranges[3]->ExtRequestsMinorLast = XkbGetKbdByName;
+        }
+        var clients = XRecord.AllClients;
+        var context = XRecord.XRecordCreateContext(s.Handle, 0, &clients, 1, ranges, count);
+        for (var i = 0; i < count; i++) Xlib.XFree(ranges[i]);
+        var error = s.SyncAndTakeError();
+        if (error is not null || context == 0)
+            throw new RecordingUnavailableException("the X server refused the recording context" +
+                (error is { } e ? $": {e.Text}" : ""));
+        // A fresh keymap copy for this server: the previous one may describe a server that is gone.
+        s.Detach(KeyboardAttachment);
+        return context;
+    }
+
+    private void TryFreeContext(nuint context)
+    {
+        try
+        {
+            _control.Run(s =>
+            {
+                XRecord.XRecordFreeContext(s.Handle, context);
+                Xlib.XSync(s.Handle, 0);
+                return 0;
+            }, _timeoutMs);
+        }
+        catch (DisplayUnavailableException) { }
+    }
+
+    /// <summary>The data connection's loop, from enable to the server's EndOfData.</summary>
+    private int Pump(XSession s, nuint context)
+    {
+        _ended = false;
+        if (XRecord.XRecordEnableContextAsync(s.Handle, context, &OnIntercept, GCHandle.ToIntPtr(_self)) == 0)
+            throw new RecordingUnavailableException("XRecordEnableContextAsync failed");
+        Xlib.XFlush(s.Handle);
+        var fd = Xlib.XConnectionNumber(s.Handle);
+        var fds = stackalloc PollFd[2];
+        long drainDeadline = 0;
+        var disabled = false;
+        var hangup = false;
+
+        while (true)
+        {
+            // Process first, poll after: libX11/XCB may already have read replies into its buffer
+            // (the enable's flush does), and those never make the socket readable again.
+            XRecord.XRecordProcessReplies(s.Handle);
+            if (s.Broken) throw new DisplayUnavailableException($"lost the X display {_data.DisplayName}");
+            AfterRead();
+            if (_ended) break;
+            if (disabled && Environment.TickCount64 >= drainDeadline)
+            {
+                _log.LogWarning("recording: no end of data from the X server within {Timeout} ms", _options.StopTimeoutMs);
+                break;
+            }
+            if (_stopRequested && !disabled)
+            {
+                disabled = true;
+                drainDeadline = Environment.TickCount64 + _options.StopTimeoutMs;
+                Disable(context);
+                continue;
+            }
+            fds[0] = new PollFd { Fd = fd, Events = Libc.POLLIN };
+            fds[1] = new PollFd { Fd = _bell.Fd, Events = Libc.POLLIN };
+            var timeout = PollTimeout(disabled ? (int)Math.Max(0, drainDeadline - Environment.TickCount64) : -1);
+            var n = Libc.poll(fds, disabled ? 1u : 2u, timeout);
+            if (n < 0 && Marshal.GetLastPInvokeError() != Libc.EINTR)
+                throw NativeCallException.FromLastError("poll");
+            if (!disabled && (fds[1].Revents & Libc.POLLIN) != 0) _bell.Drain();
+            // A hang-up is normally turned into an IO error by the next read; twice in a row means it was not.
+            var failed = n > 0 && (fds[0].Revents & (Libc.POLLERR | Libc.POLLNVAL | Libc.POLLHUP)) != 0;
+            if (failed && hangup) throw new DisplayUnavailableException($"lost the X display {_data.DisplayName}");
+            hangup = failed;
+        }
+        return 0;
+    }
+
+    /// <summary>Bookkeeping after each read: the first StartOfData releases Start; a new one after a loss is a restore.</summary>
+    private void AfterRead()
+    {
+        if (_live && !_everLive)
+        {
+            _everLive = true;
+            State = CaptureState.Live;
+            _started.Set();
+        }
+        else if (_live && _lostNoted)
+        {
+            _lostNoted = false;
+            _clock!.Reanchor();
+            State = CaptureState.Live;
+            LastError = null;
+            var t = _clock.Now;
+            _sink!.Note(new JournalNote { Event = JournalNote.DisplayRestored, Time = Math.Round(t, 6), Timestamp = _clock.Stamp(t) });
+            _log.LogInformation("recording: the X display is back; recording continues");
+        }
+        if (_pendingMotion is not null && _clock!.Now >= _lastMotionTime + _options.MotionIntervalMs / 1000.0) FlushMotion();
+        Deliver();
+    }
+
+    private void Disable(nuint context)
+    {
+        try
+        {
+            _control.Run(c =>
+            {
+                XRecord.XRecordDisableContext(c.Handle, context);
+                Xlib.XSync(c.Handle, 0);
+                return 0;
+            }, _timeoutMs);
+        }
+        catch (DisplayUnavailableException)
+        {
+            _ended = true;   // no server, no more data
+        }
+    }
+
+    /// <summary>Infinite while idle; until the throttled motion is due when one waits.</summary>
+    private int PollTimeout(int other)
+    {
+        if (_pendingMotion is null) return other;
+        var due = (int)Math.Ceiling((_lastMotionTime + _options.MotionIntervalMs / 1000.0 - _clock!.Now) * 1000);
+        due = Math.Max(0, due);
+        return other < 0 ? due : Math.Min(due, other);
+    }
+
+    private void WaitForBell(int timeoutMs)
+    {
+        var fds = stackalloc PollFd[1];
+        fds[0] = new PollFd { Fd = _bell.Fd, Events = Libc.POLLIN };
+        Libc.poll(fds, 1, timeoutMs);
+        _bell.Drain();
+    }
+
+    [UnmanagedCallersOnly]
+    private static void OnIntercept(nint closure, XRecordInterceptData* data)
+    {
+        try
+        {
+            if (GCHandle.FromIntPtr(closure).Target is InputCapture capture) capture.Intercept(data);
+        }
+        catch (Exception)
+        {
+            // Nothing may unwind into libX11. A datum we could not parse is dropped.
+        }
+        finally
+        {
+            XRecord.XRecordFreeData(data);
+        }
+    }
+
+    private void Intercept(XRecordInterceptData* d)
+    {
+        switch (d->Category)
+        {
+            case XRecord.StartOfData:
+                _live = true;
+                return;
+            case XRecord.EndOfData:
+                _ended = true;
+                return;
+            case XRecord.FromServer:
+                if (d->Data == null || d->DataLength < 8) return;
+                var type = (byte)(d->Data[0] & 0x7f);
+                if (type is < KeyPress or > MotionNotify) return;
+                var p = d->Data;
+                _raw.Add(new RawDatum
+                {
+                    Kind = RawKind.Device,
+                    Type = type,
+                    Detail = p[1],
+                    ServerTime = *(uint*)(p + 4),
+                    X = *(short*)(p + 20),
+                    Y = *(short*)(p + 22),
+                    State = *(ushort*)(p + 28),
+                    ReceivedAt = _clock!.Now,
+                });
+                return;
+            case XRecord.FromClient:
+                if (d->Data != null && d->DataLength >= 1) Request(d->Data, (int)d->DataLength * 4, d->ClientSwapped != 0);
+                return;
+        }
+    }
+
+    private void Request(byte* p, int length, bool swapped)
+    {
+        var major = p[0];
+        if (major == ChangeKeyboardMapping && length >= 8)
+        {
+            // BIG-REQUESTS: a zero length field is followed by a 32-bit length, shifting the body by 4.
+            var body = p[2] == 0 && p[3] == 0 ? 8 : 4;
+            if (length < body + 4) return;
+            int count = p[1], first = p[body], per = p[body + 1];
+            var words = count * per;
+            if (per == 0 || length < body + 4 + words * 4) return;
+            var row = new uint[words];
+            var src = (uint*)(p + body + 4);
+            for (var i = 0; i < words; i++) row[i] = swapped ? System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(src[i]) : src[i];
+            _keymapRows.Add(row);
+            _raw.Add(new RawDatum { Kind = RawKind.CoreKeymap, FirstKeycode = (byte)first, KeycodeCount = count, PerKeycode = per, RowsIndex = _keymapRows.Count - 1 });
+        }
+        else if (major == SetModifierMapping || (_xkbOpcode > 0 && major == _xkbOpcode))
+        {
+            _raw.Add(new RawDatum { Kind = RawKind.Reload });
+        }
+    }
+
+    /// <summary>Resolves what the last read delivered, in order, and hands it to the sink.</summary>
+    private void Deliver()
+    {
+        if (_raw.Count == 0 && _out.Count == 0) return;
+        var needsKeyboard = false;
+        foreach (var r in _raw)
+            if (r.Kind != RawKind.Device || r.Type is KeyPress or KeyRelease) { needsKeyboard = true; break; }
+
+        var converted = false;
+        if (needsKeyboard)
+        {
+            try
+            {
+                _control.Run(s =>
+                {
+                    var keyboard = s.GetOrAttach(KeyboardAttachment, KeyResolver.Create);
+                    Convert(keyboard);
+                    converted = true;
+                    return 0;
+                }, _timeoutMs);
+            }
+            catch (DisplayUnavailableException)
+            {
+                // Keys are still journaled, with keycode and state only.
+            }
+        }
+        if (!converted) Convert(null);
+        _raw.Clear();
+        _keymapRows.Clear();
+        if (_out.Count == 0) return;
+        _sink!.Accept(_out);
+        _out.Clear();
+    }
+
+    private void Convert(KeyResolver? keyboard)
+    {
+        foreach (ref readonly var r in CollectionsMarshal.AsSpan(_raw))
+        {
+            switch (r.Kind)
+            {
+                case RawKind.CoreKeymap:
+                    keyboard?.ApplyCoreChange(r.FirstKeycode, r.KeycodeCount, r.PerKeycode, _keymapRows[r.RowsIndex]);
+                    continue;
+                case RawKind.Reload:
+                    keyboard?.Reload();
+                    continue;
+            }
+            var time = _clock!.FromServer(r.ServerTime, r.ReceivedAt);
+            var e = new InputEvent
+            {
+                Event = r.Type switch
+                {
+                    KeyPress => InputKind.KeyPress,
+                    KeyRelease => InputKind.KeyRelease,
+                    ButtonPress => InputKind.ButtonPress,
+                    ButtonRelease => InputKind.ButtonRelease,
+                    _ => InputKind.Motion,
+                },
+                Time = time,
+                ServerTime = r.ServerTime,
+                X = r.X,
+                Y = r.Y,
+            };
+            if (r.Type == MotionNotify)
+            {
+                if (_options.MotionIntervalMs > 0 && time < _lastMotionTime + _options.MotionIntervalMs / 1000.0)
+                {
+                    _pendingMotion = e;   // the newest position wins; it is written when due or before the next event
+                    continue;
+                }
+                _pendingMotion = null;
+                _lastMotionTime = time;
+                Emit(e);
+                continue;
+            }
+            FlushMotion();
+            e.State = r.State;
+            if (r.Type is ButtonPress or ButtonRelease)
+            {
+                e.Button = r.Detail;
+                if (keyboard is not null) e.Modifiers = keyboard.Modifiers(r.State);
+            }
+            else
+            {
+                e.Keycode = r.Detail;
+                if (keyboard is not null)
+                {
+                    var k = keyboard.Resolve(r.Detail, r.State);
+                    e.Keysym = k.Keysym;
+                    e.Symbol = k.Symbol;
+                    e.Key = k.Key;
+                    e.Base = k.Base;
+                    e.Text = k.Text;
+                    e.Modifiers = k.Modifiers;
+                }
+            }
+            Emit(e);
+        }
+    }
+
+    private void FlushMotion()
+    {
+        if (_pendingMotion is not { } m) return;
+        _pendingMotion = null;
+        _lastMotionTime = m.Time;
+        Emit(m);
+    }
+
+    private void Emit(InputEvent e)
+    {
+        e.Seq = Interlocked.Increment(ref _seq);
+        e.Timestamp = _clock!.Stamp(e.Time);
+        _out.Add(e);
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        _control.Dispose();
+        _data.Dispose();
+        _bell.Dispose();
+        if (_self.IsAllocated) _self.Free();
+    }
+}
