@@ -184,8 +184,31 @@ internal static class OpenApiDocument
             return new JsonObject { ["type"] = "array", ["items"] = SchemaRef(info.Options.GetTypeInfo(element), schemas) };
         var name = info.Type.Name;
         if (!schemas.ContainsKey(name))
-            schemas[name] = JsonSchemaExporter.GetJsonSchemaAsNode(info, new JsonSchemaExporterOptions { TreatNullObliviousAsNonNullable = true });
+        {
+            var schema = JsonSchemaExporter.GetJsonSchemaAsNode(info, new JsonSchemaExporterOptions { TreatNullObliviousAsNonNullable = true });
+            Rebase(schema, "#/components/schemas/" + name);
+            schemas[name] = schema;
+        }
         return new JsonObject { ["$ref"] = "#/components/schemas/" + name };
+    }
+
+    /// <summary>
+    /// The exporter points repeated types at their first occurrence relative to its own root
+    /// (<c>#/properties/a/properties/b</c>); under components that root is the schema's own path.
+    /// </summary>
+    private static void Rebase(JsonNode? node, string root)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                if (o["$ref"] is JsonValue v && v.TryGetValue<string>(out var r) && r.StartsWith('#'))
+                    o["$ref"] = root + r[1..];
+                foreach (var (_, child) in o.ToArray()) Rebase(child, root);
+                break;
+            case JsonArray a:
+                foreach (var child in a) Rebase(child, root);
+                break;
+        }
     }
 
     private static string OperationId(ApiRoute route)

@@ -5,7 +5,8 @@
 // Steps: load; frame[:NAME] (the canvas's pixels → OUT_DIR/NAME.png, default frame); page (screenshot of
 //        the page → OUT_DIR/page.png); mark:NAME (creates OUT_DIR/NAME, for the test to act on); wait-frame
 //        (until a frame newer than the one drawn arrives); record; screenshot; mjpeg; control-off;
-//        control-on:X,Y (enables control and clicks screen point X,Y on the canvas)
+//        control-on:X,Y (enables control and clicks screen point X,Y on the canvas); keys:TEXT (types TEXT
+//        and Enter on the screen); activity:TEXT (waits for a side-list entry containing TEXT)
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -142,6 +143,33 @@ async function run(page, name, arg) {
         setTimeout(() => reject(new Error('no control_result')), 10_000);
       }));
       return { toggleVisible, viewOnlyVisible, clicked, direct, activity: await page.evaluate(() => window.sandboxView.activity) };
+    }
+    case 'control-refused': {
+      // A screenshot action is not input: the live view refuses it even with control on.
+      return await page.evaluate(() => new Promise((resolve, reject) => {
+        const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/view/stream');
+        ws.onopen = () => ws.send(JSON.stringify({ type: 'action', id: 9, action: { action: 'screenshot' } }));
+        ws.onmessage = (e) => {
+          if (typeof e.data !== 'string') return;
+          const m = JSON.parse(e.data);
+          if (m.type === 'control_result') { ws.close(); resolve(m); }
+        };
+        setTimeout(() => reject(new Error('no control_result')), 10_000);
+      }));
+    }
+    case 'keys': {
+      // Typed on the focused screen with control on: printable keys become one "type", Enter a "key".
+      const before = await page.evaluate(() => window.sandboxView.controlResults.length);
+      await page.focus('#stage');
+      await page.keyboard.type(arg);
+      await page.keyboard.press('Enter');
+      await waitFor(page, (n) => window.sandboxView.controlResults.length >= n + 2, before);
+      return { results: await page.evaluate((n) => window.sandboxView.controlResults.slice(n), before) };
+    }
+    case 'activity': {
+      // Waits until the side list shows an entry whose text contains ARG.
+      await waitFor(page, (t) => [...document.querySelectorAll('#activity .text')].some((e) => e.textContent.includes(t)), arg);
+      return { items: await page.evaluate(() => [...document.querySelectorAll('#activity li')].map((li) => li.textContent)) };
     }
     case 'mjpeg': {
       // A plain <img> on the MJPEG stream shows the screen too.

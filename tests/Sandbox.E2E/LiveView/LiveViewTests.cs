@@ -88,6 +88,19 @@ public sealed class LiveViewTests(LiveViewFixture f) : IClassFixture<LiveViewFix
     }
 
     [Fact]
+    public void Recording_starts_and_stops_from_the_page_and_the_recorder_reports_to_the_side_list()
+    {
+        var result = BrowserRun.Run(f.BaseUrl, "load", "record", "activity:recording stopped");
+        var record = BrowserRun.Step(result, "record");
+        Assert.Equal("● recording", record.GetProperty("during").GetString());
+        Assert.Equal("not recording", record.GetProperty("after").GetString());
+        Assert.Contains("recording stopped", record.GetProperty("toast").GetString());
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(f.App.SharedDir, "recordings"), "actions-*.json"));
+        var items = BrowserRun.Step(result, "activity:recording stopped").GetProperty("items").EnumerateArray().Select(e => e.GetString()!).ToList();
+        Assert.Contains(items, i => i.Contains("recorder") && i.Contains("recording started"));
+    }
+
+    [Fact]
     public void Mjpeg_stream_shows_in_a_plain_img_and_the_screenshot_button_downloads_a_png()
     {
         var result = BrowserRun.Run(f.BaseUrl, "load", "mjpeg", "screenshot");
@@ -144,5 +157,75 @@ public sealed class LiveViewTests(LiveViewFixture f) : IClassFixture<LiveViewFix
             nOut++;
         }
         return (nOut == 0 ? 0 : sumOut / 3.0 / nOut, nIn == 0 ? 0 : sumIn / 3.0 / nIn);
+    }
+}
+
+/// <summary>The published appliance with SANDBOX_VIEW_CONTROL=true.</summary>
+public sealed class ControlFixture : IDisposable
+{
+    public ControlFixture()
+    {
+        X = XvfbServer.Start();
+        X.Paint(Repo.Scene("office.png"));
+        App = ApplianceProcess.Start(X, new Dictionary<string, string?> { ["SANDBOX_VIEW_CONTROL"] = "true" });
+    }
+
+    public XvfbServer X { get; }
+    public ApplianceProcess App { get; }
+    public string BaseUrl => $"http://127.0.0.1:{App.Port}";
+
+    public void Dispose()
+    {
+        App.Dispose();
+        X.Dispose();
+    }
+}
+
+[Collection("LiveView")]
+public sealed class LiveViewControlTests(ControlFixture f) : IClassFixture<ControlFixture>
+{
+    [Fact]
+    public void With_control_enabled_clicks_and_keys_on_the_page_run_as_actions_and_are_listed()
+    {
+        f.X.MovePointer(100, 100);
+        var result = BrowserRun.Run(f.BaseUrl, "load", "control-on:700,400", "keys:ab", "activity:type \"ab\"");
+        Assert.True(BrowserRun.Step(result, "load").GetProperty("hello").GetProperty("control").GetBoolean());
+
+        var control = BrowserRun.Step(result, "control-on:700,400");
+        Assert.True(control.GetProperty("toggleVisible").GetBoolean());
+        Assert.False(control.GetProperty("viewOnlyVisible").GetBoolean());
+        var clicked = control.GetProperty("clicked");
+        Assert.Equal("ok", clicked.GetProperty("status").GetString());
+        Assert.Equal(200, clicked.GetProperty("code").GetInt32());
+        // The page's own socket then moved the pointer to (5, 5) with a direct control message.
+        Assert.Equal("ok", control.GetProperty("direct").GetProperty("status").GetString());
+        Assert.Equal((5, 5), f.X.PointerPosition());
+
+        var keys = BrowserRun.Step(result, "keys:ab").GetProperty("results");
+        Assert.All(keys.EnumerateArray(), r => Assert.Equal("ok", r.GetProperty("status").GetString()));
+
+        var items = BrowserRun.Step(result, "activity:type \"ab\"").GetProperty("items").EnumerateArray().Select(e => e.GetString()!).ToList();
+        Assert.Contains(items, i => i.Contains("viewer") && i.Contains("left_click [700, 400]"));
+        Assert.Contains(items, i => i.Contains("viewer") && i.Contains("key Enter"));
+    }
+
+    [Fact]
+    public async Task Actions_through_the_rest_api_appear_in_the_activity_feed()
+    {
+        using var body = new StringContent("{\"action\": \"mouse_move\", \"coordinate\": [321, 123]}", System.Text.Encoding.UTF8, "application/json");
+        using var r = await f.App.Http.PostAsync("/computer/action", body);
+        Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+        var activity = await f.App.GetJsonAsync("/view/activity?limit=10");
+        Assert.Contains(activity.EnumerateArray(), e => e.GetProperty("source").GetString() == "action"
+            && e.GetProperty("text").GetString() == "mouse_move [321, 123]" && e.GetProperty("status").GetString() == "ok");
+    }
+
+    [Fact]
+    public void Actions_the_page_may_not_send_are_refused()
+    {
+        var result = BrowserRun.Run(f.BaseUrl, "load", "control-refused");
+        var step = BrowserRun.Step(result, "control-refused");
+        Assert.Equal(400, step.GetProperty("code").GetInt32());
+        Assert.Contains("not allowed", step.GetProperty("message").GetString());
     }
 }

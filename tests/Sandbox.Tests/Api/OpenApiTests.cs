@@ -41,8 +41,13 @@ public sealed class OpenApiTests
         // Every $ref points at a schema in components, and payload property names are the wire's (snake_case).
         var schemas = root.GetProperty("components").GetProperty("schemas");
         var text = root.GetRawText();
-        foreach (var r in System.Text.RegularExpressions.Regex.Matches(text, "\"#/components/schemas/([A-Za-z0-9]+)\"").Select(m => m.Groups[1].Value))
-            Assert.True(schemas.TryGetProperty(r, out _), $"missing schema {r}");
+        foreach (var r in System.Text.RegularExpressions.Regex.Matches(text, "\"\\$ref\": \"([^\"]*)\"").Select(m => m.Groups[1].Value))
+        {
+            Assert.StartsWith("#/components/schemas/", r);
+            var target = root;
+            foreach (var token in r[2..].Split('/'))
+                Assert.True(target.TryGetProperty(token, out target), $"$ref {r} does not resolve");
+        }
         var screenshot = schemas.GetProperty("ScreenshotAnswer").GetProperty("properties");
         Assert.True(screenshot.TryGetProperty("screenshot_path", out _));
         Assert.True(screenshot.TryGetProperty("mouse_position", out _));
