@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Sandbox.Hosting;
 
 namespace Sandbox.Gateway;
 
@@ -18,7 +19,7 @@ internal static class GatewayApp
     public static WebApplication Build(GatewayState gateway, ILoggerProvider logProvider)
     {
         var options = gateway.Options;
-        var builder = WebApplication.CreateSlimBuilder([]);
+        var builder = WebApplication.CreateSlimBuilder(BuilderDefaults.Options([]));
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(logProvider);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);

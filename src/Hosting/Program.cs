@@ -74,7 +74,7 @@ internal sealed class Appliance : IAsyncDisposable
 
     public static Appliance Build(string[] args, SandboxOptions options, GatewayService? gateway = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(args);
+        var builder = WebApplication.CreateSlimBuilder(BuilderDefaults.Options(args));
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
