@@ -17,7 +17,8 @@ public sealed class OpenApiTests(LiveViewFixture f) : IClassFixture<LiveViewFixt
         Assert.Equal("3.1.0", result.GetProperty("version").GetString());
 
         var paths = result.GetProperty("paths").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.EnumerateArray().Select(m => m.GetString()!).ToArray());
-        foreach (var must in new[] { "/health", "/screenshot", "/cursor_position", "/screen_size", "/", "/view", "/view/stream", "/view/mjpeg", "/view/status", "/openapi.json" })
+        foreach (var must in new[] { "/health", "/screenshot", "/cursor_position", "/screen_size", "/record", "/computer/action", "/computer/actions",
+                     "/", "/view", "/view/stream", "/view/mjpeg", "/view/status", "/view/activity", "/openapi.json" })
             Assert.True(paths.ContainsKey(must), $"{must} is not documented");
 
         // Every documented GET without path parameters is routed (not 404); streams are only started.
