@@ -134,11 +134,46 @@ internal static class ComputerApi
     {
         try
         {
-            return await JsonDocument.ParseAsync(http.Request.Body, new JsonDocumentOptions { MaxDepth = MaxJsonDepth }, http.RequestAborted);
+            var doc = await JsonDocument.ParseAsync(http.Request.Body, new JsonDocumentOptions { MaxDepth = MaxJsonDepth }, http.RequestAborted);
+            try { RequireValidStrings(doc.RootElement); }
+            catch { doc.Dispose(); throw; }
+            return doc;
         }
         catch (JsonException e)
         {
             throw ApiException.BadRequest($"body: not valid JSON ({e.Message})");
+        }
+    }
+
+    /// <summary>
+    /// The JSON reader accepts an escaped unpaired surrogate (<c>"\ud800"</c>) and only fails when the string is
+    /// read, deep in the parser, with an InvalidOperationException; found by the fuzz test. Checked once here,
+    /// so every later GetString is safe and the client gets a 400 naming the problem.
+    /// </summary>
+    private static void RequireValidStrings(JsonElement e)
+    {
+        try
+        {
+            switch (e.ValueKind)
+            {
+                case JsonValueKind.String:
+                    _ = e.GetString();
+                    break;
+                case JsonValueKind.Array:
+                    foreach (var item in e.EnumerateArray()) RequireValidStrings(item);
+                    break;
+                case JsonValueKind.Object:
+                    foreach (var p in e.EnumerateObject())
+                    {
+                        _ = p.Name;
+                        RequireValidStrings(p.Value);
+                    }
+                    break;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            throw ApiException.BadRequest("body: a string is not valid UTF-16 (an escaped unpaired surrogate such as \\ud800)");
         }
     }
 

@@ -97,10 +97,27 @@ internal static class OpenApiDocument
                 ["version"] = typeof(OpenApiDocument).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
                 ["description"] = "REST API of the Sandbox appliance on HOST:PORT (default 8765): health, screenshots, " +
                     "computer actions, recording and the live view. Errors are JSON {\"reason\", \"message\"}. " +
+                    "When the appliance is started with SANDBOX_TOKEN, every endpoint but GET /health and the live view page " +
+                    "needs it (?token= or an Authorization header) and answers 401 without it. " +
                     "The Jupyter Kernel Gateway compatible API on port 8888 is documented by Jupyter's own specification.",
             },
             ["paths"] = paths,
-            ["components"] = new JsonObject { ["schemas"] = components },
+            ["components"] = new JsonObject
+            {
+                ["schemas"] = components,
+                ["securitySchemes"] = new JsonObject
+                {
+                    ["token"] = new JsonObject { ["type"] = "apiKey", ["in"] = "query", ["name"] = "token", ["description"] = "SANDBOX_TOKEN as ?token=." },
+                    ["authorization"] = new JsonObject
+                    {
+                        ["type"] = "apiKey", ["in"] = "header", ["name"] = "Authorization",
+                        ["description"] = "SANDBOX_TOKEN as 'token <token>' or 'Bearer <token>'.",
+                    },
+                },
+            },
+            // Optional ({}): only an appliance started with SANDBOX_TOKEN asks for it (401 otherwise);
+            // GET /health and the live view's page shell are always open.
+            ["security"] = new JsonArray(new JsonObject(), new JsonObject { ["token"] = new JsonArray() }, new JsonObject { ["authorization"] = new JsonArray() }),
         };
         using var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -32,7 +30,7 @@ internal static class GatewayApp
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, GatewayJson.Default));
 
         var app = builder.Build();
-        var expectedToken = options.AuthToken is { } t ? SHA256.HashData(Encoding.UTF8.GetBytes(t)) : null;
+        var expectedToken = AccessToken.From(options.AuthToken);
         app.Use(async (ctx, next) =>
         {
             ApplyCors(ctx.Response, options);
@@ -42,7 +40,7 @@ internal static class GatewayApp
                 ctx.Response.StatusCode = StatusCodes.Status200OK;
                 return;
             }
-            if (expectedToken is not null && !Authorized(ctx.Request, expectedToken))
+            if (expectedToken is not null && !expectedToken.Authorizes(ctx.Request))
             {
                 await GatewayHttp.Error(401, "Unauthorized", "").ExecuteAsync(ctx);
                 return;
@@ -66,27 +64,6 @@ internal static class GatewayApp
         app.MapSessionsApi(gateway);
         app.MapFallback(() => GatewayHttp.Error(404, "Not Found", ""));
         return app;
-    }
-
-    /// <summary>
-    /// <c>?token=X</c> or <c>Authorization: token X</c> (also <c>Bearer X</c>). Both sides are hashed before a
-    /// fixed-time comparison so neither the content nor the length of the token leaks through timing.
-    /// </summary>
-    internal static bool Authorized(HttpRequest request, byte[] expectedHash)
-    {
-        string? given = request.Query["token"].ToString() is { Length: > 0 } q ? q : null;
-        if (given is null && request.Headers.Authorization.ToString() is { Length: > 0 } header)
-        {
-            var space = header.IndexOf(' ');
-            if (space > 0)
-            {
-                var scheme = header[..space];
-                if (scheme.Equals("token", StringComparison.OrdinalIgnoreCase) || scheme.Equals("bearer", StringComparison.OrdinalIgnoreCase))
-                    given = header[(space + 1)..].Trim();
-            }
-        }
-        if (given is null) return false;
-        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), expectedHash);
     }
 
     private static void ApplyCors(HttpResponse response, GatewayOptions o)

@@ -126,7 +126,8 @@ internal sealed class GatewayOptions
             SharedDir = r.String("SHARED_DIR") ?? "/tmp/sandbox-server",
             LogFile = r.String("JUPYTER_KERNEL_GATEWAY_APP_LOG") ?? "jupyter-kernel.log",
             DefaultKernelName = r.String("JUPYTER_KERNEL_NAME", "KG_DEFAULT_KERNEL_NAME"),
-            AuthToken = r.String("KG_AUTH_TOKEN"),
+            // One secret for the whole appliance unless the gateway is given its own.
+            AuthToken = r.String("KG_AUTH_TOKEN") ?? r.String("SANDBOX_TOKEN"),
             ListKernels = r.Bool("KG_LIST_KERNELS", true),
             EnvWhitelist = List(r.String("KG_ENV_WHITELIST")),
             AllowOrigin = r.String("KG_ALLOW_ORIGIN"),

@@ -81,6 +81,9 @@ internal sealed class Appliance : IAsyncDisposable
             k.AddServerHeader = false;
         });
         builder.WebHost.UseUrls($"http://{HostForUrl(options.Host)}:{options.Port}");
+        // ASP.NET's per-request Information lines would log every URL, ?token= included, five lines per request
+        // into a log that runs unattended for weeks; its warnings and errors, and the lifetime lines, stay.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, AppJson.Default));
 
         var app = builder.Build();
@@ -91,6 +94,7 @@ internal sealed class Appliance : IAsyncDisposable
 
         var activity = new ActivityFeed();
 
+        app.UseTokenAuth(options.Token);
         app.UseJsonErrors(logs.CreateLogger("Sandbox.Api"));
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         var recorder = new Recorder(options, logs, activity);

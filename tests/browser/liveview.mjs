@@ -2,7 +2,7 @@
 // one JSON object with what it saw. The xunit test (tests/Sandbox.E2E/LiveView) starts Xvfb and the
 // appliance, runs this script, and asserts on the JSON and the files written to OUT_DIR.
 //   node liveview.mjs BASE_URL OUT_DIR STEP...
-// Steps: load; frame[:NAME] (the canvas's pixels → OUT_DIR/NAME.png, default frame); page (screenshot of
+// Steps: load[:?QUERY]; needs-token; frame[:NAME] (the canvas's pixels → OUT_DIR/NAME.png, default frame); page (screenshot of
 //        the page → OUT_DIR/page.png); mark:NAME (creates OUT_DIR/NAME, for the test to act on); wait-frame
 //        (until a frame newer than the one drawn arrives); record; screenshot; mjpeg; control-off;
 //        control-on:X,Y (enables control and clicks screen point X,Y on the canvas); keys:TEXT (types TEXT
@@ -52,7 +52,7 @@ process.stdout.write(JSON.stringify(result) + '\n');
 async function run(page, name, arg) {
   switch (name) {
     case 'load': {
-      const response = await page.goto(base + '/', { waitUntil: 'load' });
+      const response = await page.goto(base + '/' + (arg || ''), { waitUntil: 'load' });
       await waitFor(page, () => window.sandboxView && window.sandboxView.drawn > 0);
       return {
         status: response.status(),
@@ -61,6 +61,18 @@ async function run(page, name, arg) {
         frame: await page.evaluate(() => window.sandboxView.lastFrame),
         connection: await page.textContent('#connection'),
       };
+    }
+    case 'needs-token': {
+      // Without the token the page still loads (its shell is open) and says what it needs. A new tab:
+      // the token an earlier step gave is kept in that tab's sessionStorage only.
+      const tab = await page.context().newPage();
+      try {
+        const response = await tab.goto(base + '/', { waitUntil: 'load' });
+        await waitFor(tab, () => document.getElementById('connection').textContent === 'needs the token');
+        return { status: response.status(), message: await tab.textContent('#stage-message'), drawn: await tab.evaluate(() => window.sandboxView.drawn) };
+      } finally {
+        await tab.close();
+      }
     }
     case 'frame': {
       // The canvas's own pixels, as the page drew the decoded JPEG (not a screenshot of the page).

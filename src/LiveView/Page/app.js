@@ -14,6 +14,16 @@
     lastAgeMs: null, screen: null, recording: null, controlResults: [], activity: [],
   };
 
+  // SANDBOX_TOKEN: taken from ?token= once, kept for this tab only, and removed from the address bar.
+  const query = new URLSearchParams(location.search);
+  if (query.has('token')) {
+    sessionStorage.setItem('sandbox-token', query.get('token'));
+    query.delete('token');
+    history.replaceState(null, '', location.pathname + (query.toString() ? '?' + query : ''));
+  }
+  const token = sessionStorage.getItem('sandbox-token');
+  const api = (url) => fetch(url, { cache: 'no-store', headers: token ? { Authorization: 'token ' + token } : {} });
+
   let socket = null;
   let pendingMeta = null;      // the "frame" message whose JPEG comes next
   let decoding = false;        // one decode at a time; a newer frame replaces a waiting one
@@ -24,14 +34,22 @@
 
   // ---- stream -------------------------------------------------------------------------------
   function connect() {
-    const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/view/stream';
+    // A browser WebSocket cannot carry a header: the token goes in the query.
+    const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/view/stream' +
+      (token ? '?token=' + encodeURIComponent(token) : '');
     setPill($('connection'), 'connecting', 'connecting');
     socket = new WebSocket(url);
     socket.binaryType = 'blob';
     socket.onopen = () => { view.connected = true; setPill($('connection'), 'live', 'live'); };
-    socket.onclose = () => {
+    socket.onclose = async () => {
       view.connected = false;
       setPill($('connection'), 'closed', 'disconnected — retrying');
+      try {
+        if ((await api('/view/status')).status === 401) {
+          setPill($('connection'), 'error', 'needs the token');
+          $('stage-message').textContent = 'This appliance needs its SANDBOX_TOKEN: open this page as /?token=<token>';
+        }
+      } catch { /* the appliance is away; retry */ }
       setTimeout(connect, 1000);
     };
     socket.onmessage = (e) => {
@@ -131,7 +149,7 @@
   // ---- recording ----------------------------------------------------------------------------
   async function recordingStatus() {
     try {
-      const r = await fetch('/record?mode=status', { cache: 'no-store' });
+      const r = await api('/record?mode=status');
       if (!r.ok) throw new Error(String(r.status));
       showRecording(await r.json());
     } catch {
@@ -160,7 +178,7 @@
     const mode = isRecording(view.recording) ? 'stop' : 'start';
     b.disabled = true;
     try {
-      const r = await fetch('/record?mode=' + mode, { cache: 'no-store' });
+      const r = await api('/record?mode=' + mode);
       const body = await r.json();
       if (!r.ok) throw new Error(body.message || r.status);
       if (mode === 'stop') {
@@ -181,7 +199,7 @@
   // ---- screenshot ---------------------------------------------------------------------------
   $('screenshot-button').addEventListener('click', async () => {
     try {
-      const r = await fetch('/screenshot?response=image&format=png', { cache: 'no-store' });
+      const r = await api('/screenshot?response=image&format=png');
       if (!r.ok) throw new Error((await r.json()).message || r.status);
       const blob = await r.blob();
       const a = document.createElement('a');

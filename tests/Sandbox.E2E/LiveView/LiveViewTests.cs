@@ -230,3 +230,60 @@ public sealed class LiveViewControlTests(ControlFixture f) : IClassFixture<Contr
         Assert.Contains("not allowed", step.GetProperty("message").GetString());
     }
 }
+
+/// <summary>The published appliance with SANDBOX_TOKEN set.</summary>
+public sealed class TokenFixture : IDisposable
+{
+    public const string Token = "s3cret-view";
+
+    public TokenFixture()
+    {
+        X = XvfbServer.Start();
+        X.Paint(Repo.Scene("office.png"));
+        App = ApplianceProcess.Start(X, new Dictionary<string, string?> { ["SANDBOX_TOKEN"] = Token });
+    }
+
+    public XvfbServer X { get; }
+    public ApplianceProcess App { get; }
+    public string BaseUrl => $"http://127.0.0.1:{App.Port}";
+
+    public void Dispose()
+    {
+        App.Dispose();
+        X.Dispose();
+    }
+}
+
+[Collection("LiveView")]
+public sealed class LiveViewTokenTests(TokenFixture f) : IClassFixture<TokenFixture>
+{
+    [Fact]
+    public void With_a_token_the_page_streams_when_opened_with_it_and_says_what_it_needs_without()
+    {
+        var result = BrowserRun.Run(f.BaseUrl, $"load:?token={TokenFixture.Token}", "needs-token");
+        var load = BrowserRun.Step(result, $"load:?token={TokenFixture.Token}");
+        Assert.Equal("live", load.GetProperty("connection").GetString());
+        Assert.Equal([1920, 1080], load.GetProperty("frame").GetProperty("screen").EnumerateArray().Select(e => e.GetInt32()));
+        var without = BrowserRun.Step(result, "needs-token");
+        Assert.Equal(200, without.GetProperty("status").GetInt32());
+        Assert.Equal(0, without.GetProperty("drawn").GetInt32());
+        Assert.Contains("SANDBOX_TOKEN", without.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Without_the_token_the_stream_status_and_openapi_are_401_but_the_page_shell_is_served()
+    {
+        foreach (var path in new[] { "/view/stream", "/view/mjpeg", "/view/status", "/view/activity", "/openapi.json" })
+        {
+            using var r = await f.App.Http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode);
+        }
+        foreach (var path in new[] { "/", "/view", "/view/assets/app.js", "/view/assets/app.css" })
+        {
+            using var r = await f.App.Http.GetAsync(path);
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        }
+        var status = await f.App.GetJsonAsync($"/view/status?token={TokenFixture.Token}");
+        Assert.False(status.GetProperty("control").GetBoolean());
+    }
+}
