@@ -42,6 +42,11 @@ run() {  # run NAME PROJECT: the runner's own exit code decides; the log keeps e
 
 run unit tests/Sandbox.Tests/Sandbox.Tests.csproj
 if [ "$e2e" = 1 ]; then
+  # The browser tests drive Debian's chromium with playwright-core (pinned in tests/browser/package-lock.json).
+  if ! command -v npm >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -lt 20 ]; then
+    echo "test.sh: Node.js 20+ with npm is required for the browser tests (tests/browser)" >&2; exit 1
+  fi
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error) >&2
   ./build-aot.sh
   run e2e tests/Sandbox.E2E/Sandbox.E2E.csproj
 fi

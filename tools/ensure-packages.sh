@@ -6,7 +6,9 @@
 set -euo pipefail
 
 # runtime = the X client libraries (screenshots, actions, recording) + kernels + video + xhost.
-x11=(libx11-6 libxext6 libxfixes3 libxtst6)
+# libxdamage1, libturbojpeg0: the live view's change detection and JPEG encoder (both optional: without
+# them it reads the screen every frame interval / encodes with a slower managed encoder).
+x11=(libx11-6 libxext6 libxfixes3 libxtst6 libxdamage1 libturbojpeg0)
 kernels=(python3 python3-ipykernel)
 video=(ffmpeg)
 runtime=("${x11[@]}" "${kernels[@]}" "${video[@]}" x11-xserver-utils)
@@ -15,7 +17,7 @@ build=(gcc libc6-dev zlib1g-dev)
 test=(xvfb x11-xserver-utils x11-utils x11-xkb-utils xdotool xfonts-base python3-ipykernel python3-jupyter-server
       python3-websocket python3-requests python3-xlib python3-venv python3-pil python3-tk python3-fastapi python3-uvicorn
       ffmpeg libx11-6 libxext6 libxfixes3 libxtst6 gcc libc6-dev zlib1g-dev procps psmisc
-      debootstrap curl)
+      debootstrap curl chromium libxdamage1 libturbojpeg0)
 
 want=()
 for set in "$@"; do

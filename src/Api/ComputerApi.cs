@@ -8,6 +8,7 @@ using Sandbox.Capture;
 using Sandbox.Display;
 using Sandbox.Hosting;
 using Sandbox.Input;
+using Sandbox.LiveView;
 
 namespace Sandbox.Api;
 
@@ -53,11 +54,13 @@ internal static class ComputerApi
 {
     private const int MaxJsonDepth = 16;
 
-    public static WebApplication MapComputerApi(this WebApplication app, ScreenshotService screenshots, SandboxOptions options)
+    /// <summary>Maps the endpoints and returns the service behind them (the live view forwards control to it).</summary>
+    public static ComputerService MapComputerApi(this WebApplication app, ScreenshotService screenshots, SandboxOptions options,
+        ActivityFeed? activity = null)
     {
         var logs = app.Services.GetRequiredService<ILoggerFactory>();
         var connection = new XDisplayConnection(options.Display, "input", logs.CreateLogger("Sandbox.Display"));
-        var service = new ComputerService(connection, screenshots, options, logs.CreateLogger("Sandbox.Input"));
+        var service = new ComputerService(connection, screenshots, options, logs.CreateLogger("Sandbox.Input"), activity);
         app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(service.WarmUp));
         // Stopping, not Stopped: running requests are cancelled (and release what they hold) while the
         // server still waits for them, and the keymap is restored before the process exits.
@@ -104,7 +107,27 @@ internal static class ComputerApi
                 outcome.ElapsedMs);
             return Results.Json(answer, AppJson.Default.ComputerActionsAnswer, statusCode: outcome.Failure?.Status ?? 200);
         });
-        return app;
+        return service;
+    }
+
+    /// <summary>
+    /// Live view control: runs one action as POST /computer/action would, reported in the activity feed
+    /// as coming from the viewer. The outcome carries the status the endpoint would have answered.
+    /// </summary>
+    public static async Task<ControlOutcome> ForwardAsync(ComputerService service, JsonElement action, CancellationToken ct)
+    {
+        ActionBatch batch;
+        try { batch = service.Parser.ParseSingle(action); }
+        catch (ActionInputException e) { return new ControlOutcome(400, e.Message); }
+        try
+        {
+            var outcome = await service.RunAsync(batch, ct, origin: "viewer");
+            return outcome.Failure is { } f ? new ControlOutcome(f.Status, f.Message) : new ControlOutcome(200, null);
+        }
+        catch (DisplayUnavailableException e)
+        {
+            return new ControlOutcome(503, e.Message);
+        }
     }
 
     private static async Task<JsonDocument> ReadBody(HttpContext http)

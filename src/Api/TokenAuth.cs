@@ -8,7 +8,10 @@ namespace Sandbox.Api;
 /// <c>SANDBOX_TOKEN</c> on the REST port: when set, every request must present it (see <see cref="AccessToken"/>)
 /// or gets 401 <c>{"reason":"Unauthorized"}</c>. <c>GET /health</c> (and HEAD) stays open on purpose: orchestrators
 /// and start.sh probe it without credentials, and it reveals state (display, recording, kernels' pids), not
-/// secrets, screen content or a way to act. The token itself is never logged or echoed.
+/// secrets, screen content or a way to act. The live view's page shell (<c>/</c>, <c>/view</c>, <c>/view/assets/*</c>)
+/// is open too: it is the same static HTML/JS/CSS compiled into every binary, and a browser cannot attach a header
+/// to the page's own script and style loads; everything it then fetches or streams presents the token.
+/// The token itself is never logged or echoed.
 /// </summary>
 internal static class TokenAuth
 {
@@ -30,5 +33,6 @@ internal static class TokenAuth
 
     private static bool IsOpen(HttpRequest request) =>
         (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
-        && request.Path.Value?.TrimEnd('/') is { } p && p.Equals("/health", StringComparison.OrdinalIgnoreCase);
+        && request.Path.Value is { } path && path.TrimEnd('/') is var p
+        && (p.Equals("/health", StringComparison.OrdinalIgnoreCase) || p is "" or "/view" || p.StartsWith("/view/assets/", StringComparison.Ordinal));
 }

@@ -17,7 +17,7 @@ internal static class GatewayApp
     public static WebApplication Build(GatewayState gateway, ILoggerProvider logProvider)
     {
         var options = gateway.Options;
-        var builder = WebApplication.CreateSlimBuilder([]);
+        var builder = WebApplication.CreateSlimBuilder(BuilderDefaults.Options([]));
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(logProvider);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);

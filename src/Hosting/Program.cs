@@ -7,6 +7,7 @@ using Sandbox.Api;
 using Sandbox.Capture;
 using Sandbox.Display;
 using Sandbox.Gateway;
+using Sandbox.LiveView;
 using Sandbox.Recording;
 
 namespace Sandbox.Hosting;
@@ -57,12 +58,14 @@ internal sealed class Appliance : IAsyncDisposable
 {
     private readonly ScreenCapture _capture;
     private readonly Recorder _recorder;
+    private readonly LiveViewHub? _liveView;
 
-    private Appliance(WebApplication api, ScreenCapture capture, Recorder recorder, SandboxOptions options)
+    private Appliance(WebApplication api, ScreenCapture capture, Recorder recorder, LiveViewHub? liveView, SandboxOptions options)
     {
         Api = api;
         _capture = capture;
         _recorder = recorder;
+        _liveView = liveView;
         Options = options;
     }
 
@@ -71,7 +74,7 @@ internal sealed class Appliance : IAsyncDisposable
 
     public static Appliance Build(string[] args, SandboxOptions options, GatewayService? gateway = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(args);
+        var builder = WebApplication.CreateSlimBuilder(BuilderDefaults.Options(args));
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
@@ -89,13 +92,30 @@ internal sealed class Appliance : IAsyncDisposable
         var capture = new ScreenCapture(captureConnection, options.UseSharedMemory, options.DisplayTimeoutMs, logs.CreateLogger("Sandbox.Capture"));
         var screenshots = new ScreenshotService(capture, options, logs.CreateLogger<ScreenshotService>());
 
+        var activity = new ActivityFeed();
+
         app.UseTokenAuth(options.Token);
         app.UseJsonErrors(logs.CreateLogger("Sandbox.Api"));
-        var recorder = new Recorder(options, logs);
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        var recorder = new Recorder(options, logs, activity);
         app.MapHealthApi(new HealthSources(captureConnection, gateway, recorder));
         app.MapScreenshotApi(screenshots, options);
         app.MapRecordApi(recorder);
-        app.MapComputerApi(screenshots, options);
+        var computer = app.MapComputerApi(screenshots, options, activity);
+
+        LiveViewHub? liveView = null;
+        if (options.LiveView.Enabled)
+        {
+            // Its own X connection: streaming never waits on (or delays) screenshots and actions.
+            var viewConnection = new XDisplayConnection(options.Display, "liveview", logs.CreateLogger("Sandbox.Display"));
+            liveView = new LiveViewHub(viewConnection, options, activity, logs)
+            {
+                Forwarder = (action, ct) => ComputerApi.ForwardAsync(computer, action, ct),
+            };
+            app.MapLiveViewApi(liveView);
+            app.Lifetime.ApplicationStopping.Register(liveView.CloseViewers);
+        }
+        app.MapOpenApi();
 
         app.Lifetime.ApplicationStarted.Register(() =>
             _ = Task.Run(() => captureConnection.TryConnect(options.DisplayTimeoutMs)));
@@ -103,7 +123,7 @@ internal sealed class Appliance : IAsyncDisposable
         app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(recorder.RecoverUnfinished));
         // SIGTERM: a running recording is finished (actions written, video closed) before the process exits.
         app.Lifetime.ApplicationStopping.Register(recorder.Shutdown);
-        return new Appliance(app, capture, recorder, options);
+        return new Appliance(app, capture, recorder, liveView, options);
     }
 
     public Task RunAsync() => Api.RunAsync();
@@ -111,6 +131,7 @@ internal sealed class Appliance : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Api.DisposeAsync();
+        _liveView?.Dispose();
         _recorder.Dispose();
         _capture.Dispose();
     }

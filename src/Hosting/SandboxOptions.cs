@@ -37,6 +37,8 @@ internal sealed class SandboxOptions
     /// <summary>Largest request body accepted on the REST port, bytes.</summary>
     public long MaxRequestBodyBytes { get; init; } = 1 << 20;
 
+    /// <summary>The live view page and stream (SANDBOX_VIEW_*).</summary>
+    public Sandbox.LiveView.LiveViewOptions LiveView { get; init; } = new();
     /// <summary>Input and screen recording (/record): <c>SANDBOX_RECORD_*</c>.</summary>
     public Sandbox.Recording.RecordingOptions Recording { get; init; } = new();
     /// <summary>The computer-use actions' limits and timings (<c>SANDBOX_ACTION_*</c>).</summary>
@@ -62,6 +64,7 @@ internal sealed class SandboxOptions
             PngCompressionLevel = r.Int("SANDBOX_PNG_LEVEL", 1, 0, 9),
             MaxRequestBodyBytes = r.Int("SANDBOX_MAX_BODY_BYTES", 1 << 20, 1024, int.MaxValue),
             UseSharedMemory = r.Bool("SANDBOX_SHM", true),
+            LiveView = Sandbox.LiveView.LiveViewOptions.FromEnvironment(r),
             Recording = Sandbox.Recording.RecordingOptions.FromEnvironment(r),
             Input = Sandbox.Input.InputOptions.Read(r),
         };

@@ -55,8 +55,13 @@ internal sealed class ComputerService : IDisposable
     private volatile bool _stopped;
     private volatile bool _bindingsOutstanding;
 
-    public ComputerService(XDisplayConnection connection, ScreenshotService screenshots, SandboxOptions options, ILogger log)
+    private readonly ActivityFeed? _activity;
+
+    /// <param name="activity">Where each action run is reported (the live view's activity list); optional.</param>
+    public ComputerService(XDisplayConnection connection, ScreenshotService screenshots, SandboxOptions options, ILogger log,
+        ActivityFeed? activity = null)
     {
+        _activity = activity;
         _connection = connection;
         _screenshots = screenshots;
         _options = options.Input;
@@ -69,6 +74,19 @@ internal sealed class ComputerService : IDisposable
     public ActionParser Parser { get; }
     public XDisplayConnection Connection => _connection;
 
+    /// <summary>One line for the activity list: the action's name and what it acted on (typed text shortened).</summary>
+    internal static string Describe(ComputerAction a)
+    {
+        var parts = new List<string> { a.Name };
+        if (a.Start is { } start) parts.Add($"from {start}");
+        if (a.Coordinate is { } c) parts.Add(a.Start is null ? c.ToString() : $"to {c}");
+        if (a.Chords.Count > 0) parts.Add(string.Join(' ', a.Chords));
+        if (a.Kind == ActionKind.Type && a.Text is { } t) parts.Add(t.Length <= 60 ? $"\"{t}\"" : $"\"{t[..57]}…\" ({t.Length} chars)");
+        if (a.ScrollX != 0 || a.ScrollY != 0) parts.Add($"dx={a.ScrollX} dy={a.ScrollY}");
+        if (a.Duration > TimeSpan.Zero) parts.Add(FormattableString.Invariant($"{a.Duration.TotalSeconds:0.###} s"));
+        return string.Join(' ', parts);
+    }
+
     /// <summary>Opens the connection and sets up XTEST ahead of the first request; logs instead of throwing.</summary>
     public void WarmUp()
     {
@@ -76,14 +94,15 @@ internal sealed class ComputerService : IDisposable
         catch (DisplayUnavailableException e) { _log.LogWarning("input: {Message}", e.Message); }
     }
 
-    public async Task<BatchOutcome> RunAsync(ActionBatch batch, CancellationToken aborted)
+    /// <param name="origin">Who asked, for the activity feed: <c>action</c> (the REST API) or <c>viewer</c> (live view control).</param>
+    public async Task<BatchOutcome> RunAsync(ActionBatch batch, CancellationToken aborted, string origin = "action")
     {
         if (_stopped) throw new DisplayUnavailableException("the appliance is shutting down");
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(aborted, _stopping.Token);
         var ct = cts.Token;
         try
         {
-            return await RunLockedAsync(batch, ct);
+            return await RunLockedAsync(batch, origin, ct);
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested && !aborted.IsCancellationRequested)
         {
@@ -91,7 +110,7 @@ internal sealed class ComputerService : IDisposable
         }
     }
 
-    private async Task<BatchOutcome> RunLockedAsync(ActionBatch batch, CancellationToken ct)
+    private async Task<BatchOutcome> RunLockedAsync(ActionBatch batch, string origin, CancellationToken ct)
     {
         if (!await _gate.WaitAsync(_options.QueueTimeoutMs, ct))
             throw new DisplayUnavailableException($"an earlier action request was still running after {_options.QueueTimeoutMs} ms (SANDBOX_ACTION_QUEUE_MS)");
@@ -121,11 +140,13 @@ internal sealed class ComputerService : IDisposable
                     try
                     {
                         results.Add(await ExecuteAsync(action, run, ct));
+                        _activity?.Add(origin, action.Name, Describe(action), "ok");
                     }
                     catch (ActionFailedException e)
                     {
                         failure = new ActionFailure(e.Status, e.Message, action.Index);
                         results.Add(new ActionResult(action.Index, action.Name, ActionStatus.Error) { Error = e.Message });
+                        _activity?.Add(origin, action.Name, $"{Describe(action)}: {e.Message}", "error");
                         break;
                     }
                 }

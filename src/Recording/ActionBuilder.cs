@@ -39,6 +39,9 @@ internal sealed class ActionBuilder(ActionBuilderOptions options)
 
     public ActionBuilder() : this(new ActionBuilderOptions()) { }
 
+    /// <summary>The actions finished so far, in order (typed text or a scroll still being collected is not among them).</summary>
+    public IReadOnlyList<ActionRecord> Completed => _actions;
+
     /// <summary>Finished actions plus the one still being collected (typed text or scroll), if any.</summary>
     public int Count => _actions.Count + (_typed.Length > 0 || _scroll is not null ? 1 : 0);
 

@@ -46,8 +46,12 @@ internal sealed class Recorder : IDisposable
     private volatile RecordingSession? _current;
     private bool _disposed;
 
-    public Recorder(SandboxOptions options, ILoggerFactory logs)
+    private readonly ActivityFeed? _activity;
+
+    /// <param name="activity">Where started/stopped recordings and the recorded actions are reported (live view); optional.</param>
+    public Recorder(SandboxOptions options, ILoggerFactory logs, ActivityFeed? activity = null)
     {
+        _activity = activity;
         _options = options;
         _ro = options.Recording;
         _log = logs.CreateLogger("Sandbox.Recording");
@@ -77,7 +81,7 @@ internal sealed class Recorder : IDisposable
                 Version = 1,
                 Display = _options.Display,
                 ScreenSize = [width, height],
-            }, _log) { Fps = request.Fps };
+            }, _log, _activity is null ? null : Report) { Fps = request.Fps };
             try
             {
                 _capture.Start(session, clock);
@@ -91,6 +95,7 @@ internal sealed class Recorder : IDisposable
             else session.VideoAbsence = VideoState.Disabled;
             _current = session;
             _log.LogInformation("recording {Stamp} started (video: {Video})", stamp, ScreenStatus(session, false));
+            _activity?.Add("recorder", "recording_started", $"recording started (video: {ScreenStatus(session, false)})", "ok");
             return new RecordAnswer("action_recording_started", ScreenStatus(session, stopped: false),
                 session.ActionsFile, null, session.Video is not null ? session.VideoFile : null, session.EventsFile,
                 Fps: request.Fps, Codec: session.Video?.Codec.Name, DisplayState: DisplayStateText(),
@@ -143,10 +148,27 @@ internal sealed class Recorder : IDisposable
             var message = Join(video?.Error ?? (video is null ? session.VideoMessage : null), result.Error);
             _log.LogInformation("recording {Stamp} stopped: {Events} events, {Actions} actions, video {Video}",
                 session.Stamp, result.NumEvents, result.NumActions, ScreenStatus(session, true));
+            _activity?.Add("recorder", "recording_stopped", $"recording stopped: {result.NumActions} actions → {result.ActionsFile}",
+                result.Error is null ? "ok" : "error");
             return new RecordAnswer("action_recording_stopped", ScreenStatus(session, stopped: true),
                 result.ActionsFile, result.NumActions, video?.State == VideoState.Stopped ? session.VideoFile : null,
                 result.EventsFile, result.NumEvents, result.Duration, session.Fps, video?.Codec.Name, DisplayStateText(), message);
         }
+    }
+
+    /// <summary>One recorded action, as the live view's activity list shows it.</summary>
+    private void Report(ActionRecord a)
+    {
+        var (kind, text) = a switch
+        {
+            ClickAction c => ("click", $"{c.Button} {(c.Pressed ? "pressed" : "released")} at ({c.X}, {c.Y}){(c.Modifiers is { } m ? " with " + m : "")}"),
+            TypedSequenceAction t => ("typed_sequence", $"typed \"{t.Text}\""),
+            HotkeyAction h => ("hotkey", h.Key),
+            ScrollAction sc => ("scroll", $"scroll dx={sc.Dx} dy={sc.Dy} at ({sc.X}, {sc.Y})"),
+            DragAction d => ("drag", $"{d.Button} drag ({d.X}, {d.Y}) → ({d.EndX}, {d.EndY})"),
+            _ => ("action", a.GetType().Name),
+        };
+        _activity!.Add("recorder", kind, text);
     }
 
     public RecordAnswer Status()

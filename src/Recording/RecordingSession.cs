@@ -16,12 +16,17 @@ internal sealed class RecordingSession : IInputSink
     private readonly Journal _journal;
     private readonly ActionBuilder _builder;
     private readonly ILogger _log;
+    private readonly Action<ActionRecord>? _observer;
+    private int _observed;
     private long _events;
     private bool _closed;
     private string? _journalError;
 
-    public RecordingSession(string sharedDir, string stamp, RecordingClock clock, RecordingOptions options, JournalNote header, ILogger log)
+    /// <param name="observer">Told each action as the builder finishes it (the live view's activity list); must not block.</param>
+    public RecordingSession(string sharedDir, string stamp, RecordingClock clock, RecordingOptions options, JournalNote header, ILogger log,
+        Action<ActionRecord>? observer = null)
     {
+        _observer = observer;
         SharedDir = sharedDir;
         Stamp = stamp;
         Clock = clock;
@@ -68,6 +73,7 @@ internal sealed class RecordingSession : IInputSink
             }
             Interlocked.Add(ref _events, events.Count);
             Commit();
+            Observe(_builder.Completed);
         }
     }
 
@@ -79,6 +85,13 @@ internal sealed class RecordingSession : IInputSink
             _journal.Add(note);
             Commit();
         }
+    }
+
+    /// <summary>Hands the actions finished since the last call to the observer (under the lock, so in order).</summary>
+    private void Observe(IReadOnlyList<ActionRecord> actions)
+    {
+        if (_observer is null) return;
+        for (; _observed < actions.Count; _observed++) _observer(actions[_observed]);
     }
 
     private void Commit()
@@ -104,6 +117,7 @@ internal sealed class RecordingSession : IInputSink
             if (_closed) return new RecordingResult(EventsFile, ActionsFile, NumEvents, _builder.Count, duration, "already finished");
             _closed = true;
             var actions = _builder.Finish();
+            Observe(actions);
             string? error = null;
             try
             {

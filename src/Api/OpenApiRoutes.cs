@@ -1,0 +1,239 @@
+using System.Text.Json.Nodes;
+using Sandbox.Hosting;
+
+namespace Sandbox.Api;
+
+/// <summary>
+/// Every REST endpoint of port 8765, as /openapi.json documents it. An endpoint mapped without an entry
+/// here fails the OpenAPI coverage test; keep entries next to their area's group below.
+/// </summary>
+internal static class OpenApiRoutes
+{
+    private static readonly ApiResponse BadRequest = new(400, "A parameter or the body is invalid; the message names it.") { Json = AppJson.Default.ApiError };
+    private static readonly ApiResponse NoDisplay = new(503, "No X display is configured, it was lost (it is reopened on the next request), or it stayed busy.") { Json = AppJson.Default.ApiError };
+    private static readonly ApiResponse Internal = new(500, "An unexpected error; the message says what failed.") { Json = AppJson.Default.ApiError };
+
+    private static readonly ApiParameter[] ScreenshotParameters =
+    [
+        new("method", "string", "Accepted for the old suite's clients; both values take the same capture.") { Enum = ["pyautogui", "pillow"] },
+        new("format", "string", "Image format.") { Enum = ["png", "jpeg"], Default = "png" },
+        new("quality", "integer", "JPEG quality.") { Minimum = 1, Maximum = 100, Default = "80" },
+        new("cursor", "boolean", "Composite the cursor image at the pointer.") { Default = "true" },
+        new("annotate", "boolean", "Draw the red box around the pointer and the `mouse: x= y=` label.") { Default = "true" },
+        new("region", "string", "Crop `x,y,width,height` (integers, inside the screen)."),
+        new("max_width", "integer", "Aspect-preserving downscale to at most this width; `scale` in the answer maps back.") { Minimum = 1 },
+        new("max_height", "integer", "Aspect-preserving downscale to at most this height.") { Minimum = 1 },
+        new("response", "string", "`json`: file under SHARED_DIR; `image`: the bytes (headers X-Mouse-Position, X-Screen-Size, X-Scale); `base64`: JSON with `image`.")
+            { Enum = ["json", "image", "base64"], Default = "json" },
+    ];
+
+    private static readonly string[] ActionNames =
+    [
+        "key", "type", "mouse_move", "left_click", "right_click", "middle_click", "double_click", "triple_click",
+        "left_click_drag", "left_mouse_down", "left_mouse_up", "scroll", "hold_key", "wait", "cursor_position",
+        "screenshot", "zoom",
+    ];
+
+    private static readonly string[] OsWorldNames =
+    [
+        "CLICK", "RIGHT_CLICK", "DOUBLE_CLICK", "MOVE_TO", "TYPING", "PRESS", "HOTKEY", "SCROLL", "DRAG_TO",
+        "MOUSE_DOWN", "MOUSE_UP", "KEY_DOWN", "KEY_UP", "WAIT",
+    ];
+
+    private static JsonArray Strings(IEnumerable<string> values) => new(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
+
+    private static JsonObject Point(string description) => new()
+    {
+        ["type"] = "array", ["items"] = new JsonObject { ["type"] = "number" }, ["minItems"] = 2, ["maxItems"] = 2,
+        ["description"] = description,
+    };
+
+    /// <summary>One action: Anthropic's computer-use vocabulary or OSWorld's computer_13 (README "Computer actions").</summary>
+    private static JsonObject ActionSchema() => new()
+    {
+        ["type"] = "object",
+        ["description"] = "One action. Anthropic's vocabulary uses \"action\"; OSWorld's computer_13 uses \"action_type\" with its fields in \"parameters\" or beside it.",
+        ["properties"] = new JsonObject
+        {
+            ["action"] = new JsonObject { ["type"] = "string", ["enum"] = Strings(ActionNames) },
+            ["action_type"] = new JsonObject { ["type"] = "string", ["enum"] = Strings(OsWorldNames) },
+            ["coordinate"] = Point("[x, y] in the request's coordinate space."),
+            ["start_coordinate"] = Point("left_click_drag: where the drag starts (default: the pointer)."),
+            ["text"] = new JsonObject { ["type"] = "string", ["description"] = "type: the text; key/hold_key: xdotool-style chords (ctrl+shift+t Return); clicks/scroll: keys held." },
+            ["scroll_direction"] = new JsonObject { ["type"] = "string", ["enum"] = Strings(["up", "down", "left", "right"]) },
+            ["scroll_amount"] = new JsonObject { ["type"] = "integer", ["minimum"] = 0 },
+            ["duration"] = new JsonObject { ["type"] = "number", ["minimum"] = 0, ["description"] = "Seconds (wait, hold_key)." },
+            ["delay_ms"] = new JsonObject { ["type"] = "integer", ["minimum"] = 0 },
+            ["region"] = new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "number" }, ["minItems"] = 4, ["maxItems"] = 4, ["description"] = "zoom: [x0, y0, x1, y1]." },
+            ["parameters"] = new JsonObject { ["type"] = "object", ["description"] = "OSWorld fields (x, y, button, num_clicks, dx, dy, text, key, keys, seconds)." },
+        },
+        ["additionalProperties"] = true,
+    };
+
+    private static JsonObject RequestFields(JsonObject target)
+    {
+        var p = (JsonObject)target["properties"]!;
+        p["max_width"] = new JsonObject { ["type"] = "integer", ["minimum"] = 1, ["description"] = "Coordinates are in a screenshot downscaled to this width." };
+        p["max_height"] = new JsonObject { ["type"] = "integer", ["minimum"] = 1 };
+        p["scale"] = new JsonObject { ["description"] = "The screenshot's scale (a number or [sx, sy]) the coordinates refer to." };
+        p["screenshot_after"] = new JsonObject { ["description"] = "true, or an object of /screenshot parameters: a screenshot after the actions." };
+        p["settle_ms"] = new JsonObject { ["type"] = "integer", ["minimum"] = 0 };
+        return target;
+    }
+
+    private static JsonObject BatchSchema() => new()
+    {
+        ["oneOf"] = new JsonArray(
+            RequestFields(new JsonObject
+            {
+                ["type"] = "object",
+                ["required"] = Strings(["actions"]),
+                ["properties"] = new JsonObject { ["actions"] = new JsonObject { ["type"] = "array", ["items"] = ActionSchema() } },
+                ["additionalProperties"] = true,
+            }),
+            new JsonObject { ["type"] = "array", ["items"] = ActionSchema() }),
+    };
+
+    public static readonly ApiRoute[] All =
+    [
+        // Health and screen
+        new("GET", "/health", "health", "Appliance and display health",
+            "Always 200 while the process serves; `status` is `ok` when the display is connected, `degraded` otherwise.")
+        {
+            Responses = [new(200, "The health report.") { Json = AppJson.Default.HealthReport }],
+        },
+        new("GET", "/screenshot", "screen", "Screenshot with the real cursor",
+            "Captures the whole screen (or a region), composites the cursor and by default the old suite's pointer annotation. " +
+            "By default the PNG is written under SHARED_DIR/screenshots and its relative path is returned.")
+        {
+            Parameters = ScreenshotParameters,
+            Responses =
+            [
+                new(200, "`response=json`/`base64`: the screenshot's description (and, for base64, the image). " +
+                         "`response=image`: the PNG or JPEG bytes.") { Json = AppJson.Default.ScreenshotAnswer },
+                BadRequest, NoDisplay,
+                new(507, "SHARED_DIR is full.") { Json = AppJson.Default.ApiError },
+                Internal,
+            ],
+        },
+        new("GET", "/cursor_position", "screen", "Pointer position", "Where the pointer is, in screen pixels.")
+        {
+            Responses = [new(200, "The pointer.") { Json = AppJson.Default.CursorPosition }, NoDisplay],
+        },
+        new("GET", "/screen_size", "screen", "Screen size", "The root window's size in pixels.")
+        {
+            Responses = [new(200, "The size.") { Json = AppJson.Default.ScreenSize }, NoDisplay],
+        },
+
+        // Recording
+        new("GET", "/record", "recording", "Start, stop or query input and screen recording",
+            "The old suite's contract. start: records input events (XRecord) and, unless video=false, the screen (ffmpeg); " +
+            "stop: writes recordings/actions-<ts>.json and finishes the video; status: what is running. Paths are relative to SHARED_DIR.")
+        {
+            Parameters =
+            [
+                new("mode", "string", "What to do.") { Enum = ["start", "stop", "status"], Default = "status" },
+                new("fps", "integer", "Screen video frame rate (start).") { Minimum = 1, Maximum = 60, Default = "10" },
+                new("codec", "string", "Video codec (start): auto, h264 (avc1, x264) or mpeg4 (mp4v, xvid).") { Default = "auto" },
+                new("video", "boolean", "Record the screen as well as input (start).") { Default = "true" },
+            ],
+            Responses =
+            [
+                new(200, "The recording's state; on stop the files written and counts.") { Json = AppJson.Default.RecordAnswer },
+                BadRequest, NoDisplay,
+                new(507, "SHARED_DIR is full.") { Json = AppJson.Default.ApiError },
+                Internal,
+            ],
+        },
+
+        // Computer actions
+        new("POST", "/computer/action", "actions", "Run one computer action",
+            "Native mouse and keyboard input over XTEST. Malformed input is a 400 naming the field and nothing runs; an action that fails " +
+            "while running answers with its status (400 for an off-screen point) and \"status\": \"error\".")
+        {
+            Body = new ApiBody("One action object; it may carry the request-level fields (max_width, scale, screenshot_after, settle_ms).",
+                RequestFields(ActionSchema()), new JsonObject { ["action"] = "left_click", ["coordinate"] = new JsonArray(100, 200) }),
+            Responses =
+            [
+                new(200, "The action ran.") { Json = AppJson.Default.ComputerActionAnswer },
+                new(400, "Malformed input (reason/message only), or the action failed while running (the full answer with status \"error\").") { Json = AppJson.Default.ComputerActionAnswer },
+                NoDisplay, Internal,
+            ],
+        },
+        new("POST", "/computer/actions", "actions", "Run a batch of computer actions",
+            "Runs the actions in order; the first that fails stops the batch (later ones are \"skipped\"). Keys and buttons still held at the end are released.")
+        {
+            Body = new ApiBody("{\"actions\": [...], request-level fields} or a bare list of actions.", BatchSchema(),
+                new JsonObject { ["actions"] = new JsonArray(new JsonObject { ["action"] = "left_click", ["coordinate"] = new JsonArray(100, 200) }, new JsonObject { ["action"] = "type", ["text"] = "hello" }) }),
+            Responses =
+            [
+                new(200, "All actions ran.") { Json = AppJson.Default.ComputerActionsAnswer },
+                new(400, "Malformed input (reason/message only), or an action failed while running (results so far, failed_index).") { Json = AppJson.Default.ComputerActionsAnswer },
+                NoDisplay, Internal,
+            ],
+        },
+
+        // Live view
+        new("GET", "/", "live view", "Live view page",
+            "The live view page (same as /view): the screen as it changes, the pointer, recording start/stop, a screenshot button, " +
+            "recent actions, and click-and-type control when SANDBOX_VIEW_CONTROL=true.")
+        {
+            Responses = [new(200, "The HTML page.") { ContentType = "text/html" }],
+        },
+        new("GET", "/view", "live view", "Live view page", "The live view page (same as /).")
+        {
+            Responses = [new(200, "The HTML page.") { ContentType = "text/html" }],
+        },
+        new("GET", "/view/assets/{name}", "live view", "Live view page assets", "Script and style of the page, compiled into the binary.")
+        {
+            Parameters = [new("name", "string", "Asset file name.") { In = "path", Enum = ["app.js", "app.css"] }],
+            Responses =
+            [
+                new(200, "The asset (text/javascript or text/css).") { ContentType = "text/plain" },
+                new(404, "No such asset.") { Json = AppJson.Default.ApiError },
+            ],
+        },
+        new("GET", "/view/stream", "live view", "Live view stream (WebSocket)",
+            "WebSocket upgrade. The server sends a `hello` text message, then for each changed screen a `frame` text message " +
+            "(`seq`, `width`, `height`, `screen`, `pointer`, `captured_ms`, `bytes`, `skipped`) followed by one binary message " +
+            "with the JPEG, plus `activity`, `display` and `control_result` messages. Frames are sent only when the screen changed, " +
+            "at most SANDBOX_VIEW_FPS per second; a slow viewer skips frames. The client may send " +
+            "`{\"type\": \"action\", \"id\": n, \"action\": {...}}` (input actions of POST /computer/action; refused with 403 " +
+            "unless SANDBOX_VIEW_CONTROL=true) and `{\"type\": \"ping\"}`.")
+        {
+            WebSocket = true,
+            Responses =
+            [
+                new(101, "Switching to the WebSocket protocol."),
+                new(400, "Not a WebSocket request.") { Json = AppJson.Default.ApiError },
+                new(503, "SANDBOX_VIEW_MAX_VIEWERS viewers are already watching.") { Json = AppJson.Default.ApiError },
+            ],
+        },
+        new("GET", "/view/mjpeg", "live view", "Live view stream (MJPEG)",
+            "The same frames as multipart/x-mixed-replace JPEG parts, for a plain <img src=\"/view/mjpeg\">.")
+        {
+            Responses =
+            [
+                new(200, "An endless multipart stream of JPEG frames.") { ContentType = "multipart/x-mixed-replace", Format = "binary" },
+                new(503, "SANDBOX_VIEW_MAX_VIEWERS viewers are already watching.") { Json = AppJson.Default.ApiError },
+            ],
+        },
+        new("GET", "/view/status", "live view", "Live view state",
+            "Settings, whether control is allowed (and why not), the encoder, counters of screen checks and encoded frames, and each viewer's sent and skipped frames.")
+        {
+            Responses = [new(200, "The state.") { Json = AppJson.Default.LiveViewStatus }],
+        },
+        new("GET", "/view/activity", "live view", "Recent actions",
+            "The most recent actions (action API, live view control) and recorded input events, oldest first.")
+        {
+            Parameters = [new("limit", "integer", "Most entries returned.") { Minimum = 1, Maximum = ActivityFeed.Capacity, Default = "50" }],
+            Responses = [new(200, "The entries.") { Json = AppJson.Default.ActivityEntryArray }, BadRequest],
+        },
+
+        // This document
+        new("GET", OpenApiDocument.Path, "meta", "This OpenAPI document", "OpenAPI 3.1 description of every REST endpoint of this port.")
+        {
+            Responses = [new(200, "The document.") { ContentType = "application/json" }],
+        },
+    ];
+}
