@@ -35,8 +35,10 @@ run() {  # run NAME PROJECT: the runner's own exit code decides; the log keeps e
     "$results/$name.log" || true
   if [ $rc -ne 0 ]; then
     status=1
-    echo "== $name failed (exit $rc); the end of its log:"
-    tail -40 "$results/$name.log"
+    echo "== $name failed (exit $rc); the failing tests' messages:"
+    grep -A40 -E '^\s+Failed ' "$results/$name.log" | head -300 || true
+    echo "== the end of its log:"
+    tail -20 "$results/$name.log"
   fi
 }
 
