@@ -8,7 +8,6 @@ Needs: Xvfb, python3-requests, python3-fastapi, python3-uvicorn, python3-pil, py
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -17,39 +16,7 @@ import time
 
 import requests
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-SCENES = os.environ.get("SANDBOX_SCENES") or os.path.abspath(os.path.join(ROOT, "..", "shared", "scenes"))
-PY = "/usr/bin/python3"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def start_xvfb():
-    r, w = os.pipe()
-    p = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-noreset", "-nolisten", "tcp", "-screen", "0", "1920x1080x24"],
-                         pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(w)
-    buf = b""
-    while not buf.endswith(b"\n"):
-        chunk = os.read(r, 16)
-        if not chunk:
-            raise RuntimeError("Xvfb did not start")
-        buf += chunk
-    os.close(r)
-    num = buf.decode().strip()
-    return p, ":" + num
-
-
-def paint(display, scene):
-    subprocess.run([PY, os.path.join(ROOT, "tests", "Shared", "paint_root.py"), os.path.join(SCENES, scene)],
-                   env={**os.environ, "DISPLAY": display}, check=True)
+from benchlib import HERE, PY, ROOT, free_port, paint, start_xvfb
 
 
 def wait_http(url, proc, timeout=30.0):

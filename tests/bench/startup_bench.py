@@ -10,7 +10,6 @@ import glob
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,36 +20,11 @@ import uuid
 import requests
 import websocket
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-SCENES = os.environ.get("SANDBOX_SCENES") or os.path.abspath(os.path.join(ROOT, "..", "shared", "scenes"))
-PY = "/usr/bin/python3"
+from benchlib import HERE, PY, ROOT, free_port, paint, start_xvfb
+
 BINARY = os.path.join(ROOT, "out", "sandbox")
 RUNS = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 5
 TOKEN = "bench-token"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def start_xvfb():
-    r, w = os.pipe()
-    p = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-noreset", "-nolisten", "tcp", "-screen", "0", "1920x1080x24"],
-                         pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(w)
-    buf = b""
-    while not buf.endswith(b"\n"):
-        chunk = os.read(r, 16)
-        if not chunk:
-            raise RuntimeError("Xvfb did not start")
-        buf += chunk
-    os.close(r)
-    return p, ":" + buf.decode().strip()
 
 
 def until_200(url, t0, proc, timeout=60, headers=None):
@@ -155,8 +129,7 @@ def main():
     xvfb, display = start_xvfb()
     tmp = tempfile.mkdtemp(prefix="sandbox-startup-")
     try:
-        subprocess.run([PY, os.path.join(ROOT, "tests", "Shared", "paint_root.py"), os.path.join(SCENES, "office.png")],
-                       env={**os.environ, "DISPLAY": display}, check=True)
+        paint(display, "office.png")
         a = [ours(display, os.path.join(tmp, f"ours{i}")) for i in range(RUNS)]
         b = [reference(display, os.path.join(tmp, f"ref{i}")) for i in range(max(1, RUNS // 2))]
         med = lambda rows, k: statistics.median(r[k] for r in rows)

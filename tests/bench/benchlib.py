@@ -1,0 +1,38 @@
+"""Helpers shared by the benchmark scripts: free loopback ports, a private Xvfb, painted scenes."""
+import os
+import socket
+import subprocess
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+SCENES = os.environ.get("SANDBOX_SCENES") or os.path.abspath(os.path.join(ROOT, "..", "shared", "scenes"))
+PY = "/usr/bin/python3"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def start_xvfb(screen="1920x1080x24"):
+    """Starts Xvfb -noreset on a free display; returns (process, ":N") once it is ready."""
+    r, w = os.pipe()
+    p = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-noreset", "-nolisten", "tcp", "-screen", "0", screen],
+                         pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(w)
+    buf = b""
+    while not buf.endswith(b"\n"):
+        chunk = os.read(r, 16)
+        if not chunk:
+            raise RuntimeError("Xvfb did not start")
+        buf += chunk
+    os.close(r)
+    return p, ":" + buf.decode().strip()
+
+
+def paint(display, scene):
+    subprocess.run([PY, os.path.join(ROOT, "tests", "Shared", "paint_root.py"), os.path.join(SCENES, scene)],
+                   env={**os.environ, "DISPLAY": display}, check=True)
