@@ -13,7 +13,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -23,6 +22,7 @@ import time
 import requests
 import websocket
 from Xlib import X, display as xdisplay
+from benchlib import free_port, start_xvfb
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -31,27 +31,6 @@ PY = "/usr/bin/python3"
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def start_xvfb():
-    r, w = os.pipe()
-    p = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-noreset", "-nolisten", "tcp", "-screen", "0", "1920x1080x24"],
-                         pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(w)
-    buf = b""
-    while not buf.endswith(b"\n"):
-        chunk = os.read(r, 16)
-        if not chunk:
-            raise RuntimeError("Xvfb did not start")
-        buf += chunk
-    os.close(r)
-    return p, ":" + buf.decode().strip()
 
 
 def cpu_seconds(pid):
