@@ -114,8 +114,8 @@ internal static class LiveViewApi
         catch (IOException) { }
         finally
         {
-            await cts.CancelAsync();
-            await receiving;
+            // The close frame goes first, while the receive loop still runs to read the viewer's answer:
+            // cancelling a pending receive aborts the socket, which would end it without a close handshake.
             if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 try
@@ -125,6 +125,9 @@ internal static class LiveViewApi
                 }
                 catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException) { }
             }
+            await Task.WhenAny(receiving, Task.Delay(1000, CancellationToken.None));
+            await cts.CancelAsync();
+            await receiving;
         }
     }
 

@@ -57,7 +57,8 @@ internal static class GatewayHttp
         foreach (var (k, v) in env)
         {
             if (v.ValueKind != JsonValueKind.String) throw GatewayHttpException.BadRequest($"env value of {k} is not a string");
-            result[k] = v.GetString()!;
+            try { result[k] = v.GetString()!; }
+            catch (InvalidOperationException) { throw GatewayHttpException.BadRequest($"env value of {k} is not valid UTF-8"); }
         }
         return result;
     }

@@ -58,6 +58,9 @@ internal sealed class GatewayOptions
     public int KernelInfoTimeoutMs { get; init; } = 10_000;
     /// <summary>Grace after shutdown_request before SIGKILL to the kernel's process group, milliseconds.</summary>
     public int ShutdownWaitMs { get; init; } = 5_000;
+
+    /// <summary>At the appliance's exit, how long the gateway's listener may take to finish open requests, ms.</summary>
+    public int StopTimeoutMs { get; init; } = 2_000;
     /// <summary>Automatic restarts allowed within <see cref="RestartWindowSeconds"/> before the kernel is declared dead.</summary>
     public int RestartLimit { get; init; } = 5;
     public int RestartWindowSeconds { get; init; } = 60;
@@ -145,6 +148,7 @@ internal sealed class GatewayOptions
             KernelStartTimeoutMs = r.Int("SANDBOX_KERNEL_START_TIMEOUT_MS", 60_000, 100, 3_600_000),
             KernelInfoTimeoutMs = r.Int("SANDBOX_KERNEL_INFO_TIMEOUT_MS", 10_000, 10, 600_000),
             ShutdownWaitMs = r.Int("SANDBOX_KERNEL_SHUTDOWN_WAIT_MS", 5_000, 0, 600_000),
+            StopTimeoutMs = r.Int("SANDBOX_KG_STOP_TIMEOUT_MS", 2_000, 0, 600_000),
             RestartLimit = r.Int("SANDBOX_KERNEL_RESTART_LIMIT", 5, 0, 1000),
             RestartWindowSeconds = r.Int("SANDBOX_KERNEL_RESTART_WINDOW", 60, 1, 86_400),
             MaxMessageBytes = r.Int("SANDBOX_WS_MAX_MESSAGE_BYTES", 10 * 1024 * 1024, 1024, int.MaxValue),

@@ -115,12 +115,15 @@ internal sealed class GatewayService : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Kestrel's stop waits for open requests, and a kernel's WebSocket is one until its handler returns:
+        // shut the kernels down first (that closes their connections), then stop the listener within a bound.
+        if (Kernels is not null) await Kernels.DisposeAsync().ConfigureAwait(false);
         if (App is not null)
         {
-            try { await App.StopAsync(CancellationToken.None).ConfigureAwait(false); } catch (Exception) { /* stopping anyway */ }
+            using var bound = new CancellationTokenSource(TimeSpan.FromMilliseconds(Options.StopTimeoutMs));
+            try { await App.StopAsync(bound.Token).ConfigureAwait(false); } catch (Exception) { /* stopping anyway */ }
             await App.DisposeAsync().ConfigureAwait(false);
         }
-        if (Kernels is not null) await Kernels.DisposeAsync().ConfigureAwait(false);
         if (External is not null) await External.DisposeAsync().ConfigureAwait(false);
         _state = GatewayServiceState.Stopped;
         _loggers.Dispose();

@@ -76,7 +76,7 @@ internal static class JupyterWire
                 else reader.Skip();
             }
         }
-        catch (JsonException) { }
+        catch (Exception e) when (e is JsonException or InvalidOperationException) { }   // malformed, or a string that is not UTF-8
         return (id, type);
     }
 
@@ -95,7 +95,7 @@ internal static class JupyterWire
                 reader.Skip();
             }
         }
-        catch (JsonException) { }
+        catch (Exception e) when (e is JsonException or InvalidOperationException) { }   // malformed, or a string that is not UTF-8
         return null;
     }
 

@@ -58,7 +58,13 @@ internal sealed partial class Kernel
         {
             _lifecycleLock.Release();
         }
-        if (_lifecycle == KernelLifecycle.Dead) Ended?.Invoke(this);
+        if (_lifecycle == KernelLifecycle.Dead) RaiseEnded();
+    }
+
+    private void RaiseEnded()
+    {
+        Connection.Release();
+        Ended?.Invoke(this);
     }
 
     private volatile bool _manualRestart;
@@ -131,7 +137,7 @@ internal sealed partial class Kernel
         {
             _lifecycleLock.Release();
         }
-        Ended?.Invoke(this);
+        RaiseEnded();
     }
 
     /// <summary>Kills the process group at once; for the appliance's own exit (no time for courtesy).</summary>

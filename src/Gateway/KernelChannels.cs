@@ -24,8 +24,11 @@ internal static class KernelChannels
             return GatewayHttp.Error(403, "Forbidden", "Cross origin WebSocket not allowed");
         }
 
+        // A dead kernel (past its restart limit) or one that does not come up: 503 naming why, not a server error.
         if (!await kernel.WaitReadyAsync(TimeSpan.FromMilliseconds(options.KernelStartTimeoutMs), ctx.RequestAborted))
-            return GatewayHttp.Error(500, "Internal Server Error", $"Kernel {id} is not running");
+            return GatewayHttp.Error(503, "Service Unavailable", kernel.Model().Reason is { } reason
+                ? $"Kernel {id} is not running: {reason}"
+                : $"Kernel {id} did not become ready within {options.KernelStartTimeoutMs} ms (SANDBOX_KERNEL_START_TIMEOUT_MS)");
 
         var sessionId = ctx.Request.Query["session_id"].ToString();
         if (sessionId.Length == 0) sessionId = Guid.NewGuid().ToString();

@@ -117,6 +117,9 @@ internal sealed partial class KernelHub : IDisposable
             var frames = _frames;
             frames.Clear();
             if (!socket.TryReceiveMultipartBytes(TimeSpan.Zero, ref frames!)) return;
+            long size = 0;
+            foreach (var f in frames) size += f.Length;
+            LargeMessageReclaim.Handled(size);   // collects after a delay, once this message is dealt with
             var message = JupyterWire.Parse(frames, out var signature);
             if (message is null)
             {

@@ -44,7 +44,12 @@ internal static class WebSocketCodec
             string? channel = null;
             if (root.TryGetProperty("channel"u8, out var ch))
             {
-                if (ch.ValueKind == JsonValueKind.String) channel = ch.GetString();
+                if (ch.ValueKind == JsonValueKind.String)
+                {
+                    // JsonDocument checks structure, not the UTF-8 inside strings: GetString is where that fails.
+                    try { channel = ch.GetString(); }
+                    catch (InvalidOperationException) { throw new WsDecodeException("channel is not valid UTF-8"); }
+                }
                 else if (ch.ValueKind != JsonValueKind.Null) throw new WsDecodeException("channel is not a string");
             }
             var message = new WireMessage(

@@ -31,7 +31,10 @@ public static class Processes
         if (!p.WaitForExit(timeoutMs))
         {
             p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {timeoutMs} ms");
+            // What it had written says where it stood.
+            var said = stderr.Wait(2000) ? stderr.Result : "";
+            if (said.Length > 4000) said = "..." + said[^4000..];
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {timeoutMs} ms; its stderr:\n{said}");
         }
         return (p.ExitCode, stdout.Result, stderr.Result);
     }

@@ -136,8 +136,10 @@ public sealed class ComputerActionTests(InputFixture f) : IClassFixture<InputFix
             f.Probe.ClearText();
             // Layout-sensitive ASCII too: y/z swap places in German, @ and braces need AltGr there.
             const string ascii = "Hello, World! yz @ {x} [1+2=3] ~`|\\";
+            var mark = f.Probe.Mark;
             await Act(JsonSerializer.Serialize(new Dictionary<string, string> { ["action"] = "type", ["text"] = Typed + "\n" + ascii }));
-            Assert.Equal(Typed + "\n" + ascii, f.Probe.Text());
+            var text = f.Probe.Text();
+            Assert.True(text == Typed + "\n" + ascii, $"typed '{text}'\n{Diagnosis(mark)}");
         }
         finally
         {
@@ -242,12 +244,23 @@ public sealed class ComputerActionTests(InputFixture f) : IClassFixture<InputFix
             """);
         await Act("""{"action": "type", "text": "d"}""");   // the shift left down above was released
         // Characters with no case stay themselves under a held Shift, even on a shared spare keycode.
+        var mark = f.Probe.Mark;
         await Ok("/computer/actions", """
             [{"action_type": "KEY_DOWN", "parameters": {"key": "shift"}},
              {"action_type": "TYPING", "parameters": {"text": "世界ж"}}]
             """);
-        Assert.Equal("ABcd世界ж", f.Probe.Text());
+        var text = f.Probe.Text();
+        Assert.True(text == "ABcd世界ж", $"typed '{text}'\n{Diagnosis(mark)}");
         Assert.Empty(XState.Read(f.X).Keys);
+    }
+
+    /// <summary>For a typing failure: the key events the probe saw, and the keymap's spare keycodes now.</summary>
+    private string Diagnosis(int mark)
+    {
+        var keys = f.Probe.EventsSince(mark).Where(e => EventProbe.Kind(e) == "key")
+            .Select(e => $"{Int(e, "keycode")}:{e.GetProperty("keysym").GetString()}:'{e.GetProperty("char").GetString()}':{Int(e, "state")}");
+        var high = f.Keymap().Split('\n').Where(l => l.StartsWith("keycode 2", StringComparison.Ordinal) && int.Parse(l[8..11].Trim()) >= 240);
+        return $"key presses (keycode:keysym:char:state): {string.Join(" ", keys)}\nkeymap now:\n{string.Join("\n", high)}";
     }
 
     [Fact]

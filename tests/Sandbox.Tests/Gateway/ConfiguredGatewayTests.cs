@@ -5,7 +5,8 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using Sandbox.Gateway;
-using static Sandbox.Tests.Gateway.JupyterWsClient;
+using Sandbox.Testing;
+using static Sandbox.Testing.JupyterWsClient;
 
 namespace Sandbox.Tests.Gateway;
 

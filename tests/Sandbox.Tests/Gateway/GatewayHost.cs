@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Net.Http.Headers;
 using Sandbox.Gateway;
+using Sandbox.Testing;
 
 namespace Sandbox.Tests.Gateway;
 

@@ -2,7 +2,8 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
-using static Sandbox.Tests.Gateway.JupyterWsClient;
+using Sandbox.Testing;
+using static Sandbox.Testing.JupyterWsClient;
 
 namespace Sandbox.Tests.Gateway;
 

@@ -23,11 +23,15 @@ TOKEN = sys.argv[2]
 WS_BASE = "ws" + BASE[len("http"):]
 AUTH = {"Authorization": "token " + TOKEN}
 TIMEOUT = 60
+CHECK_TIMEOUT = int(os.environ.get("SUITE_CHECK_TIMEOUT", "45"))
 
 
 def header(msg_type, session):
     return {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "username": "suite", "session": session,
             "version": "5.3", "date": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())}
+
+
+CLIENTS = []   # the current check's clients, to say what they had seen when it fails
 
 
 class Client:
@@ -48,6 +52,7 @@ class Client:
         self.ws = websocket.create_connection(url, **kwargs)
         self.session = session or uuid.uuid4().hex
         self.seen = []
+        CLIENTS.append(self)
 
     def send(self, msg_type, content, channel="shell", buffers_object=False):
         h = header(msg_type, self.session)
@@ -97,6 +102,22 @@ class Client:
 
     def run(self, code, channel="shell"):
         return self.reply(self.execute(code, channel))
+
+    def wait_ready(self, timeout=TIMEOUT):
+        """After a restart, as jupyter clients do: kernel_info_request until its iopub status arrives.
+        A server subscribes to the new kernel's iopub anew, and ZeroMQ drops what is published before
+        a subscription takes effect, so output of an execute sent at once can be lost (jupyter server
+        loses it on a busy machine)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            mid = self.send("kernel_info_request", {})
+            try:
+                self.wait(lambda m: m.get("parent_header", {}).get("msg_id") == mid and m["msg_type"] == "status",
+                          timeout=1.0)
+                return
+            except (TimeoutError, websocket.WebSocketTimeoutException):
+                continue
+        raise TimeoutError("the kernel did not become ready")
 
     def close(self):
         self.ws.close()
@@ -218,6 +239,7 @@ def d_interrupt_restart_delete():
     i = requests.post(f"{BASE}/api/kernels/{kid}/interrupt", headers=AUTH, timeout=TIMEOUT)
     msgs = c.reply(mid)
     r = requests.post(f"{BASE}/api/kernels/{kid}/restart", headers=AUTH, timeout=TIMEOUT)
+    c.wait_ready()
     after = c.run("print('back')")
     c.close()
     d = requests.delete(f"{BASE}/api/kernels/{kid}", headers=AUTH, timeout=TIMEOUT)
@@ -260,7 +282,7 @@ def g_sigkill_restarts():
     pid = int(stdout(c.run("import os; print(os.getpid())")))
     os.kill(pid, signal.SIGKILL)
     st = c.wait(lambda m: m["msg_type"] == "status" and m["content"]["execution_state"] in ("restarting", "dead"))
-    time.sleep(0.5)
+    c.wait_ready()
     again = int(stdout(c.run("import os; print(os.getpid())")))
     c.close()
     delete(kid)
@@ -306,13 +328,36 @@ def sessions_api():
             "delete": d.status_code, "kernel_after_delete": g.status_code}
 
 
+class CheckTimeout(Exception):
+    pass
+
+
+def on_alarm(_signum, _frame):
+    raise CheckTimeout(f"the check took longer than {CHECK_TIMEOUT} s")
+
+
 def main():
+    # A check is bounded as a whole: websocket-client's timeout is per read, and a server that pings
+    # more often than that would keep a wait for a message that never comes going forever.
+    signal.signal(signal.SIGALRM, on_alarm)
     results = {}
     for fn in CHECKS:
+        started = time.monotonic()
+        CLIENTS.clear()
+        print(f"{time.strftime('%H:%M:%S')} {fn.__name__} ...", file=sys.stderr, flush=True)
+        signal.alarm(CHECK_TIMEOUT)
         try:
             results[fn.__name__] = {"ok": True, "observed": fn()}
         except Exception as e:  # a failed check is an observation too
-            results[fn.__name__] = {"ok": False, "error": f"{type(e).__name__}: {e}", "trace": traceback.format_exc()}
+            seen = "; ".join("client %d saw %s" % (i, ",".join(m.get("msg_type", "?") for m in c.seen) or "nothing")
+                             for i, c in enumerate(CLIENTS))
+            results[fn.__name__] = {"ok": False, "error": f"{type(e).__name__}: {e}" + (f" ({seen})" if seen else ""),
+                                    "trace": traceback.format_exc()}
+        finally:
+            signal.alarm(0)
+        outcome = "ok" if results[fn.__name__]["ok"] else "FAILED " + results[fn.__name__]["error"]
+        print(f"{time.strftime('%H:%M:%S')} {fn.__name__} {outcome} in {time.monotonic() - started:.1f} s",
+              file=sys.stderr, flush=True)
     json.dump(results, sys.stdout, indent=1, sort_keys=True)
 
 

@@ -3,7 +3,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace Sandbox.Tests.Gateway;
+namespace Sandbox.Testing;
 
 /// <summary>
 /// A Jupyter WebSocket client as agents write them: JSON messages, top-level msg_type, optional channel.
