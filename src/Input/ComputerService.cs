@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Sandbox.Capture;
 using Sandbox.Display;
 using Sandbox.Hosting;
+using Sandbox.Native;
 
 namespace Sandbox.Input;
 
@@ -439,7 +440,14 @@ internal sealed class ComputerService : IDisposable
         if (changes.Count == 0) return;
         if (wait > TimeSpan.Zero) await Task.Delay(wait, ct);
         _bindingsOutstanding = true;
-        Input(input => { input.Keyboard.Apply(input.Display, changes); return 0; });
+        Input(input =>
+        {
+            input.Keyboard.Apply(input.Display, changes);
+            Xlib.XSync(input.Display, 0);   // the change is at the server, its MappingNotify on the way (errors stay for Check)
+            return 0;
+        });
+        // Give clients the time to handle the MappingNotify before the first key that needs it.
+        if (_options.RemapNotifyMs > 0) await Task.Delay(_options.RemapNotifyMs, ct);
     }
 
     /// <summary>The key for one named key right now; null only when releasing a key that has none.</summary>

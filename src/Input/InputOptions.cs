@@ -41,6 +41,14 @@ internal sealed record InputOptions
     /// <summary>Minimum time between using a remapped keycode and remapping it to another character, ms.</summary>
     public int RemapSettleMs { get; init; } = 30;
 
+    /// <summary>
+    /// Pause after binding spare keycodes before typing with them, ms. Clients that translate keys with
+    /// Xlib's core keymap (Tk, anything using XIM) refresh it only when they handle the MappingNotify;
+    /// key events they read in the same batch as that notification are looked up in the old keymap,
+    /// where the spare keycode types nothing.
+    /// </summary>
+    public int RemapNotifyMs { get; init; } = 50;
+
     internal static InputOptions Read(EnvReader r) => new()
     {
         MaxActions = r.Int("SANDBOX_ACTION_MAX_ACTIONS", 1000, 1, 1_000_000),
@@ -54,5 +62,6 @@ internal sealed record InputOptions
         QueueTimeoutMs = r.Int("SANDBOX_ACTION_QUEUE_MS", 30_000, 0, 3_600_000),
         KeymapRestoreMs = r.Int("SANDBOX_ACTION_KEYMAP_RESTORE_MS", 500, 0, 3_600_000),
         RemapSettleMs = r.Int("SANDBOX_ACTION_REMAP_SETTLE_MS", 30, 0, 10_000),
+        RemapNotifyMs = r.Int("SANDBOX_ACTION_REMAP_NOTIFY_MS", 50, 0, 10_000),
     };
 }

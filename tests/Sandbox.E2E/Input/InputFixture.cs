@@ -10,7 +10,9 @@ public sealed class InputFixture : IDisposable
     {
         X = XvfbServer.Start();
         Probe = EventProbe.Start(X);
-        App = ApplianceProcess.Start(X);
+        // The probe is Tk, which translates keys with Xlib's core keymap and refreshes it only when it handles
+        // a MappingNotify: on this busy 2-core machine it can lag behind by more than the default 50 ms.
+        App = ApplianceProcess.Start(X, new Dictionary<string, string?> { ["SANDBOX_ACTION_REMAP_NOTIFY_MS"] = "250" });
     }
 
     public XvfbServer X { get; }
