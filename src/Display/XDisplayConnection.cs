@@ -68,25 +68,40 @@ internal sealed unsafe partial class XDisplayConnection : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            var reused = _session is not null;
             var session = _session ?? Open();
-            T result;
-            try
-            {
-                result = use(session);
-            }
-            catch (Exception) when (session.Broken)
-            {
-                throw Lost(session);
-            }
-            // Xlib returns normally from most calls after an IO error; the handler's flag tells.
-            if (session.Broken) throw Lost(session);
-            LastScreenSize = (session.ScreenWidth, session.ScreenHeight);
-            return result;
+            if (TryUse(session, use, out var result)) return result;
+            // A connection kept from before may have died with an X server that was restarted since (nothing
+            // told us: it was idle). What it sent went nowhere, so the use runs once more on a fresh one.
+            Lost(session);
+            if (!reused) throw new DisplayUnavailableException(LastError!);
+            session = Open();
+            _log.LogInformation("{Purpose}: reconnected to X display {Display} (the previous connection had died)", _purpose, DisplayName);
+            if (TryUse(session, use, out result)) return result;
+            throw Lost(session);
         }
         finally
         {
             Monitor.Exit(_gate);
         }
+    }
+
+    /// <summary>Runs the use; false when the session turned out broken (by an exception or the IO error flag).</summary>
+    private bool TryUse<T>(XSession session, Func<XSession, T> use, out T result)
+    {
+        try
+        {
+            result = use(session);
+        }
+        catch (Exception) when (session.Broken)
+        {
+            result = default!;
+            return false;
+        }
+        // Xlib returns normally from most calls after an IO error; the handler's flag tells.
+        if (session.Broken) return false;
+        LastScreenSize = (session.ScreenWidth, session.ScreenHeight);
+        return true;
     }
 
     /// <summary>Opens the display now if it is not open, logging instead of throwing; for start-up warm-up.</summary>

@@ -1,12 +1,14 @@
 using System.Net;
 using System.Text.Json;
 using Sandbox.E2E.Infrastructure;
+using Sandbox.E2E.Reliability;
 using Sandbox.Testing;
+using Xunit.Abstractions;
 
 namespace Sandbox.E2E.Capture;
 
 /// <summary>Displays that are missing, lack MIT-SHM, or die under a running appliance.</summary>
-public sealed class DisplayFaultTests
+public sealed class DisplayFaultTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task Without_mit_shm_capture_falls_back_to_XGetImage_with_exact_pixels()
@@ -50,6 +52,13 @@ public sealed class DisplayFaultTests
         Assert.Equal(pid, app.Pid);
         Assert.False(app.HasExited);
         Assert.Equal("ok", (await app.GetJsonAsync("/health")).GetProperty("status").GetString());
+        // Actions reconnect too: the pointer lands where asked, as another client sees it.
+        using (var r = await app.Http.PostAsync("/computer/action",
+                   new StringContent("""{"action": "mouse_move", "coordinate": [321, 123]}""", System.Text.Encoding.UTF8, "application/json")))
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.StartsWith("x:321 y:123 ", Processes.Check("xdotool", ["getmouselocation"], x.Env.ToDictionary()));
+        Figures.Report(output, "faults(X restart): X server killed under the running appliance: screenshots 503 while it was gone, " +
+            $"then exact pixels, actions and health ok from the same process (pid unchanged: {pid == app.Pid}); restarts of the appliance: 0");
     }
 
     [Fact]

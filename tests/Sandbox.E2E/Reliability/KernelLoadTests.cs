@@ -229,6 +229,30 @@ public sealed class KernelLoadTests(ITestOutputHelper output)
         Assert.Equal("after\n", after);
     }
 
+    [Fact]
+    public async Task A_SIGKILLed_kernel_is_restarted_and_its_connections_carry_on()
+    {
+        using var app = ApplianceProcess.Start(null);
+        var id = await StartKernelAsync(app);
+        await using var a = await ConnectAsync($"ws://127.0.0.1:{app.GatewayPort}/api/kernels/{id}/channels");
+        await using var b = await ConnectAsync($"ws://127.0.0.1:{app.GatewayPort}/api/kernels/{id}/channels");
+        var pid = int.Parse(StreamText(await a.ExecuteAsync("import os; print(os.getpid())", timeout: Patience)).Trim(), CultureInfo.InvariantCulture);
+        Processes.Check("kill", ["-KILL", pid.ToString(CultureInfo.InvariantCulture)]);
+        await a.WaitForAsync(m => Type(m) == "status" && State(m) == "restarting", Patience);
+        await b.WaitForAsync(m => Type(m) == "status" && State(m) == "restarting", Patience);
+        // Both connections carry on with the new process; the kernel keeps its id.
+        var again = StreamText(await a.ExecuteAsync("import os; print(os.getpid())", timeout: Patience)).Trim();
+        var fromB = StreamText(await b.ExecuteAsync("print('b')", timeout: Patience));
+        using var http = new HttpClient { Timeout = Patience };
+        var model = JsonNode.Parse(await http.GetStringAsync($"http://127.0.0.1:{app.GatewayPort}/api/kernels/{id}"))!;
+        Figures.Report(output, $"faults(kernel SIGKILL): kernel pid {pid} SIGKILLed: both connections saw 'restarting', " +
+            $"the same id answers from pid {again}, connections lost: 0");
+        Assert.NotEqual(pid.ToString(CultureInfo.InvariantCulture), again);
+        Assert.Equal("b\n", fromB);
+        Assert.Equal(id, model["id"]!.GetValue<string>());
+        Assert.True(ProcessGone(pid));
+    }
+
     internal static string State(JsonObject m) => m["content"]?["execution_state"]?.GetValue<string>() ?? "";
 
     internal static async Task<string> StartKernelAsync(ApplianceProcess app)

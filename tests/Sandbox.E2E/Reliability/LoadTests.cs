@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace Sandbox.E2E.Reliability;
 
 /// <summary>
-/// Bounded load on loopback: concurrent clients on /screenshot?response=image for SANDBOX_LOAD_SECONDS (default 15),
+/// Bounded load on loopback: SANDBOX_LOAD_CLIENTS (default 50) concurrent clients on /screenshot?response=image for SANDBOX_LOAD_SECONDS (default 60),
 /// some hanging up right after the headers. No errors, latencies printed, RSS after warm-up (the first third, at most
 /// 5 s, under full load) vs at the end: a generous bound that catches a per-request leak, not a timing.
 /// </summary>
@@ -19,8 +19,8 @@ public sealed class LoadTests(ITestOutputHelper output)
     [Fact]
     public async Task Concurrent_screenshots_with_clients_hanging_up_have_no_errors_and_no_leak()
     {
-        var seconds = int.TryParse(Environment.GetEnvironmentVariable("SANDBOX_LOAD_SECONDS"), out var s) ? s : 15;
-        var clients = int.TryParse(Environment.GetEnvironmentVariable("SANDBOX_LOAD_CLIENTS"), out var c) ? c : 32;
+        var seconds = int.TryParse(Environment.GetEnvironmentVariable("SANDBOX_LOAD_SECONDS"), out var s) ? s : 60;
+        var clients = int.TryParse(Environment.GetEnvironmentVariable("SANDBOX_LOAD_CLIENTS"), out var c) ? c : 50;
         using var x = XvfbServer.Start(1280, 720);
         x.Paint(Repo.Scene("office.png"));
         using var app = ApplianceProcess.Start(x);
