@@ -58,8 +58,11 @@ internal sealed unsafe partial class XDisplayConnection : IDisposable
     /// <summary>
     /// Runs <paramref name="use"/> with an open display, opening or reopening it first. Throws
     /// <see cref="DisplayUnavailableException"/> when there is no display or it was lost during the use.
+    /// When a connection kept from an earlier call turns out dead, the use runs once more on a fresh one,
+    /// unless <paramref name="retryOnDeadConnection"/> is false (a use that depends on server-side state
+    /// made earlier, such as a record context, must not run against a new server).
     /// </summary>
-    public T Run<T>(Func<XSession, T> use, int timeoutMs)
+    public T Run<T>(Func<XSession, T> use, int timeoutMs, bool retryOnDeadConnection = true)
     {
         if (DisplayName is null)
             throw new DisplayUnavailableException("no X display configured: set DISPLAY");
@@ -74,7 +77,7 @@ internal sealed unsafe partial class XDisplayConnection : IDisposable
             // A connection kept from before may have died with an X server that was restarted since (nothing
             // told us: it was idle). What it sent went nowhere, so the use runs once more on a fresh one.
             Lost(session);
-            if (!reused) throw new DisplayUnavailableException(LastError!);
+            if (!reused || !retryOnDeadConnection) throw new DisplayUnavailableException(LastError!);
             session = Open();
             _log.LogInformation("{Purpose}: reconnected to X display {Display} (the previous connection had died)", _purpose, DisplayName);
             if (TryUse(session, use, out result)) return result;

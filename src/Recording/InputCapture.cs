@@ -154,7 +154,8 @@ internal sealed unsafe class InputCapture : IDisposable
                     var context = _control.Run(CreateContext, _timeoutMs);
                     try
                     {
-                        _data.Run(s => Pump(s, context), _timeoutMs);
+                        // The context lives on the server it was made on: after a loss, the loop above makes a new one.
+                        _data.Run(s => Pump(s, context), _timeoutMs, retryOnDeadConnection: false);
                     }
                     finally
                     {
@@ -258,7 +259,7 @@ internal sealed unsafe class InputCapture : IDisposable
                 XRecord.XRecordFreeContext(s.Handle, context);
                 Xlib.XSync(s.Handle, 0);
                 return 0;
-            }, _timeoutMs);
+            }, _timeoutMs, retryOnDeadConnection: false);   // the context died with its server
         }
         catch (DisplayUnavailableException) { }
     }
@@ -344,7 +345,7 @@ internal sealed unsafe class InputCapture : IDisposable
                 XRecord.XRecordDisableContext(c.Handle, context);
                 Xlib.XSync(c.Handle, 0);
                 return 0;
-            }, _timeoutMs);
+            }, _timeoutMs, retryOnDeadConnection: false);
         }
         catch (DisplayUnavailableException)
         {
