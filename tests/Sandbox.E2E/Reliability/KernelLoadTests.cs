@@ -96,7 +96,7 @@ public sealed class KernelLoadTests(ITestOutputHelper output)
 
         latencies.Sort();
         var executes = kernels * connections * cells;
-        Figures.Report(output, $"kernels: {kernels} kernels started in {startSeconds:0.0} s, {kernels * connections} WebSocket connections, " +
+        Figures.Report(output, $"kernels: {kernels} kernels requested in {startSeconds:0.0} s, {kernels * connections} WebSocket connections, " +
             $"{executes} concurrent executes in {executeSeconds:0.0} s (p50 {Figures.Ms(Figures.Percentile(latencies, 50))} ms, " +
             $"p99 {Figures.Ms(Figures.Percentile(latencies, 99))} ms), {executes * connections} broadcast outputs, lost: {lost}; RSS {rss:0.0} MB");
         Assert.Equal(0, lost);
