@@ -159,6 +159,9 @@ public sealed class JupyterWsClient : IAsyncDisposable
     public static string Type(JsonObject m) => m["msg_type"]?.GetValue<string>() ?? m["header"]!["msg_type"]!.GetValue<string>();
     public static string? ParentId(JsonObject m) => m["parent_header"]?["msg_id"]?.GetValue<string>();
 
+    /// <summary>A status message's execution_state; "" for any other message.</summary>
+    public static string ExecutionState(JsonObject m) => m["content"]?["execution_state"]?.GetValue<string>() ?? "";
+
     public static string StreamText(IEnumerable<JsonObject> messages) =>
         string.Concat(messages.Where(m => Type(m) == "stream").Select(m => m["content"]!["text"]!.GetValue<string>()));
 

@@ -1,12 +1,8 @@
-using System.Net.Http.Json;
-using System.Net.WebSockets;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Sandbox.E2E.Infrastructure;
 using Sandbox.E2E.Reliability;
 using Sandbox.Testing;
 using Xunit.Abstractions;
+using static Sandbox.Testing.JupyterWsClient;
 
 namespace Sandbox.E2E.Gateway;
 
@@ -19,12 +15,12 @@ public sealed class GatewayE2ETests(ITestOutputHelper output)
     {
         using var x = XvfbServer.Start(1280, 800);
         using var app = ApplianceProcess.Start(x);
-        var id = await StartKernelAsync(app);
-        using var ws = await ConnectAsync(app, id);
-        var output = await ExecuteAsync(ws,
+        var id = await Kernels.StartAsync(app);
+        await using var ws = await Kernels.ConnectAsync(app, id);
+        var printed = StreamText(await ws.ExecuteAsync(
             "from Xlib import display, X\nfrom Xlib.ext import xtest\nd = display.Display()\n" +
-            "xtest.fake_input(d, X.MotionNotify, x=123, y=234)\nd.sync()\nprint('moved')");
-        Assert.Equal("moved\n", output);
+            "xtest.fake_input(d, X.MotionNotify, x=123, y=234)\nd.sync()\nprint('moved')", timeout: Kernels.Patience));
+        Assert.Equal("moved\n", printed);
         var (_, stdout, _) = Processes.Run("xdotool", ["getmouselocation"], x.Env.ToDictionary());
         Assert.StartsWith("x:123 y:234 ", stdout);
         // /health on the REST port reports the gateway and the connected kernel.
@@ -42,9 +38,9 @@ public sealed class GatewayE2ETests(ITestOutputHelper output)
         var (kernelPid, childPid) = await KernelWithChildAsync(app);
         var poolPid = await WaitPoolPidAsync(app);
         Assert.Equal(0, app.Stop());
-        Assert.True(await GoneAsync(kernelPid), "kernel survived SIGTERM");
-        Assert.True(await GoneAsync(childPid), "kernel's child survived SIGTERM");
-        Assert.True(await GoneAsync(poolPid), "pooled kernel survived SIGTERM");
+        Assert.True(await Kernels.GoneAsync(kernelPid), "kernel survived SIGTERM");
+        Assert.True(await Kernels.GoneAsync(childPid), "kernel's child survived SIGTERM");
+        Assert.True(await Kernels.GoneAsync(poolPid), "pooled kernel survived SIGTERM");
     }
 
     [Fact]
@@ -54,11 +50,11 @@ public sealed class GatewayE2ETests(ITestOutputHelper output)
         var (kernelPid, childPid) = await KernelWithChildAsync(first);
         Processes.Run("kill", ["-KILL", first.Pid.ToString()]);
         // PR_SET_PDEATHSIG (setpriv) takes the kernel along at once.
-        Assert.True(await GoneAsync(kernelPid), "kernel survived the appliance's SIGKILL");
+        Assert.True(await Kernels.GoneAsync(kernelPid), "kernel survived the appliance's SIGKILL");
         // What the kernel started is recorded by its process group; the next appliance on the same
         // SHARED_DIR kills that group from the pid file.
         using var second = ApplianceProcess.Start(null, new Dictionary<string, string?> { ["SHARED_DIR"] = first.SharedDir });
-        Assert.True(await GoneAsync(childPid), "the kernel's child survived the next start");
+        Assert.True(await Kernels.GoneAsync(childPid), "the kernel's child survived the next start");
         Assert.Empty(Directory.GetFiles(Path.Combine(first.SharedDir, "kernels"), "*.pid"));
         Figures.Report(output, "faults(appliance SIGKILL, kernels): the kernel died with the appliance, its child was killed by the " +
             "next start on the same SHARED_DIR, pid files left 0, kernels left 0");
@@ -66,10 +62,11 @@ public sealed class GatewayE2ETests(ITestOutputHelper output)
 
     private static async Task<(int Kernel, int Child)> KernelWithChildAsync(ApplianceProcess app)
     {
-        var id = await StartKernelAsync(app);
-        using var ws = await ConnectAsync(app, id);
-        var output = await ExecuteAsync(ws, "import os, subprocess\np = subprocess.Popen(['sleep', '600'])\nprint(os.getpid(), p.pid)");
-        var parts = output.Split(' ', StringSplitOptions.TrimEntries);
+        var id = await Kernels.StartAsync(app);
+        await using var ws = await Kernels.ConnectAsync(app, id);
+        var printed = StreamText(await ws.ExecuteAsync("import os, subprocess\np = subprocess.Popen(['sleep', '600'])\nprint(os.getpid(), p.pid)",
+            timeout: Kernels.Patience));
+        var parts = printed.Split(' ', StringSplitOptions.TrimEntries);
         return (int.Parse(parts[0]), int.Parse(parts[1]));
     }
 
@@ -87,71 +84,6 @@ public sealed class GatewayE2ETests(ITestOutputHelper output)
             await Task.Delay(100);
         }
         throw new TimeoutException("the pool did not refill");
-    }
-
-    /// <summary>True once the pid is gone or a zombie (dead, waiting for its new parent to reap it).</summary>
-    private static async Task<bool> GoneAsync(int pid)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            try
-            {
-                var stat = File.ReadAllText($"/proc/{pid}/stat");
-                if (stat[(stat.LastIndexOf(')') + 2)] == 'Z') return true;
-            }
-            catch (IOException) { return true; }
-            await Task.Delay(100);
-        }
-        return false;
-    }
-
-    private static async Task<string> StartKernelAsync(ApplianceProcess app)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
-        using var r = await http.PostAsync($"http://127.0.0.1:{app.GatewayPort}/api/kernels", null);
-        Assert.Equal(System.Net.HttpStatusCode.Created, r.StatusCode);
-        return (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-    }
-
-    private static async Task<ClientWebSocket> ConnectAsync(ApplianceProcess app, string id)
-    {
-        var ws = new ClientWebSocket();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await ws.ConnectAsync(new Uri($"ws://127.0.0.1:{app.GatewayPort}/api/kernels/{id}/channels"), cts.Token);
-        return ws;
-    }
-
-    /// <summary>Runs code the way agents do (no channel key) and returns its stdout once the kernel is idle.</summary>
-    private static async Task<string> ExecuteAsync(ClientWebSocket ws, string code)
-    {
-        var msgId = Guid.NewGuid().ToString("N");
-        var msg = new JsonObject
-        {
-            ["header"] = new JsonObject { ["msg_id"] = msgId, ["msg_type"] = "execute_request", ["username"] = "e2e", ["session"] = "e2e", ["version"] = "5.3" },
-            ["parent_header"] = new JsonObject(),
-            ["metadata"] = new JsonObject(),
-            ["content"] = new JsonObject { ["code"] = code, ["silent"] = false },
-        };
-        await ws.SendAsync(Encoding.UTF8.GetBytes(msg.ToJsonString()), WebSocketMessageType.Text, true, CancellationToken.None);
-        var output = new StringBuilder();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var buffer = new byte[1 << 20];
-        while (true)
-        {
-            var count = 0;
-            WebSocketReceiveResult r;
-            do
-            {
-                r = await ws.ReceiveAsync(new ArraySegment<byte>(buffer, count, buffer.Length - count), cts.Token);
-                count += r.Count;
-            } while (!r.EndOfMessage);
-            var m = JsonNode.Parse(Encoding.UTF8.GetString(buffer, 0, count))!;
-            if (m["parent_header"]?["msg_id"]?.GetValue<string>() != msgId) continue;
-            var type = m["msg_type"]!.GetValue<string>();
-            if (type == "stream") output.Append(m["content"]!["text"]!.GetValue<string>());
-            if (type == "error") throw new InvalidOperationException(m["content"]!["evalue"]!.GetValue<string>());
-            if (type == "status" && m["content"]!["execution_state"]!.GetValue<string>() == "idle") return output.ToString();
-        }
     }
 }
 

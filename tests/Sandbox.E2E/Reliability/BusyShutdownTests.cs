@@ -36,8 +36,8 @@ public sealed class BusyShutdownTests(ITestOutputHelper output)
             var recording = await app.GetJsonAsync("/record?mode=start&fps=10");
             Rec.Xdo(x, "type", "busy");
 
-            var kernelId = await KernelLoadTests.StartKernelAsync(app);
-            var kernel = await ConnectAsync($"ws://127.0.0.1:{app.GatewayPort}/api/kernels/{kernelId}/channels");
+            var kernelId = await Kernels.StartAsync(app);
+            var kernel = await Kernels.ConnectAsync(app, kernelId);
             var cell = await kernel.ExecuteRequestAsync(
                 "import os, subprocess, time\np = subprocess.Popen(['sleep', '600'])\nprint(os.getpid(), p.pid, flush=True)\ntime.sleep(600)");
             var pids = (await kernel.WaitForAsync(m => ParentId(m) == cell && Type(m) == "stream", TimeSpan.FromSeconds(60)))["content"]!["text"]!
@@ -97,7 +97,8 @@ public sealed class BusyShutdownTests(ITestOutputHelper output)
             var duration = double.Parse(Processes.Check("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", video]).Trim(),
                 CultureInfo.InvariantCulture);
             var actions = JsonDocument.Parse(File.ReadAllText(Path.Combine(shared, recording.GetProperty("action_recording_file").GetString()!))).RootElement;
-            var kernelsLeft = pids.Count(pid => !KernelLoadTests.ProcessGone(pid));
+            var kernelsLeft = 0;
+            foreach (var pid in pids) if (!await Kernels.GoneAsync(pid)) kernelsLeft++;
             var keysHeld = XState.Read(x).Keys.Length;
             var shm = ShmSegment.WaitGone(app.Pid).Count;
             await kernel.DisposeAsync();

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sandbox.E2E.Infrastructure;
 using Sandbox.Testing;
@@ -19,7 +17,7 @@ namespace Sandbox.E2E.Reliability;
 [Collection("Reliability")]
 public sealed class KernelLoadTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan Patience = Kernels.Patience;
     private const double RssGrowthBoundMb = 32;
 
     private static int Setting(string name, int fallback) =>
@@ -38,7 +36,7 @@ public sealed class KernelLoadTests(ITestOutputHelper output)
             ids.AddRange(await Task.WhenAll(Enumerable.Range(0, kernels).Select(async _ =>
             {
                 await limit.WaitAsync();
-                try { return await StartKernelAsync(app); }
+                try { return await Kernels.StartAsync(app); }
                 finally { limit.Release(); }
             })));
         var startSeconds = started.Elapsed.TotalSeconds;
@@ -49,7 +47,7 @@ public sealed class KernelLoadTests(ITestOutputHelper output)
         var clients = new List<(int Kernel, int Conn, JupyterWsClient Client)>();
         for (var k = 0; k < kernels; k++)
             for (var c = 0; c < connections; c++)
-                clients.Add((k, c, await ConnectAsync($"ws://127.0.0.1:{app.GatewayPort}/api/kernels/{ids[k]}/channels")));
+                clients.Add((k, c, await Kernels.ConnectAsync(app, ids[k])));
 
         // Every connection runs its cells while all the others run theirs; each cell prints a line naming
         // itself, which the kernel broadcasts to all three connections of its kernel.
@@ -81,9 +79,9 @@ public sealed class KernelLoadTests(ITestOutputHelper output)
             {
                 foreach (var (id, line) in expected)
                 {
-                    if (!client.Seen.Any(m => ParentId(m) == id && Type(m) == "status" && State(m) == "idle"))
+                    if (!client.Seen.Any(m => ParentId(m) == id && Type(m) == "status" && ExecutionState(m) == "idle"))
                     {
-                        try { await client.WaitForAsync(m => ParentId(m) == id && Type(m) == "status" && State(m) == "idle", TimeSpan.FromSeconds(30)); }
+                        try { await client.WaitForAsync(m => ParentId(m) == id && Type(m) == "status" && ExecutionState(m) == "idle", TimeSpan.FromSeconds(30)); }
                         catch (TimeoutException) { }
                     }
                     if (StreamText(client.Seen.Where(m => ParentId(m) == id)) != line + "\n") lost++;
@@ -92,7 +90,7 @@ public sealed class KernelLoadTests(ITestOutputHelper output)
         }
         foreach (var x in clients) await x.Client.DisposeAsync();
         var rss = Figures.RssMb(app.Pid);
-        foreach (var id in ids) await DeleteKernelAsync(app, id);
+        foreach (var id in ids) await Kernels.DeleteAsync(app, id);
 
         latencies.Sort();
         var executes = kernels * connections * cells;
@@ -100,7 +98,7 @@ public sealed class KernelLoadTests(ITestOutputHelper output)
             $"{executes} concurrent executes in {executeSeconds:0.0} s (p50 {Figures.Ms(Figures.Percentile(latencies, 50))} ms, " +
             $"p99 {Figures.Ms(Figures.Percentile(latencies, 99))} ms), {executes * connections} broadcast outputs, lost: {lost}; RSS {rss:0.0} MB");
         Assert.Equal(0, lost);
-        Assert.All(pids, pid => Assert.True(ProcessGone(pid), $"kernel {pid} outlived its DELETE"));
+        foreach (var pid in pids) Assert.True(await Kernels.GoneAsync(pid), $"kernel {pid} outlived its DELETE");
     }
 
     [Fact]
@@ -109,8 +107,8 @@ public sealed class KernelLoadTests(ITestOutputHelper output)
         var total = Setting("SANDBOX_LOAD_EXECUTES", 10_000);
         const int window = 32;   // requests in flight, as a client that pipelines
         using var app = ApplianceProcess.Start(null);
-        var id = await StartKernelAsync(app);
-        await using var client = await ConnectAsync($"ws://127.0.0.1:{app.GatewayPort}/api/kernels/{id}/channels");
+        var id = await Kernels.StartAsync(app);
+        await using var client = await Kernels.ConnectAsync(app, id);
         await client.ExecuteAsync("n = 0", timeout: Patience);
         client.Seen.Clear();
 
@@ -162,8 +160,8 @@ public sealed class KernelLoadTests(ITestOutputHelper output)
     {
         var megabytes = Setting("SANDBOX_LOAD_OUTPUT_MB", 100);
         using var app = ApplianceProcess.Start(null);
-        var id = await StartKernelAsync(app);
-        await using var client = await ConnectAsync($"ws://127.0.0.1:{app.GatewayPort}/api/kernels/{id}/channels");
+        var id = await Kernels.StartAsync(app);
+        await using var client = await Kernels.ConnectAsync(app, id);
         await client.ExecuteAsync("chunk = 'x' * 1023 + '\\n'", timeout: Patience);
         var rssBefore = Figures.RssMb(app.Pid);
 
@@ -199,7 +197,7 @@ public sealed class KernelLoadTests(ITestOutputHelper output)
                     status = m["content"]!["status"]!.GetValue<string>();
                     break;
                 case "status":
-                    idle = State(m) == "idle";
+                    idle = ExecutionState(m) == "idle";
                     break;
             }
             client.Seen.Clear();
@@ -233,13 +231,13 @@ public sealed class KernelLoadTests(ITestOutputHelper output)
     public async Task A_SIGKILLed_kernel_is_restarted_and_its_connections_carry_on()
     {
         using var app = ApplianceProcess.Start(null);
-        var id = await StartKernelAsync(app);
-        await using var a = await ConnectAsync($"ws://127.0.0.1:{app.GatewayPort}/api/kernels/{id}/channels");
-        await using var b = await ConnectAsync($"ws://127.0.0.1:{app.GatewayPort}/api/kernels/{id}/channels");
+        var id = await Kernels.StartAsync(app);
+        await using var a = await Kernels.ConnectAsync(app, id);
+        await using var b = await Kernels.ConnectAsync(app, id);
         var pid = int.Parse(StreamText(await a.ExecuteAsync("import os; print(os.getpid())", timeout: Patience)).Trim(), CultureInfo.InvariantCulture);
         Processes.Check("kill", ["-KILL", pid.ToString(CultureInfo.InvariantCulture)]);
-        await a.WaitForAsync(m => Type(m) == "status" && State(m) == "restarting", Patience);
-        await b.WaitForAsync(m => Type(m) == "status" && State(m) == "restarting", Patience);
+        await a.WaitForAsync(m => Type(m) == "status" && ExecutionState(m) == "restarting", Patience);
+        await b.WaitForAsync(m => Type(m) == "status" && ExecutionState(m) == "restarting", Patience);
         // Both connections carry on with the new process; the kernel keeps its id.
         var again = StreamText(await a.ExecuteAsync("import os; print(os.getpid())", timeout: Patience)).Trim();
         var fromB = StreamText(await b.ExecuteAsync("print('b')", timeout: Patience));
@@ -250,39 +248,6 @@ public sealed class KernelLoadTests(ITestOutputHelper output)
         Assert.NotEqual(pid.ToString(CultureInfo.InvariantCulture), again);
         Assert.Equal("b\n", fromB);
         Assert.Equal(id, model["id"]!.GetValue<string>());
-        Assert.True(ProcessGone(pid));
-    }
-
-    internal static string State(JsonObject m) => m["content"]?["execution_state"]?.GetValue<string>() ?? "";
-
-    internal static async Task<string> StartKernelAsync(ApplianceProcess app)
-    {
-        using var http = new HttpClient { Timeout = Patience };
-        using var r = await http.PostAsync($"http://127.0.0.1:{app.GatewayPort}/api/kernels", null);
-        Assert.Equal(System.Net.HttpStatusCode.Created, r.StatusCode);
-        return (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-    }
-
-    private static async Task DeleteKernelAsync(ApplianceProcess app, string id)
-    {
-        using var http = new HttpClient { Timeout = Patience };
-        using var r = await http.DeleteAsync($"http://127.0.0.1:{app.GatewayPort}/api/kernels/{id}");
-        Assert.Equal(System.Net.HttpStatusCode.NoContent, r.StatusCode);
-    }
-
-    /// <summary>True once the pid is gone or a zombie, within 10 s.</summary>
-    internal static bool ProcessGone(int pid)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            try
-            {
-                var stat = File.ReadAllText($"/proc/{pid}/stat");
-                if (stat[(stat.LastIndexOf(')') + 2)] == 'Z') return true;
-            }
-            catch (IOException) { return true; }
-            Thread.Sleep(100);
-        }
-        return false;
+        Assert.True(await Kernels.GoneAsync(pid));
     }
 }

@@ -39,8 +39,8 @@ public sealed class WebSocketFuzzTests(ITestOutputHelper output)
     {
         var frames = int.TryParse(Environment.GetEnvironmentVariable("SANDBOX_FUZZ_FRAMES"), out var n) && n > 0 ? n : 2000;
         using var app = ApplianceProcess.Start(null, new Dictionary<string, string?> { ["SANDBOX_WS_MAX_MESSAGE_BYTES"] = MaxMessage.ToString() });
-        var kernelId = await KernelLoadTests.StartKernelAsync(app);
-        var url = $"ws://127.0.0.1:{app.GatewayPort}/api/kernels/{kernelId}/channels";
+        var kernelId = await Kernels.StartAsync(app);
+        var url = Kernels.ChannelsUrl(app, kernelId);
         var rnd = new Random(Seed);
         var closes = new Dictionary<string, int>();
         int sent = 0, rawSent = 0, canaries = 0;
