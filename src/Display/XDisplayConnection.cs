@@ -76,8 +76,8 @@ internal sealed unsafe partial class XDisplayConnection : IDisposable
             if (TryUse(session, use, out var result)) return result;
             // A connection kept from before may have died with an X server that was restarted since (nothing
             // told us: it was idle). What it sent went nowhere, so the use runs once more on a fresh one.
-            Lost(session);
-            if (!reused || !retryOnDeadConnection) throw new DisplayUnavailableException(LastError!);
+            var lost = Lost(session);
+            if (!reused || !retryOnDeadConnection) throw lost;
             session = Open();
             _log.LogInformation("{Purpose}: reconnected to X display {Display} (the previous connection had died)", _purpose, DisplayName);
             if (TryUse(session, use, out result)) return result;

@@ -8,7 +8,6 @@ Prints figures and ratios; never fails on time.
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -18,18 +17,10 @@ import uuid
 
 import websocket
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchlib import PY, ROOT, free_port
+
 BINARY = os.path.join(ROOT, "out", "sandbox")
-PY = "/usr/bin/python3"
 ROUNDS = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 200
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def get(port, path):
@@ -215,6 +206,18 @@ def ms(x):
     return f"{x * 1000:8.1f} ms"
 
 
+def post_times(server, n=5, wait_pool=False):
+    """POST /api/kernels → 201 times of n kernels, each deleted before the next (after the pool refilled)."""
+    times = []
+    for _ in range(n):
+        if wait_pool:
+            server.wait_pool()
+        kid, dt = server.post_kernel()
+        times.append(dt)
+        server.delete(kid)
+    return times
+
+
 def main():
     if not os.path.exists(BINARY):
         sys.exit("out/sandbox is missing: run ./build-aot.sh first")
@@ -226,27 +229,14 @@ def main():
 
     ours = Server("ours", prespawn=1)
     ours.wait_api()
-    warm = []
-    for _ in range(5):
-        ours.wait_pool()
-        kid, dt = ours.post_kernel()
-        warm.append(dt)
-        ours.delete(kid)
+    warm = post_times(ours, wait_pool=True)
     cold_server = Server("ours", prespawn=0)
     cold_server.wait_api()
-    cold = []
-    for _ in range(5):
-        kid, dt = cold_server.post_kernel()
-        cold.append(dt)
-        cold_server.delete(kid)
+    cold = post_times(cold_server)
     cold_server.stop()
     js = Server("jupyter")
     js.wait_api()
-    js_post = []
-    for _ in range(5):
-        kid, dt = js.post_kernel()
-        js_post.append(dt)
-        js.delete(kid)
+    js_post = post_times(js)
     rows.append(("POST /api/kernels → 201 (ours: warm pool)", statistics.median(warm), statistics.median(js_post)))
     rows.append(("POST /api/kernels → 201 (ours: no pool)", statistics.median(cold), statistics.median(js_post)))
 

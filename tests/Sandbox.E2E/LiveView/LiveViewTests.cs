@@ -6,25 +6,7 @@ using Sandbox.Testing;
 namespace Sandbox.E2E.LiveView;
 
 /// <summary>Xvfb showing the office scene and the published appliance with its default (view-only) live view.</summary>
-public sealed class LiveViewFixture : IDisposable
-{
-    public LiveViewFixture()
-    {
-        X = XvfbServer.Start();
-        X.Paint(Repo.Scene("office.png"));
-        App = ApplianceProcess.Start(X);
-    }
-
-    public XvfbServer X { get; }
-    public ApplianceProcess App { get; }
-    public string BaseUrl => $"http://127.0.0.1:{App.Port}";
-
-    public void Dispose()
-    {
-        App.Dispose();
-        X.Dispose();
-    }
-}
+public sealed class LiveViewFixture : SceneFixture;
 
 /// <summary>The live view page in headless Chromium against the published binary.</summary>
 [Collection("LiveView")]
@@ -161,25 +143,7 @@ public sealed class LiveViewTests(LiveViewFixture f) : IClassFixture<LiveViewFix
 }
 
 /// <summary>The published appliance with SANDBOX_VIEW_CONTROL=true.</summary>
-public sealed class ControlFixture : IDisposable
-{
-    public ControlFixture()
-    {
-        X = XvfbServer.Start();
-        X.Paint(Repo.Scene("office.png"));
-        App = ApplianceProcess.Start(X, new Dictionary<string, string?> { ["SANDBOX_VIEW_CONTROL"] = "true" });
-    }
-
-    public XvfbServer X { get; }
-    public ApplianceProcess App { get; }
-    public string BaseUrl => $"http://127.0.0.1:{App.Port}";
-
-    public void Dispose()
-    {
-        App.Dispose();
-        X.Dispose();
-    }
-}
+public sealed class ControlFixture() : SceneFixture(new Dictionary<string, string?> { ["SANDBOX_VIEW_CONTROL"] = "true" });
 
 [Collection("LiveView")]
 public sealed class LiveViewControlTests(ControlFixture f) : IClassFixture<ControlFixture>
@@ -232,26 +196,9 @@ public sealed class LiveViewControlTests(ControlFixture f) : IClassFixture<Contr
 }
 
 /// <summary>The published appliance with SANDBOX_TOKEN set.</summary>
-public sealed class TokenFixture : IDisposable
+public sealed class TokenFixture() : SceneFixture(new Dictionary<string, string?> { ["SANDBOX_TOKEN"] = Token })
 {
     public const string Token = "s3cret-view";
-
-    public TokenFixture()
-    {
-        X = XvfbServer.Start();
-        X.Paint(Repo.Scene("office.png"));
-        App = ApplianceProcess.Start(X, new Dictionary<string, string?> { ["SANDBOX_TOKEN"] = Token });
-    }
-
-    public XvfbServer X { get; }
-    public ApplianceProcess App { get; }
-    public string BaseUrl => $"http://127.0.0.1:{App.Port}";
-
-    public void Dispose()
-    {
-        App.Dispose();
-        X.Dispose();
-    }
 }
 
 [Collection("LiveView")]

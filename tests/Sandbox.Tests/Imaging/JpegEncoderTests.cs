@@ -4,29 +4,6 @@ namespace Sandbox.Tests.Imaging;
 
 public sealed class JpegEncoderTests
 {
-    /// <summary>A smooth colour field (JPEG's good case): red across, green down, blue diagonal.</summary>
-    private static byte[] Gradient(int width, int height, int stride)
-    {
-        var pixels = new byte[(height - 1) * stride + width * 4];
-        for (int y = 0; y < height; y++)
-            for (int x = 0; x < width; x++)
-            {
-                int o = y * stride + x * 4;
-                pixels[o] = (byte)((x + y) * 255 / (width + height));
-                pixels[o + 1] = (byte)(y * 255 / height);
-                pixels[o + 2] = (byte)(x * 255 / width);
-            }
-        return pixels;
-    }
-
-    private static double MeanError(BgraImage image, byte[] rgb)
-    {
-        long total = 0;
-        var expected = TestPixels.ExpectedRgb(image, alpha: false);
-        for (int i = 0; i < expected.Length; i++) total += Math.Abs(expected[i] - rgb[i]);
-        return (double)total / expected.Length;
-    }
-
     [Theory]
     [InlineData(64, 48, 0, 80)]
     [InlineData(37, 23, 8, 90)]
@@ -34,14 +11,14 @@ public sealed class JpegEncoderTests
     public void Decodes_to_the_same_size_and_nearly_the_same_colours(int width, int height, int pad, int quality)
     {
         int stride = width * 4 + pad;
-        var pixels = Gradient(width, height, stride);
+        var pixels = TestPixels.Gradient(width, height, stride);
         using var output = new MemoryStream();
         JpegEncoder.Encode(TestPixels.View(pixels, width, height, stride), output, quality);
         var bytes = output.ToArray();
         Assert.Equal(new byte[] { 0xFF, 0xD8 }, bytes[..2]);
         var decoded = TestPixels.Decode(bytes);
         Assert.Equal((width, height), (decoded.Width, decoded.Height));
-        Assert.InRange(MeanError(TestPixels.View(pixels, width, height, stride), decoded.Data), 0, 4);
+        Assert.InRange(TestPixels.MeanError(TestPixels.View(pixels, width, height, stride), decoded.Data), 0, 4);
     }
 
     [Fact]

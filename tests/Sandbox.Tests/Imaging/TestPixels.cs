@@ -6,6 +6,30 @@ namespace Sandbox.Tests.Imaging;
 /// <summary>Pixel buffers with known content for the imaging tests, and the decode side of round trips.</summary>
 internal static class TestPixels
 {
+    /// <summary>A smooth colour field (JPEG's good case) in BGRX rows of <paramref name="stride"/> bytes: red across, green down, blue diagonal.</summary>
+    public static byte[] Gradient(int width, int height, int stride)
+    {
+        var pixels = new byte[(height - 1) * stride + width * 4];
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+            {
+                int o = y * stride + x * 4;
+                pixels[o] = (byte)((x + y) * 255 / (width + height));
+                pixels[o + 1] = (byte)(y * 255 / height);
+                pixels[o + 2] = (byte)(x * 255 / width);
+            }
+        return pixels;
+    }
+
+    /// <summary>Mean absolute difference per channel between the image's RGB and decoded RGB.</summary>
+    public static double MeanError(BgraImage image, byte[] rgb)
+    {
+        long total = 0;
+        var expected = ExpectedRgb(image, alpha: false);
+        for (int i = 0; i < expected.Length; i++) total += Math.Abs(expected[i] - rgb[i]);
+        return (double)total / expected.Length;
+    }
+
     /// <summary>Random BGRX bytes; the padding between rows (stride &gt; width*4) is random too.</summary>
     public static byte[] Noise(int width, int height, int stride, int seed)
     {

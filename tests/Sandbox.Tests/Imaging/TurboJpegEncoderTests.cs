@@ -5,20 +5,6 @@ namespace Sandbox.Tests.Imaging;
 /// <summary>libjpeg-turbo through TurboJPEG (Debian libturbojpeg0, in the test package list).</summary>
 public sealed class TurboJpegEncoderTests
 {
-    private static byte[] Gradient(int width, int height, int stride)
-    {
-        var pixels = new byte[(height - 1) * stride + width * 4];
-        for (int y = 0; y < height; y++)
-            for (int x = 0; x < width; x++)
-            {
-                int o = y * stride + x * 4;
-                pixels[o] = (byte)((x + y) * 255 / (width + height));
-                pixels[o + 1] = (byte)(y * 255 / height);
-                pixels[o + 2] = (byte)(x * 255 / width);
-            }
-        return pixels;
-    }
-
     [Theory]
     [InlineData(64, 48, 0)]
     [InlineData(37, 23, 12)]
@@ -28,7 +14,7 @@ public sealed class TurboJpegEncoderTests
         using var encoder = TurboJpegEncoder.TryCreate();
         Assert.True(encoder is not null, TurboJpegEncoder.UnavailableReason);
         int stride = width * 4 + pad;
-        var pixels = Gradient(width, height, stride);
+        var pixels = TestPixels.Gradient(width, height, stride);
         var image = TestPixels.View(pixels, width, height, stride);
         var jpeg = encoder.Encode(image, 90).ToArray();
         Assert.Equal(0xFF, jpeg[0]);
@@ -36,19 +22,17 @@ public sealed class TurboJpegEncoderTests
 
         var decoded = TestPixels.Decode(jpeg);
         Assert.Equal((width, height), (decoded.Width, decoded.Height));
-        var expected = TestPixels.ExpectedRgb(image, alpha: false);
-        long total = 0;
-        for (int i = 0; i < expected.Length; i++) total += Math.Abs(expected[i] - decoded.Data[i]);
-        Assert.True((double)total / expected.Length < 4, $"mean error {(double)total / expected.Length:F2}");
+        var error = TestPixels.MeanError(image, decoded.Data);
+        Assert.True(error < 4, $"mean error {error:F2}");
     }
 
     [Fact]
     public void Reuses_its_buffer_and_each_result_is_a_whole_jpeg()
     {
         using var encoder = TurboJpegEncoder.TryCreate()!;
-        var small = encoder.Encode(TestPixels.View(Gradient(16, 16, 64), 16, 16, 64), 80).ToArray();
-        var large = encoder.Encode(TestPixels.View(Gradient(300, 200, 1200), 300, 200, 1200), 80).ToArray();
-        var again = encoder.Encode(TestPixels.View(Gradient(16, 16, 64), 16, 16, 64), 80).ToArray();
+        var small = encoder.Encode(TestPixels.View(TestPixels.Gradient(16, 16, 64), 16, 16, 64), 80).ToArray();
+        var large = encoder.Encode(TestPixels.View(TestPixels.Gradient(300, 200, 1200), 300, 200, 1200), 80).ToArray();
+        var again = encoder.Encode(TestPixels.View(TestPixels.Gradient(16, 16, 64), 16, 16, 64), 80).ToArray();
         Assert.Equal(small, again);
         Assert.Equal((300, 200), (TestPixels.Decode(large).Width, TestPixels.Decode(large).Height));
         Assert.Equal([0xFF, 0xD9], large[^2..]);
