@@ -14,12 +14,13 @@ internal sealed record ConnectionInfo(string Ip, int ShellPort, int IopubPort, i
     private static readonly HashSet<int> s_reserved = [];
 
     /// <summary>
-    /// Five free loopback ports and a fresh key. The ports are found by binding port 0, as jupyter_client
-    /// does, but never one another kernel of ours holds: a probe socket is closed before the kernel binds
-    /// the port, so the kernel manager must remember what it handed out (kernels started together, or a
-    /// kernel still starting, would otherwise be given the same port and die with EADDRINUSE).
+    /// Five free loopback ports and a fresh key, from <paramref name="range"/> or, when it is null, by binding
+    /// port 0 as jupyter_client does. Never a port another kernel of ours holds: the probe socket is closed
+    /// before the kernel binds the port, so what was handed out is remembered (kernels started together, or
+    /// one still starting, would otherwise get the same port and die with EADDRINUSE). A range below the
+    /// ephemeral one also keeps outgoing connections, which take their source port from it, off those ports.
     /// </summary>
-    public static ConnectionInfo Allocate()
+    public static ConnectionInfo Allocate((int Low, int High)? range = null)
     {
         var sockets = new List<Socket>();
         lock (s_reserved)
@@ -27,11 +28,16 @@ internal sealed record ConnectionInfo(string Ip, int ShellPort, int IopubPort, i
             try
             {
                 var ports = new List<int>(5);
+                var tries = 0;
                 while (ports.Count < 5)
                 {
+                    if (++tries > 10_000) throw new InvalidOperationException($"no five free ports in {range}");
                     var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
                     sockets.Add(s);   // held open until all five are found, so no port comes back twice
-                    s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+                    var candidate = range is var (low, high) ? Random.Shared.Next(low, high + 1) : 0;
+                    if (candidate != 0 && (s_reserved.Contains(candidate) || ports.Contains(candidate))) continue;
+                    try { s.Bind(new IPEndPoint(IPAddress.Loopback, candidate)); }
+                    catch (SocketException) when (candidate != 0) { continue; }   // in use by someone else
                     var port = ((IPEndPoint)s.LocalEndPoint!).Port;
                     if (!s_reserved.Contains(port)) ports.Add(port);
                 }

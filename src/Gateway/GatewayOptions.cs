@@ -61,6 +61,13 @@ internal sealed class GatewayOptions
 
     /// <summary>At the appliance's exit, how long the gateway's listener may take to finish open requests, ms.</summary>
     public int StopTimeoutMs { get; init; } = 2_000;
+
+    /// <summary>
+    /// Ports kernels are given (inclusive), or null for any free port (bind to port 0, as jupyter_client).
+    /// The default lies below Linux's ephemeral range (32768–60999), so no outgoing connection, the
+    /// gateway's own to other kernels included, can hold a kernel's port when the kernel binds it.
+    /// </summary>
+    public (int Low, int High)? KernelPortRange { get; init; } = (20_000, 29_999);
     /// <summary>Automatic restarts allowed within <see cref="RestartWindowSeconds"/> before the kernel is declared dead.</summary>
     public int RestartLimit { get; init; } = 5;
     public int RestartWindowSeconds { get; init; } = 60;
@@ -149,6 +156,7 @@ internal sealed class GatewayOptions
             KernelInfoTimeoutMs = r.Int("SANDBOX_KERNEL_INFO_TIMEOUT_MS", 10_000, 10, 600_000),
             ShutdownWaitMs = r.Int("SANDBOX_KERNEL_SHUTDOWN_WAIT_MS", 5_000, 0, 600_000),
             StopTimeoutMs = r.Int("SANDBOX_KG_STOP_TIMEOUT_MS", 2_000, 0, 600_000),
+            KernelPortRange = PortRange(r, "SANDBOX_KERNEL_PORT_RANGE", (20_000, 29_999)),
             RestartLimit = r.Int("SANDBOX_KERNEL_RESTART_LIMIT", 5, 0, 1000),
             RestartWindowSeconds = r.Int("SANDBOX_KERNEL_RESTART_WINDOW", 60, 1, 86_400),
             MaxMessageBytes = r.Int("SANDBOX_WS_MAX_MESSAGE_BYTES", 10 * 1024 * 1024, 1024, int.MaxValue),
@@ -179,6 +187,21 @@ internal sealed class GatewayOptions
             r.Fail($"SANDBOX_KERNEL_VENV={v}: expected an absolute path");
         r.ThrowIfInvalid();
         return o;
+    }
+
+    /// <summary>"LOW-HIGH" (at least 50 ports, so five kernels' worth can always be found), or "0" for any free port.</summary>
+    private static (int, int)? PortRange(EnvReader r, string name, (int, int) fallback)
+    {
+        var s = r.String(name);
+        if (s is null) return fallback;
+        if (s.Trim() == "0") return null;
+        var parts = s.Split('-', StringSplitOptions.TrimEntries);
+        if (parts.Length == 2 && int.TryParse(parts[0], System.Globalization.CultureInfo.InvariantCulture, out var low)
+            && int.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var high)
+            && low >= 1024 && high <= 65535 && high - low + 1 >= 50)
+            return (low, high);
+        r.Fail($"{name}={s}: expected LOW-HIGH (1024-65535, at least 50 ports) or 0 for any free port");
+        return fallback;
     }
 
     private static GatewayMode Fail(EnvReader r, string message)

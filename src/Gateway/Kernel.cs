@@ -45,7 +45,7 @@ internal sealed partial class Kernel : IAsyncDisposable
         _log = log;
         _requestEnv = requestEnv;
         _cwd = cwd;
-        Connection = ConnectionInfo.Allocate();
+        Connection = ConnectionInfo.Allocate(options.KernelPortRange);
         ConnectionFile = launcher.ConnectionFile(id);
         Hub = new KernelHub(id, Connection, options, log)
         {

@@ -103,11 +103,15 @@ public sealed class WireTests
         Assert.Equal("/tmp/sandbox-server/jupyter-kernel.log", o.LogPath);
         var d = GatewayOptions.FromEnvironment(new Hashtable());
         Assert.Equal(("0.0.0.0", 8888, true), (d.Host, d.Port, d.ListKernels));
+        Assert.Equal((20_000, 29_999), d.KernelPortRange);
+        Assert.Equal((40_000, 40_100), GatewayOptions.FromEnvironment(new Hashtable { ["SANDBOX_KERNEL_PORT_RANGE"] = "40000-40100" }).KernelPortRange);
+        Assert.Null(GatewayOptions.FromEnvironment(new Hashtable { ["SANDBOX_KERNEL_PORT_RANGE"] = "0" }).KernelPortRange);
         var e = Assert.Throws<Sandbox.Hosting.OptionsException>(() => GatewayOptions.FromEnvironment(new Hashtable
         {
             ["JUPYTER_KERNEL_GATEWAY_APP_PORT"] = "x", ["KG_MAX_KERNELS"] = "-1", ["SANDBOX_KERNEL_GATEWAY"] = "sideways",
+            ["SANDBOX_KERNEL_PORT_RANGE"] = "30000-30010",
         }));
-        Assert.Equal(3, e.Errors.Count);
+        Assert.Equal(4, e.Errors.Count);
     }
 
     [Fact]
