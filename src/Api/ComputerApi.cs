@@ -9,6 +9,7 @@ using Sandbox.Display;
 using Sandbox.Hosting;
 using Sandbox.Input;
 using Sandbox.LiveView;
+using Sandbox.Common;
 
 namespace Sandbox.Api;
 
@@ -141,7 +142,7 @@ internal static class ComputerApi
         }
         catch (JsonException e)
         {
-            throw ApiException.BadRequest($"body: not valid JSON ({e.Message})");
+            throw SandboxException.BadRequest($"body: not valid JSON ({e.Message})");
         }
     }
 
@@ -173,14 +174,14 @@ internal static class ComputerApi
         }
         catch (InvalidOperationException)
         {
-            throw ApiException.BadRequest("body: a string is not valid UTF-16 (an escaped unpaired surrogate such as \\ud800)");
+            throw SandboxException.BadRequest("body: a string is not valid UTF-16 (an escaped unpaired surrogate such as \\ud800)");
         }
     }
 
     private static ActionBatch Parse(Func<ActionBatch> parse)
     {
         try { return parse(); }
-        catch (ActionInputException e) { throw ApiException.BadRequest(e.Message); }
+        catch (ActionInputException e) { throw SandboxException.BadRequest(e.Message); }
     }
 
     private static string Reason(int status) => status switch

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Sandbox.Hosting;
 using Sandbox.LiveView;
+using Sandbox.Common;
 
 namespace Sandbox.Api;
 
@@ -33,7 +34,7 @@ internal static class LiveViewApi
         app.MapGet("/", (HttpContext http) => page.Serve(http));
         app.MapGet("/view", (HttpContext http) => page.Serve(http));
         app.MapGet("/view/assets/{name}", (HttpContext http, string name) =>
-            assets.TryGetValue(name, out var a) ? a.Serve(http) : throw new ApiException(404, "Not Found", $"no asset '{name}'"));
+            assets.TryGetValue(name, out var a) ? a.Serve(http) : throw SandboxException.NotFound($"no asset '{name}'"));
 
         app.MapGet("/view/status", () => Results.Json(hub.Status(), AppJson.Default.LiveViewStatus));
 
@@ -46,7 +47,7 @@ internal static class LiveViewApi
         app.MapGet("/view/stream", async (HttpContext http) =>
         {
             if (!http.WebSockets.IsWebSocketRequest)
-                throw ApiException.BadRequest("/view/stream is a WebSocket endpoint (for a plain <img>, use /view/mjpeg)");
+                throw SandboxException.BadRequest("/view/stream is a WebSocket endpoint (for a plain <img>, use /view/mjpeg)");
             using var viewer = hub.TryJoin("websocket") ?? throw TooManyViewers(hub);
             using var socket = await http.WebSockets.AcceptWebSocketAsync();
             await StreamToSocket(socket, viewer, hub, http.RequestAborted);
@@ -85,8 +86,8 @@ internal static class LiveViewApi
         return app;
     }
 
-    private static ApiException TooManyViewers(LiveViewHub hub) =>
-        ApiException.Unavailable($"{hub.Options.MaxViewers} viewers are already watching (SANDBOX_VIEW_MAX_VIEWERS)");
+    private static SandboxException TooManyViewers(LiveViewHub hub) =>
+        SandboxException.Unavailable($"{hub.Options.MaxViewers} viewers are already watching (SANDBOX_VIEW_MAX_VIEWERS)");
 
     private static async Task StreamToSocket(WebSocket socket, Viewer viewer, LiveViewHub hub, CancellationToken aborted)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Sandbox.Hosting;
+using Sandbox.Web;
 
 namespace Sandbox.Api;
 
@@ -9,9 +10,9 @@ namespace Sandbox.Api;
 /// </summary>
 internal static class OpenApiRoutes
 {
-    private static readonly ApiResponse BadRequest = new(400, "A parameter or the body is invalid; the message names it.") { Json = AppJson.Default.ApiError };
-    private static readonly ApiResponse NoDisplay = new(503, "No X display is configured, it was lost (it is reopened on the next request), or it stayed busy.") { Json = AppJson.Default.ApiError };
-    private static readonly ApiResponse Internal = new(500, "An unexpected error; the message says what failed.") { Json = AppJson.Default.ApiError };
+    private static readonly ApiResponse BadRequest = new(400, "A parameter or the body is invalid; the message names it.") { Json = WebJson.Default.ApiError };
+    private static readonly ApiResponse NoDisplay = new(503, "No X display is configured, it was lost (it is reopened on the next request), or it stayed busy.") { Json = WebJson.Default.ApiError };
+    private static readonly ApiResponse Internal = new(500, "An unexpected error; the message says what failed.") { Json = WebJson.Default.ApiError };
 
     private static readonly ApiParameter[] ScreenshotParameters =
     [
@@ -112,7 +113,7 @@ internal static class OpenApiRoutes
                 new(200, "`response=json`/`base64`: the screenshot's description (and, for base64, the image). " +
                          "`response=image`: the PNG or JPEG bytes.") { Json = AppJson.Default.ScreenshotAnswer },
                 BadRequest, NoDisplay,
-                new(507, "SHARED_DIR is full.") { Json = AppJson.Default.ApiError },
+                new(507, "SHARED_DIR is full.") { Json = WebJson.Default.ApiError },
                 Internal,
             ],
         },
@@ -141,7 +142,7 @@ internal static class OpenApiRoutes
             [
                 new(200, "The recording's state; on stop the files written and counts.") { Json = AppJson.Default.RecordAnswer },
                 BadRequest, NoDisplay,
-                new(507, "SHARED_DIR is full.") { Json = AppJson.Default.ApiError },
+                new(507, "SHARED_DIR is full.") { Json = WebJson.Default.ApiError },
                 Internal,
             ],
         },
@@ -190,7 +191,7 @@ internal static class OpenApiRoutes
             Responses =
             [
                 new(200, "The asset (text/javascript or text/css).") { ContentType = "text/plain" },
-                new(404, "No such asset.") { Json = AppJson.Default.ApiError },
+                new(404, "No such asset.") { Json = WebJson.Default.ApiError },
             ],
         },
         new("GET", "/view/stream", "live view", "Live view stream (WebSocket)",
@@ -205,8 +206,8 @@ internal static class OpenApiRoutes
             Responses =
             [
                 new(101, "Switching to the WebSocket protocol."),
-                new(400, "Not a WebSocket request.") { Json = AppJson.Default.ApiError },
-                new(503, "SANDBOX_VIEW_MAX_VIEWERS viewers are already watching.") { Json = AppJson.Default.ApiError },
+                new(400, "Not a WebSocket request.") { Json = WebJson.Default.ApiError },
+                new(503, "SANDBOX_VIEW_MAX_VIEWERS viewers are already watching.") { Json = WebJson.Default.ApiError },
             ],
         },
         new("GET", "/view/mjpeg", "live view", "Live view stream (MJPEG)",
@@ -215,7 +216,7 @@ internal static class OpenApiRoutes
             Responses =
             [
                 new(200, "An endless multipart stream of JPEG frames.") { ContentType = "multipart/x-mixed-replace", Format = "binary" },
-                new(503, "SANDBOX_VIEW_MAX_VIEWERS viewers are already watching.") { Json = AppJson.Default.ApiError },
+                new(503, "SANDBOX_VIEW_MAX_VIEWERS viewers are already watching.") { Json = WebJson.Default.ApiError },
             ],
         },
         new("GET", "/view/status", "live view", "Live view state",

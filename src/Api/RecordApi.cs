@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Sandbox.Hosting;
 using Sandbox.Recording;
+using Sandbox.Common;
 
 namespace Sandbox.Api;
 
@@ -33,7 +34,7 @@ internal static class RecordApi
                     answer = recorder.Status();
                     break;
                 default:
-                    throw ApiException.BadRequest($"mode={mode}: expected start, stop or status");
+                    throw SandboxException.BadRequest($"mode={mode}: expected start, stop or status");
             }
             return Results.Json(answer, AppJson.Default.RecordAnswer);
         });
@@ -48,7 +49,7 @@ internal static class RecordApi
             // The old suite took fps as a number; "10.0" is accepted when it is whole.
             if (!double.TryParse(f, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v)
                 || v != Math.Floor(v) || v < 1 || v > o.MaxFps)
-                throw ApiException.BadRequest($"fps={f}: expected a whole number from 1 to {o.MaxFps}");
+                throw SandboxException.BadRequest($"fps={f}: expected a whole number from 1 to {o.MaxFps}");
             fps = (int)v;
         }
         var video = true;
@@ -57,11 +58,11 @@ internal static class RecordApi
             {
                 "1" or "true" or "yes" or "on" => true,
                 "0" or "false" or "no" or "off" => false,
-                _ => throw ApiException.BadRequest($"video={s}: expected true or false"),
+                _ => throw SandboxException.BadRequest($"video={s}: expected true or false"),
             };
         var codec = (string?)q["codec"];
         if (codec is { Length: > 0 } && !KnownCodec(codec))
-            throw ApiException.BadRequest($"codec={codec}: expected auto, h264 (avc1, x264) or mpeg4 (mp4v, xvid)");
+            throw SandboxException.BadRequest($"codec={codec}: expected auto, h264 (avc1, x264) or mpeg4 (mp4v, xvid)");
         return new RecordStart(fps, codec, video);
     }
 
@@ -78,11 +79,11 @@ internal static class RecordApi
         }
         catch (IOException e) when ((e.HResult & 0xffff) == 28 || e.Message.Contains("No space left", StringComparison.Ordinal))
         {
-            throw ApiException.InsufficientStorage($"SHARED_DIR is full: {e.Message}");
+            throw SandboxException.StorageFull($"SHARED_DIR is full: {e.Message}");
         }
         catch (RecordingUnavailableException e)
         {
-            throw ApiException.Unavailable(e.Message);
+            throw SandboxException.Unavailable(e.Message);
         }
     }
 }

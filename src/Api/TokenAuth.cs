@@ -1,3 +1,4 @@
+using Sandbox.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Sandbox.Hosting;
@@ -25,7 +26,7 @@ internal static class TokenAuth
                 await next(http);
                 return;
             }
-            await ApiResults.Error(StatusCodes.Status401Unauthorized, "Unauthorized",
+            await ErrorResults.Error(StatusCodes.Status401Unauthorized, "Unauthorized",
                 "this endpoint needs the SANDBOX_TOKEN: 'Authorization: token <token>', 'Authorization: Bearer <token>' or '?token=<token>'")
                 .ExecuteAsync(http);
         });

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Sandbox.Api;
+using Sandbox.Common;
 
 namespace Sandbox.Capture;
 
@@ -22,25 +23,25 @@ internal sealed record ScreenshotRequest
     public int? MaxHeight { get; init; }
     public ScreenshotResponse Response { get; init; } = ScreenshotResponse.Json;
 
-    /// <summary>Parses query parameters; throws a 400 <see cref="ApiException"/> naming the first bad one.</summary>
+    /// <summary>Parses query parameters; throws a 400 <see cref="SandboxException"/> naming the first bad one.</summary>
     public static ScreenshotRequest Parse(IQueryCollection q, int maxEdge)
     {
         var method = Single(q, "method");
         if (method is not null && method is not ("pyautogui" or "pillow"))
-            throw ApiException.BadRequest($"method must be 'pyautogui' or 'pillow', not '{method}'");
+            throw SandboxException.BadField("method", $"method must be 'pyautogui' or 'pillow', not '{method}'");
 
         var format = Single(q, "format")?.ToLowerInvariant() switch
         {
             null or "png" => ImageFormat.Png,
             "jpeg" or "jpg" => ImageFormat.Jpeg,
-            var other => throw ApiException.BadRequest($"format must be 'png' or 'jpeg', not '{other}'"),
+            var other => throw SandboxException.BadField("format", $"format must be 'png' or 'jpeg', not '{other}'"),
         };
         var response = Single(q, "response")?.ToLowerInvariant() switch
         {
             null or "json" => ScreenshotResponse.Json,
             "image" => ScreenshotResponse.Image,
             "base64" => ScreenshotResponse.Base64,
-            var other => throw ApiException.BadRequest($"response must be 'json', 'image' or 'base64', not '{other}'"),
+            var other => throw SandboxException.BadField("response", $"response must be 'json', 'image' or 'base64', not '{other}'"),
         };
         return new ScreenshotRequest
         {
@@ -58,7 +59,7 @@ internal sealed record ScreenshotRequest
     private static string? Single(IQueryCollection q, string name)
     {
         if (!q.TryGetValue(name, out var v) || v.Count == 0) return null;
-        if (v.Count > 1) throw ApiException.BadRequest($"{name} is given more than once");
+        if (v.Count > 1) throw SandboxException.BadField(name, $"{name} is given more than once");
         return v[0];
     }
 
@@ -67,7 +68,7 @@ internal sealed record ScreenshotRequest
         var s = Single(q, name);
         if (s is null) return null;
         if (int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max) return v;
-        throw ApiException.BadRequest($"{name} must be an integer from {min} to {max}, not '{s}'");
+        throw SandboxException.BadField(name, $"{name} must be an integer from {min} to {max}, not '{s}'");
     }
 
     public static bool? Bool(IQueryCollection q, string name)
@@ -78,7 +79,7 @@ internal sealed record ScreenshotRequest
             null => null,
             "true" or "1" or "yes" or "on" => true,
             "false" or "0" or "no" or "off" => false,
-            _ => throw ApiException.BadRequest($"{name} must be true or false, not '{s}'"),
+            _ => throw SandboxException.BadField(name, $"{name} must be true or false, not '{s}'"),
         };
     }
 
@@ -88,9 +89,9 @@ internal sealed record ScreenshotRequest
         var parts = s.Split(',');
         var v = new int[4];
         if (parts.Length != 4 || !parts.Select((p, i) => int.TryParse(p.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out v[i])).All(ok => ok))
-            throw ApiException.BadRequest($"region must be 'x,y,width,height' in integers, not '{s}'");
+            throw SandboxException.BadField("region", $"region must be 'x,y,width,height' in integers, not '{s}'");
         if (v[0] < 0 || v[1] < 0 || v[2] <= 0 || v[3] <= 0 || v[2] > maxEdge || v[3] > maxEdge)
-            throw ApiException.BadRequest($"region '{s}' must have x,y ≥ 0 and a width and height from 1 to {maxEdge}");
+            throw SandboxException.BadField("region", $"region '{s}' must have x,y ≥ 0 and a width and height from 1 to {maxEdge}");
         return new Region(v[0], v[1], v[2], v[3]);
     }
 }

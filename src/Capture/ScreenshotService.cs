@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Sandbox.Api;
 using Sandbox.Hosting;
 using Sandbox.Imaging;
+using Sandbox.Common;
 
 namespace Sandbox.Capture;
 
@@ -43,7 +44,7 @@ internal sealed class ScreenshotService(ScreenCapture capture, SandboxOptions op
             if (req.Region is { } r)
             {
                 if (r.X + r.Width > full.Width || r.Y + r.Height > full.Height)
-                    throw ApiException.BadRequest(
+                    throw SandboxException.BadRequest(
                         $"region {r.X},{r.Y},{r.Width},{r.Height} exceeds the {full.Width}x{full.Height} screen");
                 view = full.Crop(r.X, r.Y, r.Width, r.Height);
             }
@@ -94,12 +95,12 @@ internal sealed class ScreenshotService(ScreenCapture capture, SandboxOptions op
         catch (IOException e) when (IsDiskFull(e))
         {
             TryDelete(tmp);
-            throw ApiException.InsufficientStorage($"cannot write the screenshot to {dir}: the disk is full");
+            throw SandboxException.StorageFull($"cannot write the screenshot to {dir}: the disk is full");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             TryDelete(tmp);
-            throw ApiException.Unavailable($"cannot write the screenshot to {dir}: {e.Message}");
+            throw SandboxException.Unavailable($"cannot write the screenshot to {dir}: {e.Message}");
         }
         catch
         {

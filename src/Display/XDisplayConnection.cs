@@ -1,3 +1,4 @@
+using Sandbox.Common;
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -12,7 +13,7 @@ internal enum DisplayState { NotConfigured, Disconnected, Connected, Lost, Unava
 internal readonly record struct XErrorInfo(byte ErrorCode, byte RequestCode, byte MinorCode, nuint Serial, string Text);
 
 /// <summary>The X display could not be reached, was lost, or stayed busy; the API answers 503.</summary>
-internal sealed class DisplayUnavailableException(string message) : Exception(message);
+internal sealed class DisplayUnavailableException(string message) : SandboxException(ErrorKind.Unavailable, message);
 
 /// <summary>
 /// One Xlib connection owned by one area, opened lazily and reopened after the X server went away.

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Sandbox.Hosting;
+using Sandbox.Web;
 
 namespace Sandbox.Gateway;
 
@@ -31,6 +32,7 @@ internal static class GatewayApp
 
         var app = builder.Build();
         var expectedToken = AccessToken.From(options.AuthToken);
+        app.UseRequestGuard(new GuardPolicy(options.AllowHosts, options.AllowOrigins), app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sandbox.Web"));
         app.Use(async (ctx, next) =>
         {
             ApplyCors(ctx.Response, options);
@@ -42,27 +44,17 @@ internal static class GatewayApp
             }
             if (expectedToken is not null && !expectedToken.Authorizes(ctx.Request))
             {
-                await GatewayHttp.Error(401, "Unauthorized", "").ExecuteAsync(ctx);
+                await ErrorResults.Error(401, "Unauthorized", "").ExecuteAsync(ctx);
                 return;
             }
-            try
-            {
-                await next(ctx);
-            }
-            catch (GatewayHttpException e) when (!ctx.Response.HasStarted)
-            {
-                await GatewayHttp.Error(e.Status, e.Reason, e.Message).ExecuteAsync(ctx);
-            }
-            catch (BadHttpRequestException e) when (!ctx.Response.HasStarted)
-            {
-                await GatewayHttp.Error(e.StatusCode, e.StatusCode == 413 ? "Payload Too Large" : "Bad Request", e.Message).ExecuteAsync(ctx);
-            }
+            await next(ctx);
         });
+        app.UseJsonErrors(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sandbox.Gateway"));
         app.UseWebSockets();
         app.MapKernelsApi(gateway);
         app.MapKernelSpecsApi(gateway);
         app.MapSessionsApi(gateway);
-        app.MapFallback(() => GatewayHttp.Error(404, "Not Found", ""));
+        app.MapFallback(() => ErrorResults.Error(404, "Not Found", ""));
         return app;
     }
 

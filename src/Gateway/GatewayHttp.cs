@@ -1,26 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http;
-using Sandbox.Api;
+using Sandbox.Common;
 
 namespace Sandbox.Gateway;
 
-/// <summary>A request the gateway refuses, turned into Kernel Gateway's <c>{"reason","message"}</c> body.</summary>
-internal sealed class GatewayHttpException(int status, string reason, string message) : Exception(message)
-{
-    public int Status { get; } = status;
-    public string Reason { get; } = reason;
-
-    public static GatewayHttpException BadRequest(string message) => new(400, "Bad Request", message);
-    public static GatewayHttpException NotFound(string message) => new(404, "Not Found", message);
-    public static GatewayHttpException Forbidden(string message) => new(403, "Forbidden", message);
-}
-
 internal static class GatewayHttp
 {
-    public static IResult Error(int status, string reason, string message) =>
-        Results.Json(new ApiError(reason, message), GatewayJson.Default.ApiError, statusCode: status);
-
     public static IResult Json<T>(T value, JsonTypeInfo<T> type, int status = 200) =>
         Results.Json(value, type, statusCode: status);
 
@@ -34,11 +20,11 @@ internal static class GatewayHttp
         try
         {
             return JsonSerializer.Deserialize(memory, type)
-                ?? throw GatewayHttpException.BadRequest("Invalid JSON in body of request");
+                ?? throw SandboxException.BadRequest("Invalid JSON in body of request");
         }
         catch (JsonException)
         {
-            throw GatewayHttpException.BadRequest("Invalid JSON in body of request");
+            throw SandboxException.BadRequest("Invalid JSON in body of request");
         }
     }
 
@@ -56,9 +42,9 @@ internal static class GatewayHttp
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (k, v) in env)
         {
-            if (v.ValueKind != JsonValueKind.String) throw GatewayHttpException.BadRequest($"env value of {k} is not a string");
+            if (v.ValueKind != JsonValueKind.String) throw SandboxException.BadRequest($"env value of {k} is not a string");
             try { result[k] = v.GetString()!; }
-            catch (InvalidOperationException) { throw GatewayHttpException.BadRequest($"env value of {k} is not valid UTF-8"); }
+            catch (InvalidOperationException) { throw SandboxException.BadRequest($"env value of {k} is not valid UTF-8"); }
         }
         return result;
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Sandbox.Api;
+using Sandbox.Web;
 
 namespace Sandbox.Gateway;
 
@@ -67,7 +68,6 @@ internal sealed record ExternalGatewayHealth(string State, int? Pid, int Restart
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(ApiError))]
 [JsonSerializable(typeof(ApiVersionModel))]
 [JsonSerializable(typeof(KernelModel))]
 [JsonSerializable(typeof(KernelModel[]))]

@@ -1,5 +1,5 @@
 using System.Collections;
-using Sandbox.Hosting;
+using Sandbox.Common;
 
 namespace Sandbox.Gateway;
 
@@ -32,6 +32,11 @@ internal sealed class GatewayOptions
     public string? AuthToken { get; init; }
     public bool ListKernels { get; init; } = true;
     public IReadOnlyList<string> EnvWhitelist { get; init; } = [];
+
+    /// <summary>Extra Host names admitted (<c>SANDBOX_ALLOW_HOSTS</c>, shared with the REST port).</summary>
+    public IReadOnlyList<string> AllowHosts { get; init; } = [];
+    /// <summary>Browser origins admitted: <c>SANDBOX_ALLOW_ORIGINS</c> plus <c>KG_ALLOW_ORIGIN</c>.</summary>
+    public IReadOnlyList<string> AllowOrigins { get; init; } = [];
 
     // CORS, as Kernel Gateway's KG_ALLOW_* settings.
     public string? AllowOrigin { get; init; }
@@ -141,6 +146,8 @@ internal sealed class GatewayOptions
             ListKernels = r.Bool("KG_LIST_KERNELS", true),
             EnvWhitelist = List(r.String("KG_ENV_WHITELIST")),
             AllowOrigin = r.String("KG_ALLOW_ORIGIN"),
+            AllowHosts = Sandbox.Web.GuardPolicy.ParseList(r.String("SANDBOX_ALLOW_HOSTS")),
+            AllowOrigins = [.. Sandbox.Web.GuardPolicy.ParseList(r.String("SANDBOX_ALLOW_ORIGINS")), .. Sandbox.Web.GuardPolicy.ParseList(r.String("KG_ALLOW_ORIGIN"))],
             AllowHeaders = r.String("KG_ALLOW_HEADERS"),
             AllowMethods = r.String("KG_ALLOW_METHODS"),
             AllowCredentials = r.String("KG_ALLOW_CREDENTIALS"),

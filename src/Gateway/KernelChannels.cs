@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Sandbox.Web;
 
 namespace Sandbox.Gateway;
 
@@ -16,17 +17,17 @@ internal static class KernelChannels
         var options = gateway.Options;
         var log = gateway.Log;
         if (!ctx.WebSockets.IsWebSocketRequest)
-            return GatewayHttp.Error(400, "Bad Request", "Can \"Upgrade\" only to \"WebSocket\".");
+            return ErrorResults.Error(400, "Bad Request", "Can \"Upgrade\" only to \"WebSocket\".");
         var kernel = KernelsApi.Find(gateway.Kernels, id);
         if (!OriginAllowed(ctx, options))
         {
             log.LogWarning("blocking cross-origin WebSocket from {Origin}", ctx.Request.Headers.Origin.ToString());
-            return GatewayHttp.Error(403, "Forbidden", "Cross origin WebSocket not allowed");
+            return ErrorResults.Error(403, "Forbidden", "Cross origin WebSocket not allowed");
         }
 
         // A dead kernel (past its restart limit) or one that does not come up: 503 naming why, not a server error.
         if (!await kernel.WaitReadyAsync(TimeSpan.FromMilliseconds(options.KernelStartTimeoutMs), ctx.RequestAborted))
-            return GatewayHttp.Error(503, "Service Unavailable", kernel.Model().Reason is { } reason
+            return ErrorResults.Error(503, "Service Unavailable", kernel.Model().Reason is { } reason
                 ? $"Kernel {id} is not running: {reason}"
                 : $"Kernel {id} did not become ready within {options.KernelStartTimeoutMs} ms (SANDBOX_KERNEL_START_TIMEOUT_MS)");
 

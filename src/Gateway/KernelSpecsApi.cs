@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Sandbox.Common;
 
 namespace Sandbox.Gateway;
 
@@ -19,17 +20,17 @@ internal static class KernelSpecsApi
 
         app.MapGet("/api/kernelspecs/{name}", (string name) =>
         {
-            var spec = specs.Find(name) ?? throw GatewayHttpException.NotFound($"Kernel spec {name} not found");
+            var spec = specs.Find(name) ?? throw SandboxException.NotFound($"Kernel spec {name} not found");
             return GatewayHttp.Json(KernelSpecCatalog.Model(spec), GatewayJson.Default.KernelSpecModel);
         });
 
         app.MapGet("/kernelspecs/{name}/{file}", (string name, string file) =>
         {
-            var spec = specs.Find(name) ?? throw GatewayHttpException.NotFound($"Kernel spec {name} not found");
+            var spec = specs.Find(name) ?? throw SandboxException.NotFound($"Kernel spec {name} not found");
             if (file.Contains('/') || file.StartsWith('.') || file == "kernel.json")
-                throw GatewayHttpException.NotFound($"No such resource {file}");
+                throw SandboxException.NotFound($"No such resource {file}");
             var path = Path.Combine(spec.ResourceDir, file);
-            if (!File.Exists(path)) throw GatewayHttpException.NotFound($"No such resource {file}");
+            if (!File.Exists(path)) throw SandboxException.NotFound($"No such resource {file}");
             var type = Path.GetExtension(file) switch
             {
                 ".png" => "image/png",

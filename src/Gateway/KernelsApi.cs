@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Sandbox.Common;
+using Sandbox.Web;
 
 namespace Sandbox.Gateway;
 
@@ -19,7 +21,7 @@ internal static class KernelsApi
 
         app.MapGet("/api/kernels", () =>
         {
-            if (!options.ListKernels) throw GatewayHttpException.Forbidden("Forbidden");
+            if (!options.ListKernels) throw SandboxException.Forbidden("Forbidden");
             return GatewayHttp.Json(kernels.Kernels.Select(k => k.Model()).ToArray(), GatewayJson.Default.KernelModelArray);
         });
 
@@ -56,7 +58,7 @@ internal static class KernelsApi
             }
             catch (Exception e) when (e is KernelStartException or InvalidOperationException or SpawnException)
             {
-                return GatewayHttp.Error(500, "Internal Server Error", "Exception restarting kernel: " + e.Message);
+                return ErrorResults.Error(500, "Internal Server Error", "Exception restarting kernel: " + e.Message);
             }
             return GatewayHttp.Json(kernel.Model(), GatewayJson.Default.KernelModel);
         });
@@ -74,11 +76,11 @@ internal static class KernelsApi
         }
         catch (ResourceLimitException)
         {
-            throw GatewayHttpException.Forbidden("Resource Limit");
+            throw SandboxException.Forbidden("Resource Limit");
         }
         catch (NoSuchKernelSpecException e)
         {
-            throw GatewayHttpException.NotFound(e.Message);
+            throw SandboxException.NotFound(e.Message);
         }
     }
 
@@ -95,5 +97,5 @@ internal static class KernelsApi
 
     public static Kernel Find(KernelManager kernels, string id) => kernels.Get(id) ?? throw NotFound(id);
 
-    private static GatewayHttpException NotFound(string id) => GatewayHttpException.NotFound($"Kernel does not exist: {id}");
+    private static SandboxException NotFound(string id) => SandboxException.NotFound($"Kernel does not exist: {id}");
 }

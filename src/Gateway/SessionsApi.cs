@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Sandbox.Common;
+using Sandbox.Web;
 
 namespace Sandbox.Gateway;
 
@@ -14,17 +16,17 @@ internal static class SessionsApi
 
         app.MapGet("/api/sessions", () =>
         {
-            if (!gateway.Options.ListKernels) throw GatewayHttpException.Forbidden("Forbidden");
+            if (!gateway.Options.ListKernels) throw SandboxException.Forbidden("Forbidden");
             return GatewayHttp.Json(sessions.List(), GatewayJson.Default.SessionModelArray);
         });
 
         app.MapPost("/api/sessions", async (HttpContext ctx, CancellationToken _) =>
         {
             var body = await GatewayHttp.ReadBodyAsync(ctx.Request, GatewayJson.Default.SessionRequest)
-                ?? throw GatewayHttpException.BadRequest("No JSON data provided");
-            var path = body.Path ?? body.Notebook?.Path ?? throw GatewayHttpException.BadRequest("Missing field in JSON data: path");
+                ?? throw SandboxException.BadRequest("No JSON data provided");
+            var path = body.Path ?? body.Notebook?.Path ?? throw SandboxException.BadRequest("Missing field in JSON data: path");
             var type = body.Type ?? (body.Notebook?.Path is not null ? "notebook" : null)
-                ?? throw GatewayHttpException.BadRequest("Missing field in JSON data: type");
+                ?? throw SandboxException.BadRequest("Missing field in JSON data: type");
             var model = sessions.ByPath(path);
             if (model is null)
             {
@@ -43,12 +45,12 @@ internal static class SessionsApi
         app.MapMethods("/api/sessions/{id}", ["PATCH"], async (HttpContext ctx, string id) =>
         {
             var body = await GatewayHttp.ReadBodyAsync(ctx.Request, GatewayJson.Default.SessionRequest)
-                ?? throw GatewayHttpException.BadRequest("No JSON data provided");
+                ?? throw SandboxException.BadRequest("No JSON data provided");
             var before = sessions.Get(id) ?? throw NotFound(id);
             string? kernelId = null;
             if (body.Kernel?.Id is { } kid)
             {
-                if (kernels.Get(kid) is null) throw GatewayHttpException.BadRequest($"No such kernel: {kid}");
+                if (kernels.Get(kid) is null) throw SandboxException.BadRequest($"No such kernel: {kid}");
                 kernelId = kid;
             }
             else if (body.Kernel?.Name is { } name)
@@ -66,11 +68,11 @@ internal static class SessionsApi
         {
             var kernelId = sessions.Remove(id) ?? throw NotFound(id);
             if (!await kernels.ShutdownKernelAsync(kernelId))
-                return GatewayHttp.Error(410, "Gone", "Kernel deleted before session");
+                return ErrorResults.Error(410, "Gone", "Kernel deleted before session");
             return Results.NoContent();
         });
         return app;
     }
 
-    private static GatewayHttpException NotFound(string id) => GatewayHttpException.NotFound($"Session not found: {id}");
+    private static SandboxException NotFound(string id) => SandboxException.NotFound($"Session not found: {id}");
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Sandbox.Api;
+using Sandbox.Web;
 
 namespace Sandbox.Hosting;
 
@@ -11,7 +12,6 @@ namespace Sandbox.Hosting;
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(ApiError))]
 [JsonSerializable(typeof(HealthReport))]
 [JsonSerializable(typeof(ScreenshotAnswer))]
 [JsonSerializable(typeof(CursorPosition))]

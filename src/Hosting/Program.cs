@@ -9,6 +9,8 @@ using Sandbox.Display;
 using Sandbox.Gateway;
 using Sandbox.LiveView;
 using Sandbox.Recording;
+using Sandbox.Web;
+using Sandbox.Common;
 
 namespace Sandbox.Hosting;
 
@@ -94,6 +96,9 @@ internal sealed class Appliance : IAsyncDisposable
 
         var activity = new ActivityFeed();
 
+        // Routing first so the guard sees each endpoint's declared upload types; the guard before the token.
+        app.UseRouting();
+        app.UseRequestGuard(new GuardPolicy(options.AllowHosts, options.AllowOrigins), logs.CreateLogger("Sandbox.Web"));
         app.UseTokenAuth(options.Token);
         app.UseJsonErrors(logs.CreateLogger("Sandbox.Api"));
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });

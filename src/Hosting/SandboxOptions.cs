@@ -1,5 +1,5 @@
 using System.Collections;
-using System.Globalization;
+using Sandbox.Common;
 
 namespace Sandbox.Hosting;
 
@@ -34,6 +34,12 @@ internal sealed class SandboxOptions
     /// <summary>Capture through MIT-SHM when the server offers it (<c>SANDBOX_SHM</c>); false forces XGetImage.</summary>
     public bool UseSharedMemory { get; init; } = true;
 
+    /// <summary>Extra Host names admitted besides IP literals, localhost and this machine's name (<c>SANDBOX_ALLOW_HOSTS</c>).</summary>
+    public IReadOnlyList<string> AllowHosts { get; init; } = [];
+
+    /// <summary>Browser origins admitted besides the port's own (<c>SANDBOX_ALLOW_ORIGINS</c>).</summary>
+    public IReadOnlyList<string> AllowOrigins { get; init; } = [];
+
     /// <summary>Largest request body accepted on the REST port, bytes.</summary>
     public long MaxRequestBodyBytes { get; init; } = 1 << 20;
 
@@ -64,6 +70,8 @@ internal sealed class SandboxOptions
             PngCompressionLevel = r.Int("SANDBOX_PNG_LEVEL", 1, 0, 9),
             MaxRequestBodyBytes = r.Int("SANDBOX_MAX_BODY_BYTES", 1 << 20, 1024, int.MaxValue),
             UseSharedMemory = r.Bool("SANDBOX_SHM", true),
+            AllowHosts = Sandbox.Web.GuardPolicy.ParseList(r.String("SANDBOX_ALLOW_HOSTS")),
+            AllowOrigins = Sandbox.Web.GuardPolicy.ParseList(r.String("SANDBOX_ALLOW_ORIGINS")),
             LiveView = Sandbox.LiveView.LiveViewOptions.FromEnvironment(r),
             Recording = Sandbox.Recording.RecordingOptions.FromEnvironment(r),
             Input = Sandbox.Input.InputOptions.Read(r),
@@ -71,62 +79,4 @@ internal sealed class SandboxOptions
         r.ThrowIfInvalid();
         return o;
     }
-}
-
-/// <summary>Reads typed environment values and collects every problem, so one start reports them all.</summary>
-internal sealed class EnvReader(IDictionary env)
-{
-    private readonly List<string> _errors = [];
-
-    public string? String(string name) =>
-        env[name] is string s && s.Length > 0 ? s : null;
-
-    public string? String(string name, string fallbackName) => String(name) ?? String(fallbackName);
-
-    public int Int(string name, int fallback, int min, int max)
-    {
-        var s = String(name);
-        if (s is null) return fallback;
-        if (int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max)
-            return v;
-        _errors.Add($"{name}={s}: expected an integer from {min} to {max}");
-        return fallback;
-    }
-
-    public double Double(string name, double fallback, double min, double max)
-    {
-        var s = String(name);
-        if (s is null) return fallback;
-        if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max)
-            return v;
-        _errors.Add($"{name}={s}: expected a number from {min} to {max}");
-        return fallback;
-    }
-
-    public bool Bool(string name, bool fallback)
-    {
-        var s = String(name);
-        if (s is null) return fallback;
-        switch (s.Trim().ToLowerInvariant())
-        {
-            case "1" or "true" or "yes" or "on": return true;
-            case "0" or "false" or "no" or "off": return false;
-            default:
-                _errors.Add($"{name}={s}: expected true or false");
-                return fallback;
-        }
-    }
-
-    public void Fail(string message) => _errors.Add(message);
-
-    public void ThrowIfInvalid()
-    {
-        if (_errors.Count > 0) throw new OptionsException(_errors);
-    }
-}
-
-internal sealed class OptionsException(IReadOnlyList<string> errors)
-    : Exception("invalid configuration: " + string.Join("; ", errors))
-{
-    public IReadOnlyList<string> Errors { get; } = errors;
 }

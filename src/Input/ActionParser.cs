@@ -1,3 +1,4 @@
+using Sandbox.Common;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -351,11 +352,9 @@ internal sealed class ActionParser(InputOptions options, int maxImageEdge)
         {
             request = ScreenshotRequest.Parse(new QueryCollection(query), maxImageEdge);
         }
-        catch (ApiException e)
+        catch (SandboxException e) when (e.Field is { } field)
         {
-            // The /screenshot parser's messages start with the parameter's name.
-            var field = e.Message.Split(' ', 2)[0];
-            throw new ActionInputException(prefix + field, e.Message.Length > field.Length ? e.Message[(field.Length + 1)..] : e.Message);
+            throw new ActionInputException(prefix + field, e.Message.StartsWith(field + " ", StringComparison.Ordinal) ? e.Message[(field.Length + 1)..] : e.Message);
         }
         if (request.Response == ScreenshotResponse.Image)
             throw new ActionInputException(prefix + "response", "must be 'json' or 'base64' here (the answer is JSON)");

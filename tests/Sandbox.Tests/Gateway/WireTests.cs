@@ -3,6 +3,7 @@ using System.Collections;
 using System.Text;
 using System.Text.Json.Nodes;
 using Sandbox.Gateway;
+using Sandbox.Common;
 
 namespace Sandbox.Tests.Gateway;
 

@@ -1,5 +1,6 @@
 using System.Collections;
 using Sandbox.Hosting;
+using Sandbox.Common;
 
 namespace Sandbox.Tests.Hosting;
 

@@ -1,5 +1,6 @@
 using Sandbox.Hosting;
 using Sandbox.LiveView;
+using Sandbox.Common;
 
 namespace Sandbox.Tests.LiveView;
 
