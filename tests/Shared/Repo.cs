@@ -1,6 +1,6 @@
 namespace Sandbox.Testing;
 
-/// <summary>Where things are: the repository, the published binary, the shared test scenes.</summary>
+/// <summary>Where things are: the repository, the published binary, the test scenes.</summary>
 public static class Repo
 {
     public static string Root { get; } = FindRoot();
@@ -9,9 +9,9 @@ public static class Repo
     public static string Binary =>
         Environment.GetEnvironmentVariable("SANDBOX_BINARY") is { Length: > 0 } b ? b : Path.Combine(Root, "out", "sandbox");
 
-    /// <summary>The scenes folder: <c>SANDBOX_SCENES</c>, else ../shared/scenes beside the repository.</summary>
+    /// <summary>The scenes folder: <c>SANDBOX_SCENES</c>, else tests/fixtures in the repository.</summary>
     public static string Scenes =>
-        Environment.GetEnvironmentVariable("SANDBOX_SCENES") is { Length: > 0 } s ? s : Path.GetFullPath(Path.Combine(Root, "..", "shared", "scenes"));
+        Environment.GetEnvironmentVariable("SANDBOX_SCENES") is { Length: > 0 } s ? s : Path.Combine(Root, "tests", "fixtures");
 
     public static string Scene(string name) => Path.Combine(Scenes, name);
 

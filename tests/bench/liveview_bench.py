@@ -26,7 +26,7 @@ from benchlib import free_port, start_xvfb
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-SCENES = os.environ.get("SANDBOX_SCENES") or os.path.abspath(os.path.join(ROOT, "..", "shared", "scenes"))
+SCENES = os.environ.get("SANDBOX_SCENES") or os.path.join(ROOT, "tests", "fixtures")
 PY = "/usr/bin/python3"
 TICKS = os.sysconf("SC_CLK_TCK")
 

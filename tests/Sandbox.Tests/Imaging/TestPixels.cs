@@ -86,13 +86,14 @@ internal static class TestPixels
     public static ImageResult Decode(byte[] encoded, bool alpha = false) =>
         ImageResult.FromMemory(encoded, alpha ? ColorComponents.RedGreenBlueAlpha : ColorComponents.RedGreenBlue);
 
+    /// <summary>The scenes in tests/fixtures of the repository (always there: the repository is self-contained).</summary>
     public static string? FindScenes()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "shared", "scenes");
+            var candidate = Path.Combine(dir.FullName, "tests", "fixtures");
             if (File.Exists(Path.Combine(candidate, "office.png"))) return candidate;
         }
-        return Directory.Exists("/work/shared/scenes") ? "/work/shared/scenes" : null;
+        return null;
     }
 }

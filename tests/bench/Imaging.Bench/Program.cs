@@ -6,7 +6,7 @@ namespace Sandbox.Bench;
 
 /// <summary>
 /// Run from the repository root: dotnet run -c Release --project tests/bench/Imaging.Bench [runs] [levels,comma,separated]
-/// Encodes the shared 1920x1080 scenes with every PNG filter mode and a few levels, plus JPEG and the
+/// Encodes the 1920x1080 scenes (tests/fixtures) with every PNG filter mode and a few levels, plus JPEG and the
 /// resampler, and prints the median time and size. Figures, not assertions: run on an idle machine.
 /// </summary>
 internal static class Program
@@ -77,11 +77,9 @@ internal static class Program
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            foreach (var candidate in new[] { Path.Combine(dir.FullName, "shared", "scenes"), Path.Combine(dir.FullName, "..", "shared", "scenes") })
-                if (File.Exists(Path.Combine(candidate, "office.png"))) return Path.GetFullPath(candidate);
+            var candidate = Path.Combine(dir.FullName, "tests", "fixtures");
+            if (File.Exists(Path.Combine(candidate, "office.png"))) return candidate;
         }
-        const string fallback = "/work/shared/scenes";
-        if (File.Exists(Path.Combine(fallback, "office.png"))) return fallback;
-        throw new FileNotFoundException("shared/scenes/office.png not found above " + AppContext.BaseDirectory);
+        throw new FileNotFoundException("tests/fixtures/office.png not found above " + AppContext.BaseDirectory);
     }
 }
