@@ -16,8 +16,12 @@ export JUPYTER_KERNEL_GATEWAY_APP_LOG=${JUPYTER_KERNEL_GATEWAY_APP_LOG:-jupyter-
 log_name=${SERVICES_LOG:-${SERVER_LOG:-sandbox-services.log}}
 max_log_bytes=${SANDBOX_LOG_MAX_BYTES:-512000}
 
+# Private by default, as the systemd unit's UMask=0077: what we and our children write is the user's alone
+# (SANDBOX_SHARED_MODE=group|world widens SHARED_DIR for a share another uid reads).
+umask 077
+case "${SANDBOX_SHARED_MODE:-private}" in group) dir_mode=0750 ;; world) dir_mode=0755; umask 022 ;; *) dir_mode=0700 ;; esac
 mkdir -p "$SHARED_DIR"
-chmod 0755 "$SHARED_DIR" 2>/dev/null || true
+chmod "$dir_mode" "$SHARED_DIR" 2>/dev/null || true
 case "$log_name" in /*) log=$log_name ;; *) log=$SHARED_DIR/$log_name ;; esac
 
 say() { echo "start.sh: $*" >&2; }

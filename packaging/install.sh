@@ -2,10 +2,13 @@
 # Installs the Sandbox bundle, for image builders. Run from the unpacked bundle, as root.
 #   ./install.sh [--root DIR] [--prefix /opt/sandbox] [--user sandbox] [--display-mode xvfb|dm|user]
 #                [--display :0] [--xauthority PATH] [--shared-dir /tmp/sandbox-server] [--no-enable]
+#                [--generate-token]
 # --root installs into an image's root filesystem (systemctl is then told --root, nothing is started).
+# --generate-token writes a random SANDBOX_TOKEN into /etc/default/sandbox (mode 0600, root's) and says
+# where; the value is never printed. Clients then send 'Authorization: Bearer <token>'.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=/ prefix=/opt/sandbox user=sandbox mode=xvfb display=:0 xauth= shared=/tmp/sandbox-server enable=1
+root=/ prefix=/opt/sandbox user=sandbox mode=xvfb display=:0 xauth= shared=/tmp/sandbox-server enable=1 gen_token=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --root) root=$2; shift ;;
@@ -16,7 +19,8 @@ while [ $# -gt 0 ]; do
     --xauthority) xauth=$2; shift ;;
     --shared-dir) shared=$2; shift ;;
     --no-enable) enable=0 ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    --generate-token) gen_token=1 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -36,20 +40,29 @@ if [ "$mode" != user ] && ! chroot "$root" id -u "$user" >/dev/null 2>&1; then
 fi
 
 # Environment for the unit. DISPLAY is left out in xvfb mode so start.sh starts its own server.
+# It may hold the token: 0600 and root's (systemd reads it as root before dropping to the service user).
 env_file=${root%/}/etc/default/sandbox
 install -d "$(dirname "$env_file")"
+token_line=
+[ -f "$env_file" ] && token_line=$(grep -E '^SANDBOX_TOKEN=' "$env_file" || true)
+[ "$gen_token" = 1 ] && token_line="SANDBOX_TOKEN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+( umask 077
 {
-  echo "# Sandbox appliance environment (README: Configuration). Written by install.sh."
+  echo "# Sandbox appliance environment (docs/configuration.md). Written by install.sh."
   echo "SHARED_DIR=$shared"
   [ "$mode" = dm ] && echo "DISPLAY=$display"
   [ -n "$xauth" ] && echo "XAUTHORITY=$xauth"
-} >"$env_file"
+  [ -n "$token_line" ] && echo "$token_line"
+} >"$env_file.new" )
+chmod 0600 "$env_file.new"
+mv -f "$env_file.new" "$env_file"
+[ "$gen_token" = 1 ] && echo "install.sh: a new SANDBOX_TOKEN is in $env_file (readable by root only)"
 
 # The shared directory is made at every boot (it is usually on tmpfs) by start.sh; for a persistent
 # location create it now, owned by the service user.
 case "$shared" in
   /tmp/*) ;;
-  *) install -d -m 0755 "${root%/}$shared"; [ "$mode" != user ] && chroot "$root" chown "$user:" "$shared" || true ;;
+  *) install -d -m 0700 "${root%/}$shared"; [ "$mode" != user ] && chroot "$root" chown "$user:" "$shared" || true ;;
 esac
 
 if [ "$mode" = user ]; then

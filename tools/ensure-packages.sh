@@ -41,10 +41,17 @@ done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  # One line names what is installed; apt's own output goes to a log shown only when it fails.
   echo "installing: ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  apt_log=$(mktemp /tmp/sandbox-apt.XXXXXX.log)
+  if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$apt_log" 2>&1; then
+    echo "ensure-packages: apt-get failed; its output:" >&2
+    cat "$apt_log" >&2
+    rm -f "$apt_log"
+    exit 1
+  fi
+  rm -f "$apt_log"
 else
   echo "missing Debian packages: ${missing[*]} (install them as root: apt-get install ${missing[*]})" >&2
   exit 1

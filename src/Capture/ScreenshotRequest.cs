@@ -83,6 +83,8 @@ internal sealed record ScreenshotRequest
         };
     }
 
+    private const int MaxCoordinate = 65535;
+
     private static Region? ParseRegion(string? s, int maxEdge)
     {
         if (s is null) return null;
@@ -90,8 +92,9 @@ internal sealed record ScreenshotRequest
         var v = new int[4];
         if (parts.Length != 4 || !parts.Select((p, i) => int.TryParse(p.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out v[i])).All(ok => ok))
             throw SandboxException.BadField("region", $"region must be 'x,y,width,height' in integers, not '{s}'");
-        if (v[0] < 0 || v[1] < 0 || v[2] <= 0 || v[3] <= 0 || v[2] > maxEdge || v[3] > maxEdge)
-            throw SandboxException.BadField("region", $"region '{s}' must have x,y ≥ 0 and a width and height from 1 to {maxEdge}");
+        // X coordinates are 16-bit; bounding x and y also keeps x + width from overflowing later.
+        if (v[0] < 0 || v[1] < 0 || v[0] > MaxCoordinate || v[1] > MaxCoordinate || v[2] <= 0 || v[3] <= 0 || v[2] > maxEdge || v[3] > maxEdge)
+            throw SandboxException.BadField("region", $"region '{s}' must have x,y from 0 to {MaxCoordinate} and a width and height from 1 to {maxEdge}");
         return new Region(v[0], v[1], v[2], v[3]);
     }
 }

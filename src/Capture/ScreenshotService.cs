@@ -26,6 +26,8 @@ internal sealed class ScreenshotService(ScreenCapture capture, SandboxOptions op
     private readonly PngEncoderOptions _png = new() { CompressionLevel = options.PngCompressionLevel };
     private long _counter;
     private int _sinceLastPrune;
+    private long _bytesSinceLastPrune;
+    private readonly Lock _pruneLock = new();
 
     public ScreenCapture Capture => capture;
 
@@ -87,12 +89,12 @@ internal sealed class ScreenshotService(ScreenCapture capture, SandboxOptions op
         ScreenshotInfo info;
         try
         {
-            Directory.CreateDirectory(dir);
-            using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            PrivateFiles.CreateDirectory(dir);
+            using (var file = PrivateFiles.Create(tmp, FileMode.Create, 1 << 16))
                 info = Render(request, file);
             File.Move(tmp, path, overwrite: true);
         }
-        catch (IOException e) when (IsDiskFull(e))
+        catch (IOException e) when (IoErrors.IsDiskFull(e))
         {
             TryDelete(tmp);
             throw SandboxException.StorageFull($"cannot write the screenshot to {dir}: the disk is full");
@@ -108,22 +110,42 @@ internal sealed class ScreenshotService(ScreenCapture capture, SandboxOptions op
             throw;
         }
 
-        if (options.ScreenshotRetention > 0 && Interlocked.Increment(ref _sinceLastPrune) >= 50)
+        // Pruned every 50 files or every tenth of the byte budget, whichever comes first.
+        var written = Interlocked.Add(ref _bytesSinceLastPrune, info.Bytes);
+        if ((options.ScreenshotRetention > 0 || options.SharedMaxBytes > 0)
+            && (Interlocked.Increment(ref _sinceLastPrune) >= 50 || (options.SharedMaxBytes > 0 && written >= options.SharedMaxBytes / 10)))
         {
             Interlocked.Exchange(ref _sinceLastPrune, 0);
-            _ = Task.Run(() => Prune(dir, options.ScreenshotRetention));
+            Interlocked.Exchange(ref _bytesSinceLastPrune, 0);
+            _ = Task.Run(() => Prune(dir, options.ScreenshotRetention, options.SharedMaxBytes));
         }
         return (info, "screenshots/" + name);
     }
 
-    private void Prune(string dir, int keep)
+    /// <summary>
+    /// Keeps at most <paramref name="keep"/> screenshots (0 = any number) and, when <paramref name="maxBytes"/> is
+    /// set, deletes the oldest screenshots until everything under SHARED_DIR (recordings and logs included) fits.
+    /// Names sort by time, so the oldest go first.
+    /// </summary>
+    private void Prune(string dir, int keep, long maxBytes)
     {
+        lock (_pruneLock)
         try
         {
-            var files = new DirectoryInfo(dir).GetFiles("screenshot-*");
-            if (files.Length <= keep) return;
-            foreach (var f in files.OrderByDescending(f => f.Name, StringComparer.Ordinal).Skip(keep))
-                f.Delete();
+            var files = new DirectoryInfo(dir).GetFiles("screenshot-*").OrderByDescending(f => f.Name, StringComparer.Ordinal).ToList();
+            if (keep > 0)
+            {
+                foreach (var f in files.Skip(keep)) f.Delete();
+                if (files.Count > keep) files.RemoveRange(keep, files.Count - keep);
+            }
+            if (maxBytes <= 0) return;
+            var total = new DirectoryInfo(options.SharedDir).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true })
+                .Sum(f => f.Length);
+            for (var i = files.Count - 1; i >= 0 && total > maxBytes; i--)
+            {
+                total -= files[i].Length;
+                files[i].Delete();
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -136,10 +158,6 @@ internal sealed class ScreenshotService(ScreenCapture capture, SandboxOptions op
         if (req.Format == ImageFormat.Png) PngEncoder.Encode(image, output, png);
         else JpegEncoder.Encode(image, output, req.Quality);
     }
-
-    internal static bool IsDiskFull(IOException e) =>
-        (e.HResult & 0xFFFF) == 28 /* ENOSPC */ || (e.HResult & 0xFFFF) == 122 /* EDQUOT */ ||
-        e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
 
     private static void TryDelete(string path)
     {

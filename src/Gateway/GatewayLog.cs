@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Sandbox.Native;
+using Sandbox.Common;
 
 namespace Sandbox.Gateway;
 
@@ -14,14 +15,21 @@ internal sealed class GatewayLog : ILoggerProvider
     private readonly LogLevel _minimum;
     private int _fd = -1;
 
-    public GatewayLog(string path, LogLevel minimum = LogLevel.Information)
+    private readonly long _maxBytes;
+    private long _bytes;
+
+    /// <param name="maxBytes">Past this size the file is renamed to <c>.1</c> (replacing the previous one) and
+    /// a new one started, as start.sh rotates the services log (<c>SANDBOX_LOG_MAX_BYTES</c>); 0 = never.</param>
+    public GatewayLog(string path, LogLevel minimum = LogLevel.Information, long maxBytes = 0)
     {
         Path = path;
         _minimum = minimum;
+        _maxBytes = maxBytes;
         try
         {
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+            PrivateFiles.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
             _fd = Open(path);
+            _bytes = new FileInfo(path).Length;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -35,7 +43,7 @@ internal sealed class GatewayLog : ILoggerProvider
     {
         var bytes = Encoding.UTF8.GetBytes(path + "\0");
         fixed (byte* p = bytes)
-            return Libc.OpenFile(p, LibcProc.O_WRONLY | LibcProc.O_CREAT | LibcProc.O_APPEND | LibcProc.O_CLOEXEC, 0x1a4);
+            return Libc.OpenFile(p, LibcProc.O_WRONLY | LibcProc.O_CREAT | LibcProc.O_APPEND | LibcProc.O_CLOEXEC | LibcProc.O_NOFOLLOW, (uint)PrivateFiles.FileMode);
     }
 
     public void Write(LogLevel level, string category, string message, Exception? exception = null)
@@ -52,6 +60,8 @@ internal sealed class GatewayLog : ILoggerProvider
         lock (_lock)
         {
             if (_fd < 0) { Console.Error.Write(line + "\n"); return; }
+            if (_maxBytes > 0 && _bytes + bytes.Length > _maxBytes && _bytes > 0) Rotate();
+            _bytes += bytes.Length;
             fixed (byte* p = bytes)
             {
                 var done = 0;
@@ -63,6 +73,21 @@ internal sealed class GatewayLog : ILoggerProvider
                 }
             }
         }
+    }
+
+    /// <summary>Under the lock: the full file becomes <c>.1</c>; a failed rename keeps writing where it was.</summary>
+    private void Rotate()
+    {
+        try
+        {
+            File.Move(Path, Path + ".1", overwrite: true);
+            var fd = Open(Path);
+            if (fd < 0) return;
+            Libc.CloseFile(_fd);
+            _fd = fd;
+            _bytes = 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     private static string LevelName(LogLevel level) => level switch

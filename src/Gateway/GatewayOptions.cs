@@ -27,6 +27,8 @@ internal sealed class GatewayOptions
     public string SharedDir { get; init; } = "/tmp/sandbox-server";
     /// <summary>Log file name (relative to SHARED_DIR) or absolute path.</summary>
     public string LogFile { get; init; } = "jupyter-kernel.log";
+    /// <summary>Size at which the gateway log is rotated to <c>.1</c> (<c>SANDBOX_LOG_MAX_BYTES</c>, shared with start.sh's log); 0 = never.</summary>
+    public long LogMaxBytes { get; init; } = 512_000;
 
     public string? DefaultKernelName { get; init; }
     public string? AuthToken { get; init; }
@@ -48,8 +50,8 @@ internal sealed class GatewayOptions
 
     /// <summary>Kernels started at boot and kept ready for a plain <c>POST /api/kernels</c>.</summary>
     public int PrespawnCount { get; init; } = 1;
-    /// <summary>Most kernels clients may hold at once; 0 = unlimited. Pooled kernels are not counted.</summary>
-    public int MaxKernels { get; init; }
+    /// <summary>Most kernels clients may hold at once (bounded by default: each is a Python process); 0 = unlimited. Pooled kernels are not counted.</summary>
+    public int MaxKernels { get; init; } = 32;
 
     /// <summary>Idle kernels older than this are shut down, seconds; 0 = never (jupyter_server's cull_idle_timeout).</summary>
     public int CullIdleTimeoutSeconds { get; init; }
@@ -140,6 +142,7 @@ internal sealed class GatewayOptions
             Port = PortOf(r),
             SharedDir = r.String("SHARED_DIR") ?? "/tmp/sandbox-server",
             LogFile = r.String("JUPYTER_KERNEL_GATEWAY_APP_LOG") ?? "jupyter-kernel.log",
+            LogMaxBytes = r.Int("SANDBOX_LOG_MAX_BYTES", 512_000, 0, int.MaxValue),
             DefaultKernelName = r.String("JUPYTER_KERNEL_NAME", "KG_DEFAULT_KERNEL_NAME"),
             // One secret for the whole appliance unless the gateway is given its own.
             AuthToken = r.String("KG_AUTH_TOKEN") ?? r.String("SANDBOX_TOKEN"),
@@ -154,7 +157,7 @@ internal sealed class GatewayOptions
             ExposeHeaders = r.String("KG_EXPOSE_HEADERS"),
             MaxAge = r.String("KG_MAX_AGE"),
             PrespawnCount = r.Int("KG_PRESPAWN_COUNT", 1, 0, 64),
-            MaxKernels = r.Int("KG_MAX_KERNELS", 0, 0, 10_000),
+            MaxKernels = r.Int("KG_MAX_KERNELS", 32, 0, 10_000),
             CullIdleTimeoutSeconds = r.Int("KG_CULL_IDLE_TIMEOUT", 0, 0, int.MaxValue),
             CullIntervalSeconds = r.Int("KG_CULL_INTERVAL", 300, 1, 86_400),
             CullConnected = r.Bool("KG_CULL_CONNECTED", false),

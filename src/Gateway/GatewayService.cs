@@ -28,7 +28,7 @@ internal sealed class GatewayService : IAsyncDisposable
     public GatewayService(GatewayOptions options, IDictionary environment)
     {
         Options = options;
-        _log = new GatewayLog(options.LogPath);
+        _log = new GatewayLog(options.LogPath, maxBytes: options.LogMaxBytes);
         _loggers = LoggerFactory.Create(b => b.AddProvider(_log).SetMinimumLevel(LogLevel.Information));
         _logger = _loggers.CreateLogger("Gateway");
         if (options.Mode == GatewayMode.Builtin)

@@ -90,7 +90,8 @@ internal static class KernelsApi
         if (string.IsNullOrEmpty(path)) return null;
         var root = Path.GetFullPath(options.KernelCwd ?? Directory.GetCurrentDirectory());
         var full = Path.GetFullPath(Path.Combine(root, path.TrimStart('/')));
-        if (!full.StartsWith(root, StringComparison.Ordinal)) return null;
+        // Whole path segments: "/x/root2" is not under "/x/root".
+        if (full != root && !full.StartsWith(Path.TrimEndingDirectorySeparator(root) + "/", StringComparison.Ordinal)) return null;
         while (!Directory.Exists(full) && full.Length > root.Length) full = Path.GetDirectoryName(full)!;
         return full == root ? null : full;
     }

@@ -24,6 +24,7 @@ namespace Sandbox.Hosting;
 [JsonSerializable(typeof(LiveView.ControlResultMessage))]
 [JsonSerializable(typeof(LiveView.LiveViewStatus))]
 [JsonSerializable(typeof(Sandbox.Recording.RecordAnswer))]
+[JsonSerializable(typeof(RecordRequest))]
 [JsonSerializable(typeof(ComputerActionAnswer))]
 [JsonSerializable(typeof(ComputerActionsAnswer))]
 internal sealed partial class AppJson : JsonSerializerContext;

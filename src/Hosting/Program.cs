@@ -18,6 +18,13 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        // Settings come from the environment (docs/configuration.md); the command line only asks for help.
+        switch (Cli.Parse(args))
+        {
+            case CliCommand.Help: Cli.PrintHelp(Console.Out); return 0;
+            case CliCommand.Version: Console.Out.WriteLine($"sandbox {Cli.Version}"); return 0;
+            case CliCommand.Invalid: Console.Error.WriteLine($"sandbox: unknown argument '{args[0]}' (try --help)"); return 2;
+        }
         SandboxOptions options;
         GatewayOptions gatewayOptions;
         var env = Environment.GetEnvironmentVariables();
@@ -33,6 +40,19 @@ internal static class Program
             foreach (var error in e.Errors) Console.Error.WriteLine($"sandbox: {error}");
             return 2;
         }
+
+        // Everything written below SHARED_DIR is private by default; a directory we do not own is refused.
+        PrivateFiles.Configure(options.SharedMode);
+        try { PrivateFiles.PrepareSharedDirectory(options.SharedDir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"sandbox: {e.Message}");
+            return 2;
+        }
+
+        // The tokens are read; from here on nothing the appliance starts can read them back.
+        Secrets.Protect();
+        foreach (var name in Secrets.Names) env.Remove(name);
 
         // The kernel gateway is a second listener; it binds alongside the REST app and prespawns kernels
         // in the background. Disposed after the REST app, so no kernel outlives the appliance.
@@ -86,6 +106,14 @@ internal sealed class Appliance : IAsyncDisposable
         // ASP.NET's per-request Information lines would log every URL, ?token= included, five lines per request
         // into a log that runs unattended for weeks; its warnings and errors, and the lifetime lines, stay.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // One line per entry (journald and the rotated log file read it line by line), UTC timestamps.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(c =>
+        {
+            c.SingleLine = true;
+            c.UseUtcTimestamp = true;
+            c.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, AppJson.Default));
 
         var app = builder.Build();

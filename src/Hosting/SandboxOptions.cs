@@ -25,6 +25,12 @@ internal sealed class SandboxOptions
     /// <summary>Screenshots kept in <c>SHARED_DIR/screenshots</c>; older ones are deleted (0 = keep all).</summary>
     public int ScreenshotRetention { get; init; } = 1000;
 
+    /// <summary>Byte budget for SHARED_DIR: past it the oldest screenshots are deleted (<c>SANDBOX_SHARED_MAX_BYTES</c>; 0 = none).</summary>
+    public long SharedMaxBytes { get; init; } = 1L << 30;
+
+    /// <summary>Who may read what is written under SHARED_DIR (<c>SANDBOX_SHARED_MODE</c>: private, group, world).</summary>
+    public ShareMode SharedMode { get; init; } = ShareMode.Private;
+
     /// <summary>How long a request waits for the X connection before answering 503, milliseconds.</summary>
     public int DisplayTimeoutMs { get; init; } = 2000;
 
@@ -66,6 +72,8 @@ internal sealed class SandboxOptions
             Token = r.String("SANDBOX_TOKEN"),
             MaxImageEdge = r.Int("SANDBOX_MAX_IMAGE_EDGE", 16384, 16, 65535),
             ScreenshotRetention = r.Int("SANDBOX_SCREENSHOT_RETENTION", 1000, 0, int.MaxValue),
+            SharedMaxBytes = r.Long("SANDBOX_SHARED_MAX_BYTES", 1L << 30, 0, long.MaxValue),
+            SharedMode = r.Choice("SANDBOX_SHARED_MODE", ShareMode.Private),
             DisplayTimeoutMs = r.Int("SANDBOX_DISPLAY_TIMEOUT_MS", 2000, 10, 600_000),
             PngCompressionLevel = r.Int("SANDBOX_PNG_LEVEL", 1, 0, 9),
             MaxRequestBodyBytes = r.Int("SANDBOX_MAX_BODY_BYTES", 1 << 20, 1024, int.MaxValue),

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
+using Sandbox.Common;
 
 namespace Sandbox.Recording;
 
@@ -58,8 +59,12 @@ internal sealed class Journal : IDisposable
     public string Path { get; }
     public long Bytes => Interlocked.Read(ref _offset);
 
-    public static Journal Create(string path, int syncIntervalMs) =>
-        new(path, File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read), syncIntervalMs);
+    public static Journal Create(string path, int syncIntervalMs)
+    {
+        // Created exclusively with the private mode first (File.OpenHandle cannot set the mode), then opened.
+        PrivateFiles.Create(path).Dispose();
+        return new(path, File.OpenHandle(path, FileMode.Open, FileAccess.Write, FileShare.Read), syncIntervalMs);
+    }
 
     public void Add(InputEvent e)
     {

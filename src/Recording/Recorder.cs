@@ -3,6 +3,7 @@ using System.Reflection;
 using Microsoft.Extensions.Logging;
 using Sandbox.Display;
 using Sandbox.Hosting;
+using Sandbox.Common;
 
 namespace Sandbox.Recording;
 
@@ -73,7 +74,7 @@ internal sealed class Recorder : IDisposable
 
             // One round trip first: no display is a 503 before any file exists, and the header gets the size.
             var (width, height) = _capture.Control.Run(static s => s.RefreshScreenSize(), _options.DisplayTimeoutMs);
-            Directory.CreateDirectory(_options.RecordingDir);
+            PrivateFiles.CreateDirectory(_options.RecordingDir);
             var stamp = UniqueStamp();
             var clock = new RecordingClock();
             var session = new RecordingSession(_options.SharedDir, stamp, clock, _ro, new JournalNote
@@ -94,6 +95,7 @@ internal sealed class Recorder : IDisposable
             if (request.Video) StartVideo(session, request);
             else session.VideoAbsence = VideoState.Disabled;
             _current = session;
+            WatchLimits(session);
             _log.LogInformation("recording {Stamp} started (video: {Video})", stamp, ScreenStatus(session, false));
             _activity?.Add("recorder", "recording_started", $"recording started (video: {ScreenStatus(session, false)})", "ok");
             return new RecordAnswer("action_recording_started", ScreenStatus(session, stopped: false),
@@ -101,6 +103,34 @@ internal sealed class Recorder : IDisposable
                 Fps: request.Fps, Codec: session.Video?.Codec.Name, DisplayState: DisplayStateText(),
                 Message: session.VideoMessage);
         }
+    }
+
+    /// <summary>
+    /// SANDBOX_RECORD_MAX_SECONDS and _MAX_BYTES: checked every few seconds; past either, the recording is stopped
+    /// (files finished as for a stop) with the reason in the journal footer, so a forgotten recording cannot fill
+    /// the disk.
+    /// </summary>
+    private void WatchLimits(RecordingSession session)
+    {
+        if (_ro.MaxSeconds <= 0 && _ro.MaxBytes <= 0) return;
+        var period = TimeSpan.FromMilliseconds(Math.Clamp(_ro.MaxSeconds * 1000L / 4, 200, 5000));
+        Timer? timer = null;
+        timer = new Timer(_ =>
+        {
+            if (!ReferenceEquals(_current, session)) { timer?.Dispose(); return; }
+            string? reason = null;
+            if (_ro.MaxSeconds > 0 && session.Clock.Now >= _ro.MaxSeconds) reason = "max_seconds";
+            else if (_ro.MaxBytes > 0 && session.Bytes() >= _ro.MaxBytes) reason = "max_bytes";
+            if (reason is null) return;
+            timer?.Dispose();
+            lock (_gate)
+            {
+                if (!ReferenceEquals(_current, session)) return;
+                _log.LogWarning("recording {Stamp} reached its limit ({Reason}); stopping it", session.Stamp, reason);
+            }
+            try { Stop(reason); }
+            catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException) { _log.LogWarning("stopping at the limit failed: {Message}", e.Message); }
+        }, null, period, period);
     }
 
     private void StartVideo(RecordingSession session, RecordStart request)
@@ -115,7 +145,7 @@ internal sealed class Recorder : IDisposable
         var codec = ScreenVideo.Choose(ffmpeg, request.Codec)!;
         try
         {
-            var video = ScreenVideo.Start(ffmpeg, _options.Display!, session.Full(session.VideoFile), request.Fps, codec, _ro.VideoQuality, _log);
+            var video = ScreenVideo.Start(ffmpeg, _options.Display!, session.Full(session.VideoFile), request.Fps, codec, _ro.VideoQuality, _log, _ro.MaxBytes);
             video.Failed += message => session.Note(new JournalNote
             {
                 Event = "screen_recording_failed",

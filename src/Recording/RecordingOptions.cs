@@ -29,6 +29,10 @@ internal sealed class RecordingOptions
     public string Ffmpeg { get; init; } = "ffmpeg";
     /// <summary>Constant rate factor for H.264 (higher is smaller); MPEG-4 uses a matching qscale.</summary>
     public int VideoQuality { get; init; } = 28;
+    /// <summary>A recording longer than this is stopped as if asked to (<c>SANDBOX_RECORD_MAX_SECONDS</c>; 0 = no limit).</summary>
+    public int MaxSeconds { get; init; } = 4 * 3600;
+    /// <summary>A recording whose files (video + journal) grow past this is stopped (<c>SANDBOX_RECORD_MAX_BYTES</c>; 0 = no limit).</summary>
+    public long MaxBytes { get; init; } = 4L << 30;
 
     public static RecordingOptions FromEnvironment(EnvReader r) => new()
     {
@@ -43,6 +47,8 @@ internal sealed class RecordingOptions
         MaxFps = 60,
         Ffmpeg = r.String("SANDBOX_FFMPEG") ?? "ffmpeg",
         VideoQuality = r.Int("SANDBOX_RECORD_VIDEO_QUALITY", 28, 0, 51),
+        MaxSeconds = r.Int("SANDBOX_RECORD_MAX_SECONDS", 4 * 3600, 0, int.MaxValue),
+        MaxBytes = r.Long("SANDBOX_RECORD_MAX_BYTES", 4L << 30, 0, long.MaxValue),
     };
 
     public ActionBuilderOptions Builder => new(TypingPauseMs / 1000.0, DragThresholdPx);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Sandbox.Common;
 
 namespace Sandbox.Recording;
 
@@ -58,6 +59,15 @@ internal sealed class RecordingSession : IInputSink
     public long NumEvents => Interlocked.Read(ref _events);
     public int NumActions { get { lock (_gate) return _builder.Count; } }
     public string? JournalError => _journalError;
+
+    /// <summary>Bytes written so far: the journal and the video file.</summary>
+    public long Bytes()
+    {
+        long video = 0;
+        try { if (Video is not null) video = new FileInfo(Full(VideoFile)).Length; }
+        catch (IOException) { }
+        return _journal.Bytes + video;
+    }
 
     public string Full(string relative) => Path.Combine(SharedDir, relative);
 
@@ -165,7 +175,7 @@ internal sealed class RecordingSession : IInputSink
     public static void WriteActions(string path, List<ActionRecord> actions)
     {
         var temp = path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        using (var stream = PrivateFiles.Create(temp, FileMode.Create))
         {
             JsonSerializer.Serialize(stream, actions, RecordingJson.Indented.ListActionRecord);
             stream.Flush(flushToDisk: true);

@@ -1,3 +1,4 @@
+using Sandbox.Common;
 using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -120,7 +121,7 @@ internal sealed class ScreenVideo : IDisposable
         }
     }
 
-    public static ScreenVideo Start(string ffmpegPath, string display, string path, int fps, VideoCodec codec, int quality, ILogger log)
+    public static ScreenVideo Start(string ffmpegPath, string display, string path, int fps, VideoCodec codec, int quality, ILogger log, long maxBytes = 0)
     {
         var psi = new ProcessStartInfo("/bin/sh")
         {
@@ -131,7 +132,7 @@ internal sealed class ScreenVideo : IDisposable
         };
         psi.Environment["DISPLAY"] = display;
         var args = new List<string> { "-c", Watchdog, "sandbox-ffmpeg", ffmpegPath,
-            "-hide_banner", "-nostdin", "-loglevel", "error", "-n",
+            "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
             "-f", "x11grab", "-draw_mouse", "1", "-framerate", fps.ToString(), "-i", display,
             // yuv420p needs even sizes; a no-op on the usual screens.
             "-vf", "crop=trunc(iw/2)*2:trunc(ih/2)*2", "-pix_fmt", "yuv420p", "-r", fps.ToString(),
@@ -140,8 +141,12 @@ internal sealed class ScreenVideo : IDisposable
             args.AddRange(["-c:v", "libx264", "-preset", "ultrafast", "-crf", quality.ToString()]);
         else
             args.AddRange(["-c:v", "mpeg4", "-q:v", Math.Clamp(quality / 5, 2, 31).ToString()]);
+        // A backstop for SANDBOX_RECORD_MAX_BYTES; the recorder stops the whole recording at the limit.
+        if (maxBytes > 0) args.AddRange(["-fs", maxBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         args.Add(path);
         foreach (var a in args) psi.ArgumentList.Add(a);
+        // Made here with the private mode; ffmpeg (-y) truncates and keeps it.
+        PrivateFiles.Touch(path);
 
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         var video = new ScreenVideo(process, path, codec, fps, log);

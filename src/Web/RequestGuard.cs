@@ -47,8 +47,8 @@ internal sealed record GuardPolicy(IReadOnlyList<string> AllowedHosts, IReadOnly
 /// (DNS rebinding: a page whose own name now resolves to 127.0.0.1 sends its own name as Host);</item>
 /// <item>an <c>Origin</c> that is neither the request's own origin nor allowed, and
 /// <c>Sec-Fetch-Site: cross-site/same-site</c> without an allowed Origin (an &lt;img&gt; or a form from another page);</item>
-/// <item>a POST/PUT/PATCH/DELETE with a body that is not JSON, unless the endpoint declares <see cref="BodyTypes"/>
-/// (415: the "simple" text/plain and form bodies a page can send without a preflight).</item>
+/// <item>a POST/PUT/PATCH/DELETE whose body is declared as anything but JSON, unless the endpoint declares
+/// <see cref="BodyTypes"/> (415: the "simple" text/plain and form bodies a page can send without a preflight).</item>
 /// </list>
 /// Requests without Origin and Sec-Fetch-* headers (SDKs, curl, the old suite's executor) are unaffected.
 /// </summary>
@@ -87,13 +87,15 @@ internal static class RequestGuard
             return SandboxException.Forbidden($"a request sent by another site's page (Sec-Fetch-Site: {site}) is not allowed");
         }
 
-        if (ChangesState(request.Method) && HasBody(request) && !JsonBody.IsJson(request))
+        // A body without Content-Type passes: agents' HTTP clients (requests' data=..., the Kernel Gateway
+        // clients) send JSON that way, and a browser cannot send one cross-origin past the Origin check.
+        if (ChangesState(request.Method) && HasBody(request) && request.ContentType is { Length: > 0 } ct && !JsonBody.IsJson(request))
         {
-            var type = request.ContentType is { } ct ? JsonBody.MediaType(ct) : "";
+            var type = JsonBody.MediaType(ct);
             var accepted = http.GetEndpoint()?.Metadata.GetMetadata<BodyTypes>();
             if (accepted is null || !accepted.Accepts(type))
                 return SandboxException.UnsupportedMediaType(
-                    $"the body must be application/json{(accepted is null ? "" : " or " + string.Join(", ", accepted.MediaTypes))}, not '{(type.Length == 0 ? "none" : type)}'");
+                    $"the body must be application/json{(accepted is null ? "" : " or " + string.Join(", ", accepted.MediaTypes))}, not '{type}'");
         }
         return null;
     }

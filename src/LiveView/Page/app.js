@@ -22,7 +22,12 @@
     history.replaceState(null, '', location.pathname + (query.toString() ? '?' + query : ''));
   }
   const token = sessionStorage.getItem('sandbox-token');
-  const api = (url) => fetch(url, { cache: 'no-store', headers: token ? { Authorization: 'token ' + token } : {} });
+  const auth = token ? { Authorization: 'token ' + token } : {};
+  const api = (url) => fetch(url, { cache: 'no-store', headers: auth });
+  // State changes are JSON POSTs (a browser may not start a recording with a GET).
+  const post = (url, body) => fetch(url, {
+    method: 'POST', cache: 'no-store', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  });
 
   let socket = null;
   let pendingMeta = null;      // the "frame" message whose JPEG comes next
@@ -178,7 +183,7 @@
     const mode = isRecording(view.recording) ? 'stop' : 'start';
     b.disabled = true;
     try {
-      const r = await api('/record?mode=' + mode);
+      const r = await post('/record', { mode });
       const body = await r.json();
       if (!r.ok) throw new Error(body.message || r.status);
       if (mode === 'stop') {
