@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Sandbox.Hosting;
 
 namespace Sandbox.Api;
 
@@ -27,7 +26,7 @@ internal static class HealthApi
         app.MapGet("/health", () =>
         {
             var report = sources.Build();
-            return Results.Json(report, AppJson.Default.HealthReport);
+            return Results.Json(report, ApiJson.Default.HealthReport);
         });
         return app;
     }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Sandbox.Display;
 using Sandbox.Gateway;
-using Sandbox.Hosting;
 
 namespace Sandbox.Api;
 

@@ -1,5 +1,9 @@
 using System.Text.Json.Nodes;
-using Sandbox.Hosting;
+using Sandbox.Capture;
+using Sandbox.Recording;
+using Sandbox.Input;
+using Sandbox.LiveView;
+using Sandbox.Common;
 using Sandbox.Web;
 
 namespace Sandbox.Api;
@@ -101,7 +105,7 @@ internal static class OpenApiRoutes
         new("GET", "/health", "health", "Appliance and display health",
             "Always 200 while the process serves; `status` is `ok` when the display is connected, `degraded` otherwise.")
         {
-            Responses = [new(200, "The health report.") { Json = AppJson.Default.HealthReport }],
+            Responses = [new(200, "The health report.") { Json = ApiJson.Default.HealthReport }],
         },
         new("GET", "/screenshot", "screen", "Screenshot with the real cursor",
             "Captures the whole screen (or a region), composites the cursor and by default the old suite's pointer annotation. " +
@@ -111,7 +115,7 @@ internal static class OpenApiRoutes
             Responses =
             [
                 new(200, "`response=json`/`base64`: the screenshot's description (and, for base64, the image). " +
-                         "`response=image`: the PNG or JPEG bytes.") { Json = AppJson.Default.ScreenshotAnswer },
+                         "`response=image`: the PNG or JPEG bytes.") { Json = CaptureJson.Default.ScreenshotAnswer },
                 BadRequest, NoDisplay,
                 new(507, "SHARED_DIR is full.") { Json = WebJson.Default.ApiError },
                 Internal,
@@ -119,11 +123,11 @@ internal static class OpenApiRoutes
         },
         new("GET", "/cursor_position", "screen", "Pointer position", "Where the pointer is, in screen pixels.")
         {
-            Responses = [new(200, "The pointer.") { Json = AppJson.Default.CursorPosition }, NoDisplay],
+            Responses = [new(200, "The pointer.") { Json = CaptureJson.Default.CursorPosition }, NoDisplay],
         },
         new("GET", "/screen_size", "screen", "Screen size", "The root window's size in pixels.")
         {
-            Responses = [new(200, "The size.") { Json = AppJson.Default.ScreenSize }, NoDisplay],
+            Responses = [new(200, "The size.") { Json = CaptureJson.Default.ScreenSize }, NoDisplay],
         },
 
         // Recording
@@ -140,7 +144,31 @@ internal static class OpenApiRoutes
             ],
             Responses =
             [
-                new(200, "The recording's state; on stop the files written and counts.") { Json = AppJson.Default.RecordAnswer },
+                new(200, "The recording's state; on stop the files written and counts.") { Json = RecordApiJson.Default.RecordAnswer },
+                BadRequest, NoDisplay,
+                new(507, "SHARED_DIR is full.") { Json = WebJson.Default.ApiError },
+                Internal,
+            ],
+        },
+
+        new("POST", "/record", "recording", "Start, stop or query a recording (JSON body)",
+            "The same as GET /record with the fields in a JSON body. Browsers must use this to start or stop: a GET carrying " +
+            "Origin or Sec-Fetch-* headers may only ask for the status.")
+        {
+            Body = new ApiBody("The fields of GET /record's query.", new JsonObject
+            {
+                ["type"] = "object",
+                ["properties"] = new JsonObject
+                {
+                    ["mode"] = new JsonObject { ["type"] = "string", ["enum"] = new JsonArray("start", "stop", "status") },
+                    ["fps"] = new JsonObject { ["type"] = "integer", ["minimum"] = 1, ["maximum"] = 60 },
+                    ["codec"] = new JsonObject { ["type"] = "string" },
+                    ["video"] = new JsonObject { ["type"] = "boolean" },
+                },
+            }, new JsonObject { ["mode"] = "start", ["fps"] = 10 }),
+            Responses =
+            [
+                new(200, "The recording's state; on stop the files written and counts.") { Json = RecordApiJson.Default.RecordAnswer },
                 BadRequest, NoDisplay,
                 new(507, "SHARED_DIR is full.") { Json = WebJson.Default.ApiError },
                 Internal,
@@ -156,8 +184,8 @@ internal static class OpenApiRoutes
                 RequestFields(ActionSchema()), new JsonObject { ["action"] = "left_click", ["coordinate"] = new JsonArray(100, 200) }),
             Responses =
             [
-                new(200, "The action ran.") { Json = AppJson.Default.ComputerActionAnswer },
-                new(400, "Malformed input (reason/message only), or the action failed while running (the full answer with status \"error\").") { Json = AppJson.Default.ComputerActionAnswer },
+                new(200, "The action ran.") { Json = InputJson.Default.ComputerActionAnswer },
+                new(400, "Malformed input (reason/message only), or the action failed while running (the full answer with status \"error\").") { Json = InputJson.Default.ComputerActionAnswer },
                 NoDisplay, Internal,
             ],
         },
@@ -168,8 +196,8 @@ internal static class OpenApiRoutes
                 new JsonObject { ["actions"] = new JsonArray(new JsonObject { ["action"] = "left_click", ["coordinate"] = new JsonArray(100, 200) }, new JsonObject { ["action"] = "type", ["text"] = "hello" }) }),
             Responses =
             [
-                new(200, "All actions ran.") { Json = AppJson.Default.ComputerActionsAnswer },
-                new(400, "Malformed input (reason/message only), or an action failed while running (results so far, failed_index).") { Json = AppJson.Default.ComputerActionsAnswer },
+                new(200, "All actions ran.") { Json = InputJson.Default.ComputerActionsAnswer },
+                new(400, "Malformed input (reason/message only), or an action failed while running (results so far, failed_index).") { Json = InputJson.Default.ComputerActionsAnswer },
                 NoDisplay, Internal,
             ],
         },
@@ -222,13 +250,13 @@ internal static class OpenApiRoutes
         new("GET", "/view/status", "live view", "Live view state",
             "Settings, whether control is allowed (and why not), the encoder, counters of screen checks and encoded frames, and each viewer's sent and skipped frames.")
         {
-            Responses = [new(200, "The state.") { Json = AppJson.Default.LiveViewStatus }],
+            Responses = [new(200, "The state.") { Json = LiveViewJson.Default.LiveViewStatus }],
         },
         new("GET", "/view/activity", "live view", "Recent actions",
             "The most recent actions (action API, live view control) and recorded input events, oldest first.")
         {
             Parameters = [new("limit", "integer", "Most entries returned.") { Minimum = 1, Maximum = ActivityFeed.Capacity, Default = "50" }],
-            Responses = [new(200, "The entries.") { Json = AppJson.Default.ActivityEntryArray }, BadRequest],
+            Responses = [new(200, "The entries.") { Json = LiveViewJson.Default.ActivityEntryArray }, BadRequest],
         },
 
         // This document

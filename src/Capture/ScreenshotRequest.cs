@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
-using Sandbox.Api;
 using Sandbox.Common;
 
 namespace Sandbox.Capture;

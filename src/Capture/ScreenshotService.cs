@@ -1,7 +1,5 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
-using Sandbox.Api;
-using Sandbox.Hosting;
 using Sandbox.Imaging;
 using Sandbox.Common;
 
@@ -21,7 +19,7 @@ internal sealed record ScreenshotInfo(
 /// Capture → cursor → annotation → crop → scale → encode, all on the captured buffer (no full-frame
 /// copy unless a downscale is asked for), written to a stream while the capture is held.
 /// </summary>
-internal sealed class ScreenshotService(ScreenCapture capture, SandboxOptions options, ILogger<ScreenshotService> log)
+internal sealed class ScreenshotService(ScreenCapture capture, ApplianceOptions options, ILogger<ScreenshotService> log)
 {
     private readonly PngEncoderOptions _png = new() { CompressionLevel = options.PngCompressionLevel };
     private long _counter;

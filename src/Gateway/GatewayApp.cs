@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Sandbox.Hosting;
 using Sandbox.Web;
 
 namespace Sandbox.Gateway;
@@ -18,16 +17,10 @@ internal static class GatewayApp
     public static WebApplication Build(GatewayState gateway, ILoggerProvider logProvider)
     {
         var options = gateway.Options;
-        var builder = WebApplication.CreateSlimBuilder(BuilderDefaults.Options([]));
+        var builder = BuilderDefaults.CreateBuilder(options.Host, options.Port, options.MaxRequestBodyBytes);
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(logProvider);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
-        {
-            k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
-            k.AddServerHeader = false;
-        });
-        builder.WebHost.UseUrls($"http://{HostForUrl(options.Host)}:{options.Port}");
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, GatewayJson.Default));
 
         var app = builder.Build();
@@ -72,6 +65,4 @@ internal static class GatewayApp
         Set("Access-Control-Max-Age", o.MaxAge);
     }
 
-    internal static string HostForUrl(string host) =>
-        host is "0.0.0.0" or "*" ? "0.0.0.0" : host.Contains(':') && !host.StartsWith('[') ? $"[{host}]" : host;
 }

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Sandbox.Api;
 using Sandbox.Web;
 
 namespace Sandbox.Gateway;

@@ -7,6 +7,7 @@ using Sandbox.Api;
 using Sandbox.Capture;
 using Sandbox.Display;
 using Sandbox.Gateway;
+using Sandbox.Input;
 using Sandbox.LiveView;
 using Sandbox.Recording;
 using Sandbox.Web;
@@ -58,7 +59,7 @@ internal static class Program
         // in the background. Disposed after the REST app, so no kernel outlives the appliance.
         await using var gateway = new GatewayService(gatewayOptions, env);
         AppDomain.CurrentDomain.UnhandledException += (_, _) => gateway.KillEverything();
-        await using var appliance = Appliance.Build(args, options, gateway);
+        await using var appliance = Appliance.Build(options, gateway);
         var gatewayStart = gateway.StartAsync();
         await appliance.RunAsync();
         await gatewayStart;
@@ -94,15 +95,9 @@ internal sealed class Appliance : IAsyncDisposable
     public WebApplication Api { get; }
     public SandboxOptions Options { get; }
 
-    public static Appliance Build(string[] args, SandboxOptions options, GatewayService? gateway = null)
+    public static Appliance Build(SandboxOptions options, GatewayService? gateway = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(BuilderDefaults.Options(args));
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
-        {
-            k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
-            k.AddServerHeader = false;
-        });
-        builder.WebHost.UseUrls($"http://{HostForUrl(options.Host)}:{options.Port}");
+        var builder = BuilderDefaults.CreateBuilder(options.Host, options.Port, options.MaxRequestBodyBytes);
         // ASP.NET's per-request Information lines would log every URL, ?token= included, five lines per request
         // into a log that runs unattended for weeks; its warnings and errors, and the lifetime lines, stay.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -114,15 +109,30 @@ internal sealed class Appliance : IAsyncDisposable
             c.UseUtcTimestamp = true;
             c.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
         });
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, AppJson.Default));
+        // One source-generated JSON context per area, chained here (the composition root is the only place that knows them all).
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            foreach (var context in new System.Text.Json.Serialization.JsonSerializerContext[]
+                     { WebJson.Default, ApiJson.Default, CaptureJson.Default, RecordApiJson.Default, InputJson.Default, LiveViewJson.Default })
+                o.SerializerOptions.TypeInfoResolverChain.Insert(0, context);
+        });
 
         var app = builder.Build();
         var logs = app.Services.GetRequiredService<ILoggerFactory>();
-        var captureConnection = new XDisplayConnection(options.Display, "capture", logs.CreateLogger("Sandbox.Display"));
+        XDisplayConnection Connection(string area) => new(options.Display, area, logs.CreateLogger("Sandbox.Display"));
+
+        // Every X connection and service is made here and passed in by constructor. Each area has its own
+        // connection, so a slow one (a long type, a recording's reconnect) never holds up another.
+        var captureConnection = Connection("capture");
         var capture = new ScreenCapture(captureConnection, options.UseSharedMemory, options.DisplayTimeoutMs, logs.CreateLogger("Sandbox.Capture"));
         var screenshots = new ScreenshotService(capture, options, logs.CreateLogger<ScreenshotService>());
-
         var activity = new ActivityFeed();
+        var recorder = new Recorder(options, options.Recording, logs, activity);
+        var computer = new ComputerService(Connection("input"), screenshots, options, options.Input, logs.CreateLogger("Sandbox.Input"), activity);
+        // Its own X connection: streaming never waits on (or delays) screenshots and actions.
+        var liveView = options.LiveView.Enabled
+            ? new LiveViewHub(Connection("liveview"), options, options.LiveView, activity, logs, computer)
+            : null;
 
         // Routing first so the guard sees each endpoint's declared upload types; the guard before the token.
         app.UseRouting();
@@ -130,21 +140,13 @@ internal sealed class Appliance : IAsyncDisposable
         app.UseTokenAuth(options.Token);
         app.UseJsonErrors(logs.CreateLogger("Sandbox.Api"));
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
-        var recorder = new Recorder(options, logs, activity);
+
         app.MapHealthApi(new HealthSources(captureConnection, gateway, recorder));
         app.MapScreenshotApi(screenshots, options);
         app.MapRecordApi(recorder);
-        var computer = app.MapComputerApi(screenshots, options, activity);
-
-        LiveViewHub? liveView = null;
-        if (options.LiveView.Enabled)
+        app.MapComputerApi(computer);
+        if (liveView is not null)
         {
-            // Its own X connection: streaming never waits on (or delays) screenshots and actions.
-            var viewConnection = new XDisplayConnection(options.Display, "liveview", logs.CreateLogger("Sandbox.Display"));
-            liveView = new LiveViewHub(viewConnection, options, activity, logs)
-            {
-                Forwarder = (action, ct) => ComputerApi.ForwardAsync(computer, action, ct),
-            };
             app.MapLiveViewApi(liveView);
             app.Lifetime.ApplicationStopping.Register(liveView.CloseViewers);
         }
@@ -152,6 +154,10 @@ internal sealed class Appliance : IAsyncDisposable
 
         app.Lifetime.ApplicationStarted.Register(() =>
             _ = Task.Run(() => captureConnection.TryConnect(options.DisplayTimeoutMs)));
+        app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(computer.WarmUp));
+        // Stopping, not Stopped: running action requests are cancelled (and release what they hold) while the
+        // server still waits for them, and the keymap is restored before the process exits.
+        app.Lifetime.ApplicationStopping.Register(computer.Dispose);
         // Journals a killed process left open get their actions and footer, off the start-up path.
         app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(recorder.RecoverUnfinished));
         // SIGTERM: a running recording is finished (actions written, video closed) before the process exits.
@@ -169,6 +175,4 @@ internal sealed class Appliance : IAsyncDisposable
         _capture.Dispose();
     }
 
-    internal static string HostForUrl(string host) =>
-        host is "0.0.0.0" or "*" ? "0.0.0.0" : host.Contains(':') && !host.StartsWith('[') ? $"[{host}]" : host;
 }

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
-using Sandbox.Api;
 using Sandbox.Capture;
 
 namespace Sandbox.Input;

@@ -3,8 +3,8 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Sandbox.Capture;
 using Sandbox.Display;
-using Sandbox.Hosting;
 using Sandbox.Native;
+using Sandbox.Common;
 
 namespace Sandbox.Input;
 
@@ -59,16 +59,16 @@ internal sealed class ComputerService : IDisposable
     private readonly ActivityFeed? _activity;
 
     /// <param name="activity">Where each action run is reported (the live view's activity list); optional.</param>
-    public ComputerService(XDisplayConnection connection, ScreenshotService screenshots, SandboxOptions options, ILogger log,
+    public ComputerService(XDisplayConnection connection, ScreenshotService screenshots, ApplianceOptions appliance, InputOptions options, ILogger log,
         ActivityFeed? activity = null)
     {
         _activity = activity;
         _connection = connection;
         _screenshots = screenshots;
-        _options = options.Input;
-        _displayTimeoutMs = options.DisplayTimeoutMs;
+        _options = options;
+        _displayTimeoutMs = appliance.DisplayTimeoutMs;
         _log = log;
-        Parser = new ActionParser(options.Input, options.MaxImageEdge);
+        Parser = new ActionParser(options, appliance.MaxImageEdge);
         _restoreTimer = new Timer(static s => ((ComputerService)s!).RestoreWhenIdle(), this, Timeout.Infinite, Timeout.Infinite);
     }
 

@@ -2,13 +2,12 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Sandbox.Capture;
 using Sandbox.Display;
-using Sandbox.Hosting;
+using Sandbox.Common;
+using Sandbox.Input;
 
 namespace Sandbox.LiveView;
 
-/// <summary>Runs one action a viewer asked for through the action API: the HTTP status it answered and a message.</summary>
-internal delegate Task<ControlOutcome> ControlForwarder(JsonElement action, CancellationToken ct);
-
+/// <summary>What one control message did: the HTTP status the action API would have answered, and a message.</summary>
 internal sealed record ControlOutcome(int Status, string? Message);
 
 /// <summary>
@@ -32,26 +31,28 @@ internal sealed class LiveViewHub : IDisposable
     private readonly IDisposable _feedRegistration;
     private long _nextViewerId;
 
-    public LiveViewHub(XDisplayConnection connection, SandboxOptions options, ActivityFeed feed, ILoggerFactory logs)
+    private readonly ComputerService? _control;
+
+    /// <param name="control">The action area, which control messages go to; null when the appliance has none.</param>
+    public LiveViewHub(XDisplayConnection connection, ApplianceOptions options, LiveViewOptions view, ActivityFeed feed, ILoggerFactory logs,
+        ComputerService? control)
     {
-        Options = options.LiveView;
+        Options = view;
+        _control = control;
         _feed = feed;
         var log = logs.CreateLogger("Sandbox.LiveView");
         var capture = new ScreenCapture(connection, options.UseSharedMemory, options.DisplayTimeoutMs, log);
         _source = new FrameSource(capture, Options, options.DisplayTimeoutMs, log, Publish, DisplayProblem);
-        _feedRegistration = feed.Listen(e => PostToSockets(JsonSerializer.Serialize(new ActivityMessage("activity", e), AppJson.Default.ActivityMessage)));
+        _feedRegistration = feed.Listen(e => PostToSockets(JsonSerializer.Serialize(new ActivityMessage("activity", e), LiveViewJson.Default.ActivityMessage)));
     }
 
     public LiveViewOptions Options { get; }
     public ActivityFeed Feed => _feed;
 
-    /// <summary>Set by the action area when it is part of the appliance; null means control cannot work.</summary>
-    public ControlForwarder? Forwarder { get; set; }
-
     /// <summary>Why control is off, or null when viewers may click and type.</summary>
     public string? ControlUnavailable =>
         !Options.Control ? "control is disabled (set SANDBOX_VIEW_CONTROL=true to allow it)" :
-        Forwarder is null ? "control is unavailable: the action API is not part of this appliance" : null;
+        _control is null ? "control is unavailable: the action API is not part of this appliance" : null;
 
     /// <summary>A new viewer, already holding the latest frame; null when <see cref="LiveViewOptions.MaxViewers"/> watch.</summary>
     public Viewer? TryJoin(string kind)
@@ -100,7 +101,24 @@ internal sealed class LiveViewHub : IDisposable
             return new ControlOutcome(400, "action: expected an object with \"action\" (e.g. {\"action\": \"left_click\", \"coordinate\": [x, y]})");
         if (!ControlActions.Contains(name.GetString()!))
             return new ControlOutcome(400, $"action: '{name.GetString()}' is not allowed from the live view (allowed: {string.Join(", ", ControlActions)})");
-        return await Forwarder!(action, ct);
+        return await ForwardAsync(_control!, action, ct);
+    }
+
+    /// <summary>Runs one action as POST /computer/action would, reported in the activity feed as the viewer's.</summary>
+    private static async Task<ControlOutcome> ForwardAsync(ComputerService service, JsonElement action, CancellationToken ct)
+    {
+        ActionBatch batch;
+        try { batch = service.Parser.ParseSingle(action); }
+        catch (ActionInputException e) { return new ControlOutcome(400, e.Message); }
+        try
+        {
+            var outcome = await service.RunAsync(batch, ct, origin: "viewer");
+            return outcome.Failure is { } f ? new ControlOutcome(f.Status, f.Message) : new ControlOutcome(200, null);
+        }
+        catch (DisplayUnavailableException e)
+        {
+            return new ControlOutcome(503, e.Message);
+        }
     }
 
     private void Publish(StreamFrame frame)
@@ -111,7 +129,7 @@ internal sealed class LiveViewHub : IDisposable
 
     private void DisplayProblem(string? message)
     {
-        var json = JsonSerializer.Serialize(new DisplayMessage("display", message is null ? "connected" : "unavailable", message), AppJson.Default.DisplayMessage);
+        var json = JsonSerializer.Serialize(new DisplayMessage("display", message is null ? "connected" : "unavailable", message), LiveViewJson.Default.DisplayMessage);
         PostToSockets(json);
     }
 

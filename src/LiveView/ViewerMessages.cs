@@ -1,4 +1,4 @@
-using Sandbox.Hosting;
+using Sandbox.Common;
 
 namespace Sandbox.LiveView;
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Reflection;
 using Microsoft.Extensions.Logging;
 using Sandbox.Display;
-using Sandbox.Hosting;
 using Sandbox.Common;
 
 namespace Sandbox.Recording;
@@ -40,7 +39,7 @@ internal sealed record RecordStart(int Fps, string? Codec, bool Video);
 internal sealed class Recorder : IDisposable
 {
     private readonly object _gate = new();
-    private readonly SandboxOptions _options;
+    private readonly ApplianceOptions _options;
     private readonly RecordingOptions _ro;
     private readonly InputCapture _capture;
     private readonly ILogger _log;
@@ -50,11 +49,11 @@ internal sealed class Recorder : IDisposable
     private readonly ActivityFeed? _activity;
 
     /// <param name="activity">Where started/stopped recordings and the recorded actions are reported (live view); optional.</param>
-    public Recorder(SandboxOptions options, ILoggerFactory logs, ActivityFeed? activity = null)
+    public Recorder(ApplianceOptions options, RecordingOptions recording, ILoggerFactory logs, ActivityFeed? activity = null)
     {
         _activity = activity;
         _options = options;
-        _ro = options.Recording;
+        _ro = recording;
         _log = logs.CreateLogger("Sandbox.Recording");
         _capture = new InputCapture(options.Display, _ro, options.DisplayTimeoutMs, _log);
     }

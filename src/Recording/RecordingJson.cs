@@ -6,7 +6,7 @@ namespace Sandbox.Recording;
 
 /// <summary>
 /// The recording files' formats: journal lines and the action list. A context of its own (the API
-/// answer is in AppJson) because files need other writer settings than HTTP answers: characters stay
+/// answer is in RecordApiJson) because files need other writer settings than HTTP answers: characters stay
 /// UTF-8 and '+' or quotes are not escaped as HTML-safe output would ("ctrl+c", not "ctrl\u002Bc") —
 /// they are data files, never embedded in a page — and the action list is indented by two spaces, as
 /// the old suite's json.dump(indent=2) wrote it.

@@ -13,7 +13,7 @@ public sealed class OpenApiTests
     {
         env["HOST"] = "127.0.0.1";
         env["PORT"] = "65001"; // never bound: the app is built, not run
-        await using var appliance = Appliance.Build([], SandboxOptions.FromEnvironment(env));
+        await using var appliance = Appliance.Build(SandboxOptions.FromEnvironment(env));
         return OpenApiDocument.MappedRoutes(appliance.Api);
     }
 

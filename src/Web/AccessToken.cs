@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 
-namespace Sandbox.Hosting;
+namespace Sandbox.Web;
 
 /// <summary>
 /// A shared secret a request must present, as Kernel Gateway accepts it: <c>?token=X</c> or

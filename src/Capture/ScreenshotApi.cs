@@ -1,10 +1,10 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Sandbox.Capture;
-using Sandbox.Hosting;
+using System.Text.Json.Serialization;
+using Sandbox.Common;
 
-namespace Sandbox.Api;
+namespace Sandbox.Capture;
 
 internal sealed record ScreenshotAnswer(
     string? ScreenshotPath,
@@ -23,7 +23,7 @@ internal sealed record ScreenSize(int Width, int Height);
 
 internal static class ScreenshotApi
 {
-    public static IEndpointRouteBuilder MapScreenshotApi(this IEndpointRouteBuilder app, ScreenshotService screenshots, SandboxOptions options)
+    public static IEndpointRouteBuilder MapScreenshotApi(this IEndpointRouteBuilder app, ScreenshotService screenshots, ApplianceOptions options)
     {
         app.MapGet("/screenshot", async (HttpContext http) =>
         {
@@ -48,12 +48,12 @@ internal static class ScreenshotApi
                 {
                     using var buffer = new PooledBufferStream();
                     var info = screenshots.Render(request, buffer);
-                    return Results.Json(Answer(info, null, buffer.ToBase64()), AppJson.Default.ScreenshotAnswer);
+                    return Results.Json(Answer(info, null, buffer.ToBase64()), CaptureJson.Default.ScreenshotAnswer);
                 }
                 default:
                 {
                     var (info, path) = await Task.Run(() => screenshots.Save(request));
-                    return Results.Json(Answer(info, path, null), AppJson.Default.ScreenshotAnswer);
+                    return Results.Json(Answer(info, path, null), CaptureJson.Default.ScreenshotAnswer);
                 }
             }
         });
@@ -61,13 +61,13 @@ internal static class ScreenshotApi
         app.MapGet("/cursor_position", () =>
         {
             var (x, y) = screenshots.Capture.Pointer();
-            return Results.Json(new CursorPosition(x, y), AppJson.Default.CursorPosition);
+            return Results.Json(new CursorPosition(x, y), CaptureJson.Default.CursorPosition);
         });
 
         app.MapGet("/screen_size", () =>
         {
             var (w, h) = screenshots.Capture.ScreenSize();
-            return Results.Json(new ScreenSize(w, h), AppJson.Default.ScreenSize);
+            return Results.Json(new ScreenSize(w, h), CaptureJson.Default.ScreenSize);
         });
         return app;
     }
@@ -75,3 +75,10 @@ internal static class ScreenshotApi
     private static ScreenshotAnswer Answer(ScreenshotInfo i, string? path, string? image) =>
         new(path, i.MousePosition, i.ScreenSize, i.ImageSize, i.Scale, i.Region, i.Format, i.Bytes, image);
 }
+
+/// <summary>The capture area's JSON payloads (snake_case, as every REST answer).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ScreenshotAnswer))]
+[JsonSerializable(typeof(CursorPosition))]
+[JsonSerializable(typeof(ScreenSize))]
+internal sealed partial class CaptureJson : JsonSerializerContext;

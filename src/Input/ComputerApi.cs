@@ -1,17 +1,16 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sandbox.Capture;
 using Sandbox.Display;
-using Sandbox.Hosting;
-using Sandbox.Input;
-using Sandbox.LiveView;
 using Sandbox.Common;
+using System.Text.Json.Serialization;
 
-namespace Sandbox.Api;
+namespace Sandbox.Input;
 
 internal sealed record ActionResultAnswer(
     int Index,
@@ -55,18 +54,8 @@ internal static class ComputerApi
 {
     private const int MaxJsonDepth = 16;
 
-    /// <summary>Maps the endpoints and returns the service behind them (the live view forwards control to it).</summary>
-    public static ComputerService MapComputerApi(this WebApplication app, ScreenshotService screenshots, SandboxOptions options,
-        ActivityFeed? activity = null)
+    public static void MapComputerApi(this IEndpointRouteBuilder app, ComputerService service)
     {
-        var logs = app.Services.GetRequiredService<ILoggerFactory>();
-        var connection = new XDisplayConnection(options.Display, "input", logs.CreateLogger("Sandbox.Display"));
-        var service = new ComputerService(connection, screenshots, options, logs.CreateLogger("Sandbox.Input"), activity);
-        app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(service.WarmUp));
-        // Stopping, not Stopped: running requests are cancelled (and release what they hold) while the
-        // server still waits for them, and the keymap is restored before the process exits.
-        app.Lifetime.ApplicationStopping.Register(service.Dispose);
-
         app.MapPost("/computer/action", async Task<IResult> (HttpContext http) =>
         {
             using var body = await ReadBody(http);
@@ -84,7 +73,7 @@ internal static class ComputerApi
                 Shot(outcome.ScreenshotAfter),
                 [outcome.ScreenWidth, outcome.ScreenHeight],
                 outcome.ElapsedMs);
-            return Results.Json(answer, AppJson.Default.ComputerActionAnswer, statusCode: outcome.Failure?.Status ?? 200);
+            return Results.Json(answer, InputJson.Default.ComputerActionAnswer, statusCode: outcome.Failure?.Status ?? 200);
         });
 
         app.MapPost("/computer/actions", async Task<IResult> (HttpContext http) =>
@@ -106,29 +95,8 @@ internal static class ComputerApi
                 Shot(outcome.ScreenshotAfter),
                 [outcome.ScreenWidth, outcome.ScreenHeight],
                 outcome.ElapsedMs);
-            return Results.Json(answer, AppJson.Default.ComputerActionsAnswer, statusCode: outcome.Failure?.Status ?? 200);
+            return Results.Json(answer, InputJson.Default.ComputerActionsAnswer, statusCode: outcome.Failure?.Status ?? 200);
         });
-        return service;
-    }
-
-    /// <summary>
-    /// Live view control: runs one action as POST /computer/action would, reported in the activity feed
-    /// as coming from the viewer. The outcome carries the status the endpoint would have answered.
-    /// </summary>
-    public static async Task<ControlOutcome> ForwardAsync(ComputerService service, JsonElement action, CancellationToken ct)
-    {
-        ActionBatch batch;
-        try { batch = service.Parser.ParseSingle(action); }
-        catch (ActionInputException e) { return new ControlOutcome(400, e.Message); }
-        try
-        {
-            var outcome = await service.RunAsync(batch, ct, origin: "viewer");
-            return outcome.Failure is { } f ? new ControlOutcome(f.Status, f.Message) : new ControlOutcome(200, null);
-        }
-        catch (DisplayUnavailableException e)
-        {
-            return new ControlOutcome(503, e.Message);
-        }
     }
 
     private static async Task<JsonDocument> ReadBody(HttpContext http)
@@ -197,3 +165,9 @@ internal static class ComputerApi
         s.Path, s.Info.MousePosition, s.Info.ScreenSize, s.Info.ImageSize, s.Info.Scale, s.Info.Region,
         s.Info.Format, s.Info.Bytes, s.Base64);
 }
+
+/// <summary>The action API's JSON answers.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ComputerActionAnswer))]
+[JsonSerializable(typeof(ComputerActionsAnswer))]
+internal sealed partial class InputJson : JsonSerializerContext;

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Sandbox.Hosting;
+namespace Sandbox.Common;
 
 /// <summary>
 /// A write-only stream over pooled 64 KiB chunks. Encoders write into it while a lock is held, and the

@@ -1,12 +1,11 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Sandbox.Hosting;
-using Sandbox.Recording;
 using Sandbox.Common;
 using Sandbox.Web;
+using System.Text.Json.Serialization;
 
-namespace Sandbox.Api;
+namespace Sandbox.Recording;
 
 /// <summary>The JSON body of <c>POST /record</c>: the query parameters of <c>GET /record</c>.</summary>
 internal sealed record RecordRequest(string? Mode, int? Fps, string? Codec, bool? Video);
@@ -31,7 +30,7 @@ internal static class RecordApi
         });
         app.MapPost("/record", async Task<IResult> (HttpContext http) =>
         {
-            var body = await JsonBody.ReadAsync(http.Request, AppJson.Default.RecordRequest, allowEmpty: true, http.RequestAborted);
+            var body = await JsonBody.ReadAsync(http.Request, RecordApiJson.Default.RecordRequest, allowEmpty: true, http.RequestAborted);
             var q = http.Request.Query;
             string? Get(string name) => name switch
             {
@@ -69,7 +68,7 @@ internal static class RecordApi
             default:
                 throw SandboxException.BadField("mode", $"mode={mode}: expected start, stop or status");
         }
-        return Results.Json(answer, AppJson.Default.RecordAnswer);
+        return Results.Json(answer, RecordApiJson.Default.RecordAnswer);
     }
 
     private static RecordStart ParseStart(Func<string, string?> q, RecordingOptions o)
@@ -118,3 +117,9 @@ internal static class RecordApi
         }
     }
 }
+
+/// <summary>The /record answer and request (the journal and action files have their own context, RecordingJson).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(RecordAnswer))]
+[JsonSerializable(typeof(RecordRequest))]
+internal sealed partial class RecordApiJson : JsonSerializerContext;

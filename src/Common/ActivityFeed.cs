@@ -1,4 +1,4 @@
-namespace Sandbox.Hosting;
+namespace Sandbox.Common;
 
 /// <summary>One thing that happened to the screen's input: an action run by the action API, an event the recorder saw.</summary>
 /// <param name="Source"><c>action</c> (action API), <c>viewer</c> (control from the live view page), <c>recorder</c>.</param>

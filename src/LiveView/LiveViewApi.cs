@@ -5,11 +5,10 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Sandbox.Hosting;
-using Sandbox.LiveView;
 using Sandbox.Common;
+using System.Text.Json.Serialization;
 
-namespace Sandbox.Api;
+namespace Sandbox.LiveView;
 
 /// <summary>
 /// The live view (README "Live view"): the page at <c>/</c> and <c>/view</c>, its assets, the frame
@@ -36,12 +35,12 @@ internal static class LiveViewApi
         app.MapGet("/view/assets/{name}", (HttpContext http, string name) =>
             assets.TryGetValue(name, out var a) ? a.Serve(http) : throw SandboxException.NotFound($"no asset '{name}'"));
 
-        app.MapGet("/view/status", () => Results.Json(hub.Status(), AppJson.Default.LiveViewStatus));
+        app.MapGet("/view/status", () => Results.Json(hub.Status(), LiveViewJson.Default.LiveViewStatus));
 
         app.MapGet("/view/activity", (HttpContext http) =>
         {
             var max = Capture.ScreenshotRequest.Int(http.Request.Query, "limit", 1, ActivityFeed.Capacity) ?? 50;
-            return Results.Json(hub.Feed.Recent(max), AppJson.Default.ActivityEntryArray);
+            return Results.Json(hub.Feed.Recent(max), LiveViewJson.Default.ActivityEntryArray);
         });
 
         app.MapGet("/view/stream", async (HttpContext http) =>
@@ -98,7 +97,7 @@ internal static class LiveViewApi
         var receiving = ReceiveLoop(socket, viewer, hub, ct).ContinueWith(_ => cts.Cancel(), TaskScheduler.Default);
         try
         {
-            await SendText(socket, JsonSerializer.SerializeToUtf8Bytes(hub.Hello(viewer), AppJson.Default.HelloMessage), ct);
+            await SendText(socket, JsonSerializer.SerializeToUtf8Bytes(hub.Hello(viewer), LiveViewJson.Default.HelloMessage), ct);
             while (await viewer.WaitAsync(ct))
             {
                 while (viewer.TryTakeEvent(out var json))
@@ -106,7 +105,7 @@ internal static class LiveViewApi
                 if (viewer.TakeFrame() is not { } f) continue;
                 var meta = new FrameMessage("frame", f.Sequence, f.Width, f.Height, [f.ScreenWidth, f.ScreenHeight],
                     [f.PointerX, f.PointerY], f.CapturedUnixMs, Math.Round(f.EncodeMs, 2), f.Jpeg.Length, viewer.Skipped);
-                await SendText(socket, JsonSerializer.SerializeToUtf8Bytes(meta, AppJson.Default.FrameMessage), ct);
+                await SendText(socket, JsonSerializer.SerializeToUtf8Bytes(meta, LiveViewJson.Default.FrameMessage), ct);
                 await socket.SendAsync(f.Jpeg, WebSocketMessageType.Binary, endOfMessage: true, ct);
             }
         }
@@ -158,7 +157,7 @@ internal static class LiveViewApi
                 if (r.MessageType == WebSocketMessageType.Close) return;
                 if (r.MessageType != WebSocketMessageType.Text) continue;
                 var reply = await HandleMessage(buffer.AsMemory(0, length), hub, ct);
-                if (reply is not null) viewer.Post(JsonSerializer.Serialize(reply, AppJson.Default.ControlResultMessage));
+                if (reply is not null) viewer.Post(JsonSerializer.Serialize(reply, LiveViewJson.Default.ControlResultMessage));
             }
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException) { }
@@ -219,3 +218,14 @@ internal static class LiveViewApi
         }
     }
 }
+
+/// <summary>The live view's JSON: stream messages, status and the activity list.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ActivityEntry[]))]
+[JsonSerializable(typeof(HelloMessage))]
+[JsonSerializable(typeof(FrameMessage))]
+[JsonSerializable(typeof(ActivityMessage))]
+[JsonSerializable(typeof(DisplayMessage))]
+[JsonSerializable(typeof(ControlResultMessage))]
+[JsonSerializable(typeof(LiveViewStatus))]
+internal sealed partial class LiveViewJson : JsonSerializerContext;

@@ -1,9 +1,7 @@
-using Sandbox.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Sandbox.Hosting;
 
-namespace Sandbox.Api;
+namespace Sandbox.Web;
 
 /// <summary>
 /// <c>SANDBOX_TOKEN</c> on the REST port: when set, every request must present it (see <see cref="AccessToken"/>)

@@ -2,8 +2,9 @@ using System.Collections;
 using Microsoft.AspNetCore.Http;
 using Sandbox.Gateway;
 using Sandbox.Hosting;
+using Sandbox.Web;
 
-namespace Sandbox.Tests.Hosting;
+namespace Sandbox.Tests.Web;
 
 public sealed class AccessTokenTests
 {
