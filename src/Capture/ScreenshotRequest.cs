@@ -73,13 +73,8 @@ internal sealed record ScreenshotRequest
     public static bool? Bool(IQueryCollection q, string name)
     {
         var s = Single(q, name);
-        return s?.Trim().ToLowerInvariant() switch
-        {
-            null => null,
-            "true" or "1" or "yes" or "on" => true,
-            "false" or "0" or "no" or "off" => false,
-            _ => throw SandboxException.BadField(name, $"{name} must be true or false, not '{s}'"),
-        };
+        if (s is null) return null;
+        return Lookup.Flag(s) ?? throw SandboxException.BadField(name, $"{name} must be true or false, not '{s}'");
     }
 
     private const int MaxCoordinate = 65535;

@@ -89,14 +89,9 @@ internal sealed class EnvReader(IDictionary env)
         Declare(name, fallback ? "true" : "false", "true|false");
         var s = Raw(name);
         if (s is null) return fallback;
-        switch (s.Trim().ToLowerInvariant())
-        {
-            case "1" or "true" or "yes" or "on": return true;
-            case "0" or "false" or "no" or "off": return false;
-            default:
-                _errors.Add($"{name}={s}: expected true or false");
-                return fallback;
-        }
+        if (Lookup.Flag(s) is { } v) return v;
+        _errors.Add($"{name}={s}: expected true or false");
+        return fallback;
     }
 
     private string? Raw(string name) => env[name] is string s && s.Length > 0 ? s : null;

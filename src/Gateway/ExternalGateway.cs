@@ -1,6 +1,7 @@
 using System.Collections;
 using Microsoft.Extensions.Logging;
 using Sandbox.Native;
+using Sandbox.Common;
 
 namespace Sandbox.Gateway;
 
@@ -52,7 +53,7 @@ internal sealed class ExternalGateway(GatewayOptions options, IDictionary enviro
         }
         else
         {
-            var jupyter = KernelLauncher.Resolve("jupyter", env.GetValueOrDefault("PATH"))
+            var jupyter = Lookup.Executable("jupyter", env.GetValueOrDefault("PATH"))
                 ?? throw new SpawnException("jupyter is not on PATH");
             argv = [jupyter, "kernelgateway", $"--KernelGatewayApp.ip={options.Host}", $"--KernelGatewayApp.port={options.Port}", "--KernelGatewayApp.allow_origin=*"];
         }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Sandbox.Native;
+using Sandbox.Common;
 
 namespace Sandbox.Gateway;
 
@@ -52,7 +53,7 @@ internal sealed partial class KernelLauncher
     {
         var env = BuildEnv(spec, connectionFile, requestEnv);
         var argv = spec.Argv.Select(a => Substitute(a, spec, connectionFile)).ToList();
-        var program = Resolve(argv[0], env.GetValueOrDefault("PATH"))
+        var program = Lookup.Executable(argv[0], env.GetValueOrDefault("PATH"))
             ?? throw new SpawnException($"kernel {spec.Name}: cannot find {argv[0]} on PATH");
         argv[0] = program;
         if (_setpriv is not null)
@@ -110,17 +111,6 @@ internal sealed partial class KernelLauncher
         });
 
     /// <summary>execvp's rule: a name without '/' is looked up on PATH.</summary>
-    public static string? Resolve(string program, string? path)
-    {
-        if (program.Contains('/')) return File.Exists(program) ? Path.GetFullPath(program) : null;
-        foreach (var dir in (path ?? "/usr/local/bin:/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(dir, program);
-            if (File.Exists(candidate)) return candidate;
-        }
-        return null;
-    }
-
     /// <summary>Records a kernel's pid with its start time, so a later appliance can tell it from a reused pid.</summary>
     public void WritePidFile(string kernelId, int pid)
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Sandbox.Common;
 
 namespace Sandbox.Gateway;
 
@@ -57,7 +58,7 @@ internal sealed class KernelVenv(GatewayOptions options, ILogger log)
     {
         try
         {
-            var uv = options.UvPath ?? KernelLauncher.Resolve("uv", Environment.GetEnvironmentVariable("PATH"));
+            var uv = options.UvPath ?? Lookup.Executable("uv");
             if (File.Exists(Path.Combine(SpecDir, "kernel.json")) && File.Exists(Python))
             {
                 _state = VenvState.Ready;

@@ -84,21 +84,12 @@ internal static class RecordApi
         }
         var video = true;
         if (q("video") is { Length: > 0 } s)
-            video = s.Trim().ToLowerInvariant() switch
-            {
-                "1" or "true" or "yes" or "on" => true,
-                "0" or "false" or "no" or "off" => false,
-                _ => throw SandboxException.BadField("video", $"video={s}: expected true or false"),
-            };
+            video = Lookup.Flag(s) ?? throw SandboxException.BadField("video", $"video={s}: expected true or false");
         var codec = q("codec");
-        if (codec is { Length: > 0 } && !KnownCodec(codec))
+        if (codec is { Length: > 0 } && !ScreenVideo.IsKnownCodec(codec))
             throw SandboxException.BadField("codec", $"codec={codec}: expected auto, h264 (avc1, x264) or mpeg4 (mp4v, xvid)");
         return new RecordStart(fps, codec, video);
     }
-
-    private static bool KnownCodec(string c) => c.Trim().ToLowerInvariant() is
-        "auto" or "default" or "h264" or "avc" or "avc1" or "x264" or "libx264" or "h.264" or
-        "mpeg4" or "mp4v" or "xvid" or "divx" or "fmp4" or "mp4";
 
     /// <summary>A full SHARED_DIR is 507, as for screenshots.</summary>
     private static RecordAnswer Storage(Func<RecordAnswer> action)

@@ -134,7 +134,7 @@ internal sealed class Recorder : IDisposable
 
     private void StartVideo(RecordingSession session, RecordStart request)
     {
-        var ffmpeg = ScreenVideo.Resolve(_ro.Ffmpeg);
+        var ffmpeg = Lookup.Executable(_ro.Ffmpeg);
         if (ffmpeg is null)
         {
             session.VideoAbsence = VideoState.Unavailable;

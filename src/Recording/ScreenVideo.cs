@@ -56,17 +56,16 @@ internal sealed class ScreenVideo : IDisposable
     public VideoState State { get; private set; } = VideoState.Recording;
     public string? Error { get; private set; }
 
-    /// <summary>The executable's full path, or null when it is not installed.</summary>
-    public static string? Resolve(string ffmpeg)
+    // The codec names a request may give: ours and the OpenCV fourcc names the old suite accepted.
+    private static readonly string[] AutoNames = ["", "auto", "default"];
+    private static readonly string[] H264Names = ["h264", "avc", "avc1", "x264", "libx264", "h.264"];
+    private static readonly string[] Mpeg4Names = ["mpeg4", "mp4v", "xvid", "divx", "fmp4", "mp4"];
+
+    /// <summary>True for a codec name <see cref="Choose"/> knows (checked before anything starts).</summary>
+    public static bool IsKnownCodec(string name)
     {
-        if (ffmpeg.Contains('/')) return File.Exists(ffmpeg) ? ffmpeg : null;
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin").Split(':'))
-        {
-            if (dir.Length == 0) continue;
-            var candidate = System.IO.Path.Combine(dir, ffmpeg);
-            if (File.Exists(candidate)) return candidate;
-        }
-        return null;
+        var n = name.Trim().ToLowerInvariant();
+        return AutoNames.Contains(n) || H264Names.Contains(n) || Mpeg4Names.Contains(n);
     }
 
     /// <summary>
@@ -80,11 +79,11 @@ internal sealed class ScreenVideo : IDisposable
         var wanted = (requested ?? "").Trim().ToLowerInvariant();
         switch (wanted)
         {
-            case "" or "auto" or "default":
+            case var c when AutoNames.Contains(c):
                 return hasH264 ? new("libx264", "h264", null) : new("mpeg4", "mpeg4", "this ffmpeg has no H.264 encoder; using MPEG-4");
-            case "h264" or "avc" or "avc1" or "x264" or "libx264" or "h.264":
+            case var c when H264Names.Contains(c):
                 return hasH264 ? new("libx264", "h264", null) : new("mpeg4", "mpeg4", "this ffmpeg has no H.264 encoder (libx264); using MPEG-4");
-            case "mpeg4" or "mp4v" or "xvid" or "divx" or "fmp4" or "mp4":
+            case var c when Mpeg4Names.Contains(c):
                 return new("mpeg4", "mpeg4", null);
             default:
                 return null;
