@@ -57,7 +57,12 @@ public sealed class ApplianceProcess : IDisposable
         if (extraEnv is not null)
             foreach (var (k, v) in extraEnv) env[k] = v;
         var a = new ApplianceProcess(env, shared, port, gatewayPort, ownsSharedDir: sharedDir is null);
-        a.Launch();
+        try { a.Launch(); }
+        catch
+        {
+            a.Dispose();   // a binary that never became healthy is stopped, and its SHARED_DIR removed
+            throw;
+        }
         return a;
     }
 

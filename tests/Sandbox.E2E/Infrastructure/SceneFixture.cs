@@ -11,8 +11,17 @@ public abstract class SceneFixture : IDisposable
     protected SceneFixture(IDictionary<string, string?>? settings = null)
     {
         X = XvfbServer.Start();
-        X.Paint(Repo.Scene("office.png"));
-        App = ApplianceProcess.Start(X, settings);
+        try
+        {
+            X.Paint(Repo.Scene("office.png"));
+            App = ApplianceProcess.Start(X, settings);
+        }
+        catch
+        {
+            // A fixture that fails half-way stops what it started: xunit never disposes it.
+            X.Dispose();
+            throw;
+        }
     }
 
     public XvfbServer X { get; }

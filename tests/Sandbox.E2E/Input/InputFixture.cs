@@ -9,10 +9,27 @@ public sealed class InputFixture : IDisposable
     public InputFixture()
     {
         X = XvfbServer.Start();
-        Probe = EventProbe.Start(X);
-        // The probe is Tk, which translates keys with Xlib's core keymap and refreshes it only when it handles
-        // a MappingNotify: on this busy 2-core machine it can lag behind by more than the default 50 ms.
-        App = ApplianceProcess.Start(X, new Dictionary<string, string?> { ["SANDBOX_ACTION_REMAP_NOTIFY_MS"] = "250" });
+        try
+        {
+            Probe = EventProbe.Start(X);
+            try
+            {
+                // The probe is Tk, which translates keys with Xlib's core keymap and refreshes it only when it handles
+                // a MappingNotify: on this busy 2-core machine it can lag behind by more than the default 50 ms.
+                App = ApplianceProcess.Start(X, new Dictionary<string, string?> { ["SANDBOX_ACTION_REMAP_NOTIFY_MS"] = "250" });
+            }
+            catch
+            {
+                Probe.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            // A fixture that fails half-way stops what it started: xunit never disposes it.
+            X.Dispose();
+            throw;
+        }
     }
 
     public XvfbServer X { get; }

@@ -75,7 +75,12 @@ public sealed class RecordingFixture : IDisposable
     public RecordingFixture()
     {
         X = XvfbServer.Start(1280, 800);
-        App = ApplianceProcess.Start(X);
+        try { App = ApplianceProcess.Start(X); }
+        catch
+        {
+            X.Dispose();   // xunit never disposes a fixture whose constructor threw
+            throw;
+        }
     }
 
     public XvfbServer X { get; }
