@@ -38,6 +38,13 @@ internal sealed class EnvReader(IDictionary env)
         return env[name] is string s && s.Length > 0 ? s : null;
     }
 
+    /// <summary>A text setting with a default (declared, so --help shows it).</summary>
+    public string Text(string name, string fallback)
+    {
+        Declare(name, fallback, "text");
+        return Raw(name) ?? fallback;
+    }
+
     public string? String(string name, string fallbackName) => String(name) ?? String(fallbackName);
 
     public int Int(string name, int fallback, int min, int max)

@@ -26,9 +26,9 @@ internal sealed class SandboxOptions : ApplianceOptions
         var d = Defaults;
         var o = new SandboxOptions
         {
-            Host = r.String("HOST") ?? d.Host,
+            Host = r.Text("HOST", d.Host),
             Port = r.Int("PORT", d.Port, 1, 65535),
-            SharedDir = r.String("SHARED_DIR") ?? d.SharedDir,
+            SharedDir = r.Text("SHARED_DIR", d.SharedDir),
             Display = r.String("DISPLAY"),
             XAuthority = r.String("XAUTHORITY"),
             Token = r.String("SANDBOX_TOKEN"),
