@@ -242,6 +242,9 @@ public sealed class McpTests(McpFixture f) : IClassFixture<McpFixture>
         if (origin is not null) request.Headers.Add("Origin", origin);
         var response = await f.App.Http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
+        // tools/call is answered as SSE (Accept lists it): the last data: line is the response.
+        if (text.StartsWith("event:", StringComparison.Ordinal))
+            text = text.Split('\n').Last(l => l.StartsWith("data: ", StringComparison.Ordinal))["data: ".Length..];
         return (response, text.Length > 0 && text.TrimStart().StartsWith('{') ? JsonDocument.Parse(text).RootElement.Clone() : default);
     }
 
