@@ -7,7 +7,7 @@ namespace Sandbox.Mcp;
 
 /// <summary>
 /// MCP Streamable HTTP on <c>/mcp</c> (docs/mcp.md): POST carries client messages (a request is answered
-/// with JSON, or with an SSE stream for tools/call so progress can precede the result), GET opens the
+/// with JSON; a tools/call turns into an SSE stream once it sends a progress notification), GET opens the
 /// session's stream for server-initiated messages, DELETE ends the session. Sessions are named by the
 /// <c>Mcp-Session-Id</c> header the initialize answer sets. Origin/Host and the token are checked by the
 /// port's middleware before any of this runs.
@@ -22,9 +22,10 @@ internal static class McpApi
 
     public static IEndpointRouteBuilder MapMcpApi(this IEndpointRouteBuilder app, McpServer server)
     {
-        app.MapPost(Path, (HttpContext http) => PostAsync(http, server));
-        app.MapGet(Path, (HttpContext http) => GetAsync(http, server));
-        app.MapDelete(Path, (HttpContext http) => DeleteAsync(http, server));
+        // Plain RequestDelegates: nothing for the request delegate factory to build on the first request.
+        app.MapPost(Path, new RequestDelegate(http => PostAsync(http, server)));
+        app.MapGet(Path, new RequestDelegate(http => GetAsync(http, server)));
+        app.MapDelete(Path, new RequestDelegate(http => DeleteAsync(http, server)));
         return app;
     }
 
@@ -137,12 +138,13 @@ internal static class McpApi
     {
         var response = http.Response;
         var gate = new SemaphoreSlim(1, 1);
-        var started = false;
+        bool started = false, done = false;
         async ValueTask Send(byte[] message)
         {
             await gate.WaitAsync(http.RequestAborted);
             try
             {
+                if (done) return;
                 if (!started)
                 {
                     started = true;
@@ -168,6 +170,16 @@ internal static class McpApi
             if (!started) response.StatusCode = StatusCodes.Status202Accepted;
             return;
         }
+        await gate.WaitAsync(http.RequestAborted);
+        if (!started)
+        {
+            // Nothing preceded the result: plain JSON with a length (cheaper for every client than a stream).
+            started = done = true;
+            gate.Release();
+            await WriteJson(http, 200, result);
+            return;
+        }
+        gate.Release();
         try { await Send(result); }
         catch (OperationCanceledException) { }
         catch (IOException) { }

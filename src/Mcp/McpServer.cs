@@ -39,8 +39,11 @@ internal sealed class McpServer : IAsyncDisposable
     private readonly McpOptions _options;
     private readonly McpImplementation _info;
     private readonly ILogger _log;
-    private readonly List<McpTool> _tools = [];
-    private readonly Dictionary<string, McpTool> _byName = new(StringComparer.Ordinal);
+    // Providers are enumerated on the first tools/list or tools/call, not at start-up.
+    private readonly List<Func<IEnumerable<McpTool>>> _toolSources = [];
+    private List<McpTool>? _tools;
+    private Dictionary<string, McpTool>? _byName;
+    private readonly Lock _toolsLock = new();
     private readonly List<IMcpResourceProvider> _resources = [];
     private readonly ConcurrentDictionary<string, McpSession> _sessions = new(StringComparer.Ordinal);
     private readonly Timer _sweep;
@@ -55,20 +58,39 @@ internal sealed class McpServer : IAsyncDisposable
     }
 
     public McpOptions Options => _options;
-    public IReadOnlyList<McpTool> Tools => _tools;
+    public IReadOnlyList<McpTool> Tools => Table().List;
     public int SessionCount => _sessions.Count;
 
     public McpServer Add(McpTool tool)
     {
-        if (!_byName.TryAdd(tool.Name, tool)) throw new InvalidOperationException($"MCP tool {tool.Name} is added twice");
-        _tools.Add(tool);
+        lock (_toolsLock) { _toolSources.Add(() => [tool]); _tools = null; }
         return this;
     }
 
     public McpServer Add(IMcpToolProvider provider)
     {
-        foreach (var t in provider.Tools) Add(t);
+        lock (_toolsLock) { _toolSources.Add(() => provider.Tools); _tools = null; }
         return this;
+    }
+
+    private (List<McpTool> List, Dictionary<string, McpTool> ByName) Table()
+    {
+        lock (_toolsLock)
+        {
+            if (_tools is null || _byName is null)
+            {
+                var list = new List<McpTool>();
+                var byName = new Dictionary<string, McpTool>(StringComparer.Ordinal);
+                foreach (var source in _toolSources)
+                foreach (var t in source())
+                {
+                    if (!byName.TryAdd(t.Name, t)) throw new InvalidOperationException($"MCP tool {t.Name} is added twice");
+                    list.Add(t);
+                }
+                (_tools, _byName) = (list, byName);
+            }
+            return (_tools, _byName);
+        }
     }
 
     public McpServer Add(IMcpResourceProvider provider)
@@ -183,7 +205,7 @@ internal sealed class McpServer : IAsyncDisposable
     {
         w.WriteStartObject();
         w.WriteStartArray("tools"u8);
-        foreach (var t in _tools)
+        foreach (var t in Table().List)
         {
             w.WriteStartObject();
             w.WriteString("name"u8, t.Name);
@@ -210,7 +232,7 @@ internal sealed class McpServer : IAsyncDisposable
         if (p.ValueKind != JsonValueKind.Object || !p.TryGetProperty("name", out var nameElement) || nameElement.ValueKind != JsonValueKind.String)
             throw new McpProtocolException(RpcError.InvalidParams, "tools/call: params.name (a string) is required");
         var name = nameElement.GetString()!;
-        if (!_byName.TryGetValue(name, out var tool))
+        if (!Table().ByName.TryGetValue(name, out var tool))
             throw new McpProtocolException(RpcError.InvalidParams, $"unknown tool: {name}");
         var arguments = p.TryGetProperty("arguments", out var a) ? a : default;
         if (arguments.ValueKind is not (JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null))

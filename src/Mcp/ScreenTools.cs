@@ -18,7 +18,10 @@ internal sealed class ScreenTools(ScreenshotService screenshots, int maxImageEdg
     private static readonly string[] Omitted = ["method", "response"];
     // MCP clients show the image to a model: no old-suite red box unless asked.
     private static readonly Dictionary<string, string> Defaults = new(StringComparer.Ordinal) { ["annotate"] = "false" };
-    private static readonly HashSet<string> Known = OpenApiRoutes.ScreenshotParameters.Select(p => p.Name).Where(n => Array.IndexOf(Omitted, n) < 0).ToHashSet(StringComparer.Ordinal);
+    // Built on first use: OpenApiRoutes' static table is not touched on the start-up path.
+    private static HashSet<string>? s_known;
+    private static HashSet<string> Known => s_known ??=
+        OpenApiRoutes.ScreenshotParameters.Select(p => p.Name).Where(n => Array.IndexOf(Omitted, n) < 0).ToHashSet(StringComparer.Ordinal);
 
     public IEnumerable<McpTool> Tools =>
     [
