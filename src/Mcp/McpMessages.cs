@@ -25,9 +25,9 @@ internal static class McpMessages
 {
     public delegate void Body(Utf8JsonWriter w);
 
-    public static byte[] Result(JsonElement id, Body result)
+    public static byte[] Result(JsonElement id, Body result, int sizeHint = 512)
     {
-        var buffer = new ArrayBufferWriter<byte>(512);
+        var buffer = new ArrayBufferWriter<byte>(sizeHint);
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
         {
             w.WriteStartObject();

@@ -275,7 +275,7 @@ internal sealed class McpServer : IAsyncDisposable
             _log.LogError(e, "MCP tool {Tool} failed", name);
             result = McpToolResult.Error($"{name} failed: {e.GetType().Name}: {e.Message}");
         }
-        return McpMessages.Result(request.Id, w => McpMessages.WriteToolResult(w, result));
+        using (result) return McpMessages.Result(request.Id, w => McpMessages.WriteToolResult(w, result), result.SizeHint());
     }
 
     /// <summary>The same kinds the REST port maps to statuses, as words a model can act on.</summary>

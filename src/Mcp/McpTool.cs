@@ -99,12 +99,33 @@ internal sealed record McpImage(ReadOnlyMemory<byte> Data, string MimeType) : Mc
 /// <summary>Image data that is already base64 (a kernel's display data, an action's inline screenshot).</summary>
 internal sealed record McpImageBase64(string Data, string MimeType) : McpContent;
 
-internal sealed class McpToolResult
+internal sealed class McpToolResult : IDisposable
 {
+    private List<IDisposable>? _owned;
+
     public List<McpContent> Content { get; } = [];
     public bool IsError { get; init; }
 
     public McpToolResult Add(McpContent c) { Content.Add(c); return this; }
+
+    /// <summary>Keeps <paramref name="d"/> (e.g. the buffer an image lives in) until the result is written.</summary>
+    public McpToolResult Own(IDisposable d) { (_owned ??= []).Add(d); return this; }
+
+    /// <summary>About how many bytes the result takes on the wire (to size the buffer once).</summary>
+    public int SizeHint() => 256 + Content.Sum(c => c switch
+    {
+        McpText t => t.Text.Length * 2,
+        McpImage i => (i.Data.Length + 2) / 3 * 4 + 64,
+        McpImageBase64 b => b.Data.Length + 64,
+        _ => 64,
+    });
+
+    public void Dispose()
+    {
+        if (_owned is null) return;
+        foreach (var d in _owned) d.Dispose();
+        _owned = null;
+    }
 
     public static McpToolResult Text(string text) => new McpToolResult().Add(new McpText(text));
     public static McpToolResult Error(string message) => new McpToolResult { IsError = true }.Add(new McpText(message));

@@ -48,12 +48,20 @@ internal sealed class ScreenTools(ScreenshotService screenshots, int maxImageEdg
 
     private McpToolResult Shoot(ScreenshotRequest request)
     {
-        var buffer = new MemoryStream(request.Format == ImageFormat.Png ? 1 << 19 : 1 << 17);
-        var info = screenshots.Render(request, buffer);
-        var mime = request.Format == ImageFormat.Png ? "image/png" : "image/jpeg";
-        return new McpToolResult()
-            .Add(new McpImage(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), mime))
-            .Add(new McpText(Describe(info)));
+        var buffer = new McpBuffer(request.Format == ImageFormat.Png ? 1 << 19 : 1 << 17);
+        try
+        {
+            var info = screenshots.Render(request, buffer);
+            var mime = request.Format == ImageFormat.Png ? "image/png" : "image/jpeg";
+            return new McpToolResult().Own(buffer)
+                .Add(new McpImage(buffer.Written, mime))
+                .Add(new McpText(Describe(info)));
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The text part: sizes, scale and pointer, in words and as the REST answer's fields.</summary>
