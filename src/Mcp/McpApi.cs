@@ -90,9 +90,9 @@ internal static class McpApi
                 await AnswerWithStreamAsync(http, server, s, request);
             else
             {
-                var response = await server.HandleAsync(s, request, null, http.RequestAborted);
+                using var response = await server.HandleAsync(s, request, null, http.RequestAborted);
                 if (response is null) { http.Response.StatusCode = StatusCodes.Status202Accepted; return; }
-                await WriteJson(http, 200, response);
+                await WriteJson(http, 200, response.Data);
             }
         }
     }
@@ -116,7 +116,8 @@ internal static class McpApi
                 continue;
             }
             if (kind == MessageKind.Notification) server.Notify(s, request.Method, request.Params);
-            else if (kind == MessageKind.Request && await server.HandleAsync(s, request, null, http.RequestAborted) is { } r) responses.Add(r);
+            else if (kind == MessageKind.Request && await server.HandleAsync(s, request, null, http.RequestAborted) is { } r)
+                using (r) responses.Add(r.Data.ToArray());
         }
         if (responses.Count == 0)
         {
@@ -139,7 +140,7 @@ internal static class McpApi
         var response = http.Response;
         var gate = new SemaphoreSlim(1, 1);
         bool started = false, done = false;
-        async ValueTask Send(byte[] message)
+        async ValueTask Send(ReadOnlyMemory<byte> message)
         {
             await gate.WaitAsync(http.RequestAborted);
             try
@@ -155,10 +156,10 @@ internal static class McpApi
             finally { gate.Release(); }
         }
 
-        byte[]? result;
+        McpPayload? result;
         try
         {
-            result = await server.HandleAsync(session, request, Send, http.RequestAborted);
+            result = await server.HandleAsync(session, request, m => Send(m), http.RequestAborted);
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
@@ -170,19 +171,22 @@ internal static class McpApi
             if (!started) response.StatusCode = StatusCodes.Status202Accepted;
             return;
         }
-        await gate.WaitAsync(http.RequestAborted);
-        if (!started)
+        using (result)
         {
-            // Nothing preceded the result: plain JSON with a length (cheaper for every client than a stream).
-            started = done = true;
+            await gate.WaitAsync(http.RequestAborted);
+            if (!started)
+            {
+                // Nothing preceded the result: plain JSON with a length (cheaper for every client than a stream).
+                started = done = true;
+                gate.Release();
+                await WriteJson(http, 200, result.Data);
+                return;
+            }
             gate.Release();
-            await WriteJson(http, 200, result);
-            return;
+            try { await Send(result.Data); }
+            catch (OperationCanceledException) { }
+            catch (IOException) { }
         }
-        gate.Release();
-        try { await Send(result); }
-        catch (OperationCanceledException) { }
-        catch (IOException) { }
     }
 
     private static async Task GetAsync(HttpContext http, McpServer server)
@@ -315,7 +319,7 @@ internal static class McpApi
         response.Headers["X-Accel-Buffering"] = "no";
     }
 
-    private static async ValueTask WriteEventAsync(HttpResponse response, byte[] message, CancellationToken ct)
+    private static async ValueTask WriteEventAsync(HttpResponse response, ReadOnlyMemory<byte> message, CancellationToken ct)
     {
         // One JSON text never contains a raw newline (Utf8JsonWriter escapes them), so one data: line suffices.
         await response.Body.WriteAsync(EventPrefix, ct);
@@ -324,7 +328,7 @@ internal static class McpApi
         await response.Body.FlushAsync(ct);
     }
 
-    private static Task WriteJson(HttpContext http, int status, byte[] body)
+    private static Task WriteJson(HttpContext http, int status, ReadOnlyMemory<byte> body)
     {
         http.Response.StatusCode = status;
         http.Response.ContentType = "application/json";

@@ -6,7 +6,7 @@ namespace Sandbox.Mcp;
 /// A write-only stream over one rented array (grown by renting a bigger one), for images that live only
 /// until their tool result is serialized: no large zeroed allocation per screenshot. Dispose returns it.
 /// </summary>
-internal sealed class McpBuffer(int initialCapacity) : Stream
+internal sealed class McpBuffer(int initialCapacity) : Stream, IBufferWriter<byte>
 {
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(initialCapacity);
     private int _length;
@@ -23,15 +23,33 @@ internal sealed class McpBuffer(int initialCapacity) : Stream
 
     public override void Write(ReadOnlySpan<byte> data)
     {
-        if (_length + data.Length > _buffer.Length)
-        {
-            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + data.Length));
-            _buffer.AsSpan(0, _length).CopyTo(bigger);
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = bigger;
-        }
+        Ensure(data.Length);
         data.CopyTo(_buffer.AsSpan(_length));
         _length += data.Length;
+    }
+
+    private void Ensure(int more)
+    {
+        if (_length + more <= _buffer.Length) return;
+        var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + more));
+        _buffer.AsSpan(0, _length).CopyTo(bigger);
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = bigger;
+    }
+
+    // IBufferWriter: Utf8JsonWriter writes JSON-RPC answers straight into the rented array.
+    public void Advance(int count) => _length += count;
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        Ensure(Math.Max(sizeHint, 256));
+        return _buffer.AsMemory(_length);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        Ensure(Math.Max(sizeHint, 256));
+        return _buffer.AsSpan(_length);
     }
 
     public override void WriteByte(byte value) => Write([value]);

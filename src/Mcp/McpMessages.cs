@@ -20,10 +20,43 @@ internal sealed class McpProtocolException(int code, string message) : Exception
     public int Code { get; } = code;
 }
 
-/// <summary>Writes JSON-RPC frames with Utf8JsonWriter into pooled-growth buffers.</summary>
+/// <summary>An encoded JSON-RPC message; a large one lives in a rented buffer until it is sent (then Dispose).</summary>
+internal sealed class McpPayload(ReadOnlyMemory<byte> data, IDisposable? owner = null) : IDisposable
+{
+    public ReadOnlyMemory<byte> Data { get; } = data;
+    public void Dispose() => owner?.Dispose();
+    public static implicit operator McpPayload(byte[] bytes) => new(bytes);
+}
+
+/// <summary>Writes JSON-RPC frames with Utf8JsonWriter.</summary>
 internal static class McpMessages
 {
     public delegate void Body(Utf8JsonWriter w);
+
+    /// <summary>A large result (a tool's images) written into a rented buffer, sent from it without a copy.</summary>
+    public static McpPayload LargeResult(JsonElement id, Body result, int sizeHint)
+    {
+        var buffer = new McpBuffer(sizeHint);
+        try
+        {
+            using (var w = new Utf8JsonWriter((IBufferWriter<byte>)buffer, new JsonWriterOptions { SkipValidation = true }))
+            {
+                w.WriteStartObject();
+                w.WriteString("jsonrpc"u8, "2.0");
+                w.WritePropertyName("id"u8);
+                id.WriteTo(w);
+                w.WritePropertyName("result"u8);
+                result(w);
+                w.WriteEndObject();
+            }
+            return new McpPayload(buffer.Written, buffer);
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+    }
 
     public static byte[] Result(JsonElement id, Body result, int sizeHint = 512)
     {

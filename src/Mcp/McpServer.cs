@@ -161,14 +161,14 @@ internal sealed class McpServer : IAsyncDisposable
     /// stream (null when the transport answers with plain JSON). Returns null when the request was
     /// cancelled by the client (MCP: no response is sent for it).
     /// </summary>
-    public async Task<byte[]?> HandleAsync(McpSession session, McpRequest request, Func<byte[], ValueTask>? notify, CancellationToken aborted)
+    public async Task<McpPayload?> HandleAsync(McpSession session, McpRequest request, Func<byte[], ValueTask>? notify, CancellationToken aborted)
     {
         var cts = session.Begin(request.Key, aborted);
         try
         {
             return request.Method switch
             {
-                "ping" => McpMessages.Result(request.Id, new McpEmpty(), McpJson.Default.McpEmpty),
+                "ping" => (McpPayload)McpMessages.Result(request.Id, new McpEmpty(), McpJson.Default.McpEmpty),
                 "initialize" => throw new McpProtocolException(RpcError.InvalidRequest, "initialize: this session is already initialized"),
                 "tools/list" => McpMessages.Result(request.Id, WriteToolList),
                 "tools/call" => await CallToolAsync(session, request, notify, cts.Token).ConfigureAwait(false),
@@ -226,7 +226,7 @@ internal sealed class McpServer : IAsyncDisposable
         w.WriteEndObject();
     }
 
-    private async Task<byte[]> CallToolAsync(McpSession session, McpRequest request, Func<byte[], ValueTask>? notify, CancellationToken ct)
+    private async Task<McpPayload> CallToolAsync(McpSession session, McpRequest request, Func<byte[], ValueTask>? notify, CancellationToken ct)
     {
         var p = request.Params;
         if (p.ValueKind != JsonValueKind.Object || !p.TryGetProperty("name", out var nameElement) || nameElement.ValueKind != JsonValueKind.String)
@@ -275,7 +275,13 @@ internal sealed class McpServer : IAsyncDisposable
             _log.LogError(e, "MCP tool {Tool} failed", name);
             result = McpToolResult.Error($"{name} failed: {e.GetType().Name}: {e.Message}");
         }
-        using (result) return McpMessages.Result(request.Id, w => McpMessages.WriteToolResult(w, result), result.SizeHint());
+        using (result)
+        {
+            var size = result.SizeHint();
+            return size > 64 << 10
+                ? McpMessages.LargeResult(request.Id, w => McpMessages.WriteToolResult(w, result), size)
+                : McpMessages.Result(request.Id, w => McpMessages.WriteToolResult(w, result), size);
+        }
     }
 
     /// <summary>The same kinds the REST port maps to statuses, as words a model can act on.</summary>
@@ -293,7 +299,7 @@ internal sealed class McpServer : IAsyncDisposable
         _ => e.Message,
     };
 
-    private async Task<byte[]> ReadResourceAsync(McpRequest request, CancellationToken ct)
+    private async Task<McpPayload> ReadResourceAsync(McpRequest request, CancellationToken ct)
     {
         var p = request.Params;
         if (p.ValueKind != JsonValueKind.Object || !p.TryGetProperty("uri", out var u) || u.ValueKind != JsonValueKind.String)
@@ -305,7 +311,7 @@ internal sealed class McpServer : IAsyncDisposable
         try { c = await provider.ReadAsync(uri, ct).ConfigureAwait(false); }
         catch (SandboxException e) when (e.Kind == ErrorKind.NotFound) { throw new McpProtocolException(RpcError.ResourceNotFound, e.Message); }
         catch (SandboxException e) { throw new McpProtocolException(RpcError.Internal, ErrorText(e)); }
-        return McpMessages.Result(request.Id, w =>
+        return McpMessages.LargeResult(request.Id, w =>
         {
             w.WriteStartObject();
             w.WriteStartArray("contents"u8);
@@ -317,7 +323,7 @@ internal sealed class McpServer : IAsyncDisposable
             w.WriteEndObject();
             w.WriteEndArray();
             w.WriteEndObject();
-        });
+        }, 512 + (c.Text?.Length * 2 ?? (c.Blob.Length + 2) / 3 * 4));
     }
 
     private async Task SweepAsync()

@@ -22,7 +22,7 @@ public sealed class McpServerTests
             root.TryGetProperty("params", out var p) ? p : default);
     }
 
-    private static JsonElement Parse(byte[]? bytes) => JsonDocument.Parse(bytes!).RootElement.Clone();
+    private static JsonElement Parse(McpPayload? payload) => JsonDocument.Parse(payload!.Data).RootElement.Clone();
 
     private static string Init(string version) =>
         $"{{\"id\":1,\"method\":\"initialize\",\"params\":{{\"protocolVersion\":\"{version}\",\"capabilities\":{{}},\"clientInfo\":{{\"name\":\"t\",\"version\":\"1\"}}}}}}";
