@@ -49,6 +49,7 @@ if [ "$e2e" = 1 ]; then
     echo "test.sh: Node.js 20+ with npm is required for the browser tests (tests/browser)" >&2; exit 1
   fi
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error) >&2
+  (cd tests/mcp && npm ci --no-audit --no-fund --loglevel=error) >&2
   ./build-aot.sh
   run e2e tests/Sandbox.E2E/Sandbox.E2E.csproj
 fi

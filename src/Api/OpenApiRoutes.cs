@@ -18,7 +18,8 @@ internal static class OpenApiRoutes
     private static readonly ApiResponse NoDisplay = new(503, "No X display is configured, it was lost (it is reopened on the next request), or it stayed busy.") { Json = WebJson.Default.ApiError };
     private static readonly ApiResponse Internal = new(500, "An unexpected error; the message says what failed.") { Json = WebJson.Default.ApiError };
 
-    private static readonly ApiParameter[] ScreenshotParameters =
+    /// <summary>The /screenshot query parameters; the MCP screenshot tool's input schema is built from this table too.</summary>
+    internal static readonly ApiParameter[] ScreenshotParameters =
     [
         new("method", "string", "Accepted for the old suite's clients; both values take the same capture.") { Enum = ["pyautogui", "pillow"] },
         new("format", "string", "Image format.") { Enum = ["png", "jpeg"], Default = "png" },
@@ -54,7 +55,7 @@ internal static class OpenApiRoutes
     };
 
     /// <summary>One action: Anthropic's computer-use vocabulary or OSWorld's computer_13 (README "Computer actions").</summary>
-    private static JsonObject ActionSchema() => new()
+    internal static JsonObject ActionSchema() => new()
     {
         ["type"] = "object",
         ["description"] = "One action. Anthropic's vocabulary uses \"action\"; OSWorld's computer_13 uses \"action_type\" with its fields in \"parameters\" or beside it.",
@@ -75,7 +76,7 @@ internal static class OpenApiRoutes
         ["additionalProperties"] = true,
     };
 
-    private static JsonObject RequestFields(JsonObject target)
+    internal static JsonObject RequestFields(JsonObject target)
     {
         var p = (JsonObject)target["properties"]!;
         p["max_width"] = new JsonObject { ["type"] = "integer", ["minimum"] = 1, ["description"] = "Coordinates are in a screenshot downscaled to this width." };
@@ -257,6 +258,39 @@ internal static class OpenApiRoutes
         {
             Parameters = [new("limit", "integer", "Most entries returned.") { Minimum = 1, Maximum = ActivityFeed.Capacity, Default = "50" }],
             Responses = [new(200, "The entries.") { Json = LiveViewJson.Default.ActivityEntryArray }, BadRequest],
+        },
+
+        // MCP (docs/mcp.md)
+        new("POST", "/mcp", "mcp", "MCP Streamable HTTP: client messages",
+            "One JSON-RPC message (or a batch, revision 2025-03-26) of the Model Context Protocol. initialize opens a session and " +
+            "answers with the Mcp-Session-Id header, which every later request carries. A request is answered as application/json, " +
+            "or for tools/call (when Accept lists text/event-stream) as an SSE stream: progress notifications, then the result. " +
+            "Notifications and responses are answered 202.")
+        {
+            Body = new ApiBody("A JSON-RPC 2.0 message.", new JsonObject { ["type"] = "object" },
+                new JsonObject { ["jsonrpc"] = "2.0", ["id"] = 1, ["method"] = "tools/list" }),
+            Responses =
+            [
+                new(200, "The JSON-RPC response (application/json) or an SSE stream of messages (text/event-stream).") { ContentType = "application/json" },
+                new(202, "Accepted (a notification or response, or a cancelled request)."),
+                new(400, "Not JSON-RPC, no Mcp-Session-Id, or an unsupported MCP-Protocol-Version (a JSON-RPC error body).") { ContentType = "application/json" },
+                new(404, "The session is unknown, closed or expired: initialize again.") { ContentType = "application/json" },
+            ],
+        },
+        new("GET", "/mcp", "mcp", "MCP Streamable HTTP: server stream",
+            "Opens the session's SSE stream for server-initiated messages (Accept: text/event-stream, Mcp-Session-Id).")
+        {
+            Responses =
+            [
+                new(200, "An SSE stream (keep-alive comments every SANDBOX_MCP_KEEPALIVE_S).") { ContentType = "text/event-stream" },
+                new(404, "Unknown session.") { ContentType = "application/json" },
+                new(406, "Accept does not list text/event-stream.") { ContentType = "application/json" },
+            ],
+        },
+        new("DELETE", "/mcp", "mcp", "MCP Streamable HTTP: end the session",
+            "Closes the session named by Mcp-Session-Id: its requests are cancelled and its Python kernel shut down.")
+        {
+            Responses = [new(200, "Closed."), new(404, "Unknown session.") { ContentType = "application/json" }],
         },
 
         // This document

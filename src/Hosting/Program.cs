@@ -8,6 +8,7 @@ using Sandbox.Capture;
 using Sandbox.Display;
 using Sandbox.Gateway;
 using Sandbox.Input;
+using Sandbox.Mcp;
 using Sandbox.LiveView;
 using Sandbox.Recording;
 using Sandbox.Web;
@@ -149,6 +150,18 @@ internal sealed class Appliance : IAsyncDisposable
         {
             app.MapLiveViewApi(liveView);
             app.Lifetime.ApplicationStopping.Register(liveView.CloseViewers);
+        }
+        // --- Mcp ---
+        if (options.Mcp.Enabled)
+        {
+            var mcp = new Sandbox.Mcp.McpServer(options.Mcp, typeof(Appliance).Assembly.GetName().Version?.ToString(3) ?? "0.0.0", logs.CreateLogger("Sandbox.Mcp"));
+            var screen = new Sandbox.Mcp.ScreenTools(screenshots, options.MaxImageEdge);
+            mcp.Add((Sandbox.Mcp.IMcpToolProvider)screen).Add(new Sandbox.Mcp.ComputerTools(computer));
+            if (gateway?.Kernels is { } kernels) mcp.Add(new Sandbox.Mcp.PythonTools(kernels, options.Mcp));
+            mcp.Add((Sandbox.Mcp.IMcpResourceProvider)screen).Add(new Sandbox.Mcp.RecordingResources(options.RecordingDir, options.Mcp));
+            app.MapMcpApi(mcp);
+            // Sessions end (their kernels shut down) while the gateway still runs.
+            app.Lifetime.ApplicationStopping.Register(() => mcp.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
         }
         app.MapOpenApi();
 

@@ -16,6 +16,8 @@ internal sealed class SandboxOptions : ApplianceOptions
     public Sandbox.Recording.RecordingOptions Recording { get; init; } = new();
     /// <summary>The computer-use actions' limits and timings (<c>SANDBOX_ACTION_*</c>).</summary>
     public Sandbox.Input.InputOptions Input { get; init; } = new();
+    /// <summary>The MCP endpoint /mcp (<c>SANDBOX_MCP_*</c>).</summary>
+    public Sandbox.Mcp.McpOptions Mcp { get; init; } = new();
 
     /// <summary>Every default is written once, on the property; the reader falls back to it.</summary>
     private static readonly SandboxOptions Defaults = new();
@@ -45,6 +47,7 @@ internal sealed class SandboxOptions : ApplianceOptions
             LiveView = Sandbox.LiveView.LiveViewOptions.FromEnvironment(r),
             Recording = Sandbox.Recording.RecordingOptions.FromEnvironment(r),
             Input = Sandbox.Input.InputOptions.Read(r),
+            Mcp = Sandbox.Mcp.McpOptions.FromEnvironment(r),
         };
         r.ThrowIfInvalid();
         return o;
