@@ -59,12 +59,11 @@ install_and_pack() {
   chroot "$work/build" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" \
     >>"$work/apt.log" 2>&1 || { umount "$work/build/proc"; tail -20 "$work/apt.log" >&2; exit 1; }
   umount "$work/build/proc"
-  # What an image never needs: package lists and caches, documentation, manuals, translations, bytecode.
+  # What an image never needs: package lists and caches, documentation, manuals, translations.
   chroot "$work/build" apt-get clean
   rm -rf "$work/build"/var/lib/apt/lists/* "$work/build"/usr/share/doc/* "$work/build"/usr/share/man/* \
          "$work/build"/usr/share/info/* "$work/build"/var/cache/debconf/*-old "$work/build"/var/log/*.log
   find "$work/build/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name 'locale.alias' -exec rm -rf {} + 2>/dev/null || true
-  find "$work/build" -name '__pycache__' -type d -prune -exec rm -rf {} +
   tar -C "$work/build" -cf "$out.tmp" . && mv "$out.tmp" "$out"
   rm -rf "$work/build"
 }
@@ -87,8 +86,8 @@ if [ "$reference" = 1 ]; then
 fi
 
 # Nothing to do when an image from the same inputs exists (the E2E tests call this before every run).
-inputs=$( { echo "$key $reference"; [ -n "$bundle" ] && sha256sum "$bundle"; cat "$0" "$here/packaging/oci/"*.sh; \
-  [ "$reference" = 1 ] && cat "$here/tests/bench/reference/old_suite_server.py"; } | sha256sum | cut -c1-16)
+inputs=$( { echo "$key $reference"; if [ -n "$bundle" ]; then sha256sum "$bundle"; fi; cat "$0" "$here/packaging/oci/"*.sh; \
+  if [ "$reference" = 1 ]; then cat "$here/tests/bench/reference/old_suite_server.py"; fi; } | sha256sum | cut -c1-16)
 if [ "$(podman image inspect --format '{{index .Labels "sandbox.inputs"}}' "$image" 2>/dev/null)" = "$inputs" ]; then
   echo "image: $image $(podman image inspect --format '{{.Size}}' "$image") bytes (up to date)"
   exit 0
@@ -111,6 +110,9 @@ else
   install -m 0755 "$here/packaging/oci/entrypoint.sh" "$mnt/opt/sandbox/entrypoint.sh"
   entry=/opt/sandbox/entrypoint.sh
 fi
+# Bytecode for every Python module (kernels import IPython, jedi, zmq ...): the non-root user cannot write
+# __pycache__ under /usr/lib, so without it every kernel start would compile them again (seconds).
+chroot "$mnt" python3 -m compileall -q -j 0 /usr/lib/python3/dist-packages /usr/lib/python3.11 >/dev/null 2>&1 || true
 buildah umount "$ctr" >/dev/null
 
 buildah config \

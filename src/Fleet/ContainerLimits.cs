@@ -8,7 +8,8 @@ internal sealed record ContainerHealth(
     double? CpuLimit,
     long? MemoryLimitBytes,
     int ProcessorCount,
-    int KernelPoolCap);
+    int KernelPoolCap,
+    string? MemorySource = null);
 
 /// <summary>
 /// Reads the container's limits from cgroup v2 (<c>cpu.max</c>, <c>memory.max</c>) or v1
@@ -31,11 +32,23 @@ internal static class ContainerLimits
         try { lines = File.ReadAllLines(procSelfCgroup); }
         catch (IOException) { lines = []; }
         catch (UnauthorizedAccessException) { lines = []; }
-        return Read(cgroupRoot, lines);
+        return Read(cgroupRoot, lines, "/proc/meminfo");
     }
 
-    internal static ContainerHealth Read(string root, IReadOnlyList<string> cgroupLines)
+    internal static ContainerHealth Read(string root, IReadOnlyList<string> cgroupLines, string? meminfo = null)
     {
+        // No cgroup file system at all (gVisor shows none): such sandboxes size /proc/meminfo's MemTotal to the
+        // container's limit, so that is the limit. A host with cgroups and no limit stays unlimited (null).
+        bool hasCgroupFs;
+        try { hasCgroupFs = Directory.Exists(root) && Directory.EnumerateFileSystemEntries(root).Any(); }
+        catch (IOException) { hasCgroupFs = false; }
+        catch (UnauthorizedAccessException) { hasCgroupFs = false; }
+        if (!hasCgroupFs)
+        {
+            var total = meminfo is null ? null : MemTotal(meminfo);
+            return new ContainerHealth(0, null, total, Environment.ProcessorCount, KernelPoolCap(total), total is null ? null : "meminfo");
+        }
+
         string? unified = null;
         string? cpuPath = null, memoryPath = null;
         foreach (var line in cgroupLines)
@@ -76,7 +89,7 @@ internal static class ContainerLimits
                 ? Min(Ancestry(memoryRoot, memoryPath ?? "/").Select(d => ParseBytes(ReadText(Path.Combine(d, "memory.limit_in_bytes")))))
                 : null;
         }
-        return new ContainerHealth(version, cpu, memory, Environment.ProcessorCount, KernelPoolCap(memory));
+        return new ContainerHealth(version, cpu, memory, Environment.ProcessorCount, KernelPoolCap(memory), memory is null ? null : "cgroup");
     }
 
     /// <summary>How many idle kernels fit beside the appliance in <paramref name="memoryLimit"/> (at most 64; unlimited = 64).</summary>
@@ -97,6 +110,20 @@ internal static class ContainerLimits
             p = slash <= 0 ? "" : p[..slash];
         }
         return dirs;
+    }
+
+    /// <summary>MemTotal of /proc/meminfo in bytes ("MemTotal:  1048576 kB").</summary>
+    internal static long? MemTotal(string meminfo)
+    {
+        var text = ReadText(meminfo);
+        if (text is null) return null;
+        foreach (var line in text.Split('\n'))
+        {
+            if (!line.StartsWith("MemTotal:", StringComparison.Ordinal)) continue;
+            var parts = line["MemTotal:".Length..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return parts.Length > 0 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var kb) ? kb * 1024 : null;
+        }
+        return null;
     }
 
     private static string? ReadText(string file)

@@ -51,6 +51,16 @@ public sealed class ContainerLimitsTests : IDisposable
         Assert.Equal(64, unlimited.KernelPoolCap);
     }
 
+    [Fact]
+    public void Without_a_cgroup_file_system_the_limit_is_MemTotal_as_gVisor_sizes_it()
+    {
+        var meminfo = Path.Combine(_root, "meminfo");
+        File.WriteAllText(meminfo, "MemTotal:        1048576 kB\nMemFree:         1045764 kB\n");
+        var c = ContainerLimits.Read(Path.Combine(_root, "absent"), [], meminfo);
+        Assert.Equal(1L << 30, c.MemoryLimitBytes);
+        Assert.Equal("meminfo", c.MemorySource);
+    }
+
     [Theory]
     [InlineData("max 100000", null)]
     [InlineData("200000 100000", 2.0)]
