@@ -119,6 +119,7 @@ buildah config \
   --entrypoint "[\"$entry\"]" --cmd '' \
   --user 1000:1000 --workingdir /var/lib/sandbox \
   --port 8765 --port 8888 \
+  --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   --env HOST=0.0.0.0 --env PORT=8765 \
   --env JUPYTER_KERNEL_GATEWAY_APP_HOST=0.0.0.0 --env JUPYTER_KERNEL_GATEWAY_APP_PORT=8888 \
   --env SHARED_DIR=/tmp/sandbox-server --env HOME=/var/lib/sandbox \

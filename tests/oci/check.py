@@ -4,7 +4,7 @@
 decodes, a kernel runs code, a click moves the pointer (xdotool inside the container), /init sets a token
 that both ports then require, and `podman stop` with a recording running exits 0 quickly, leaving no process.
 
-    /usr/bin/python3 tests/oci/check.py --mode runc|runsc|kube [--image localhost/sandbox:0.1.0] [--reference]
+    /usr/bin/python3 tests/oci/check.py --mode runc|runsc|kube [--image localhost/sandbox:0.1.0] [--reference] [--env NAME=VALUE ...]
 Prints `name: value` lines (the E2E test and tests/bench/oci_bench.py read them); exit 1 on a failed check.
 --reference runs the Python reference image instead and only times start -> ready (its /health and /api).
 """
@@ -36,8 +36,16 @@ def free_port():
     return port
 
 
+# `podman kube play` takes no --ulimit: the same limits come from a containers.conf of our own (runc cannot raise
+# RLIMIT_NOFILE/NPROC to podman's defaults on this host, and crun fails on its cgroup v1 hybrid).
+CONF = tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False)
+CONF.write('[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1000:1000"]\n')
+CONF.close()
+
+
 def podman(*args, check=True, timeout=120):
-    r = subprocess.run(["podman", *args], capture_output=True, text=True, timeout=timeout)
+    r = subprocess.run(["podman", *args], capture_output=True, text=True, timeout=timeout,
+                       env={**os.environ, "CONTAINERS_CONF": CONF.name})
     if check and r.returncode != 0:
         raise RuntimeError(f"podman {' '.join(args)}: {r.returncode}\n{r.stderr.strip()}")
     return r
@@ -112,6 +120,7 @@ def main():
     ap.add_argument("--mode", choices=["runc", "runsc", "kube"], required=True)
     ap.add_argument("--image", default=None)
     ap.add_argument("--reference", action="store_true")
+    ap.add_argument("--env", action="append", default=[], help="NAME=VALUE for the container (runc/runsc)")
     a = ap.parse_args()
     version = re.search(r"<Version>(.*)</Version>", open(os.path.join(ROOT, "Sandbox.csproj")).read()).group(1)
     image = a.image or (f"localhost/sandbox-reference:{version}" if a.reference else f"localhost/sandbox:{version}")
@@ -141,6 +150,8 @@ def main():
                     "-p", f"127.0.0.1:{api}:8765", "-p", f"127.0.0.1:{gw}:8888"]
             if a.mode == "runsc":
                 args += ["--runtime", "runsc", "--runtime-flag", "network=host"]
+            for e in a.env:
+                args += ["--env", e]
             podman(*args, image)
         if a.reference:
             ready, statuses = wait_ready(f"http://127.0.0.1:{api}/health", t0)
@@ -174,7 +185,7 @@ def main():
 
         r = requests.post(f"http://127.0.0.1:{api}/computer/action", json={"action": "left_click", "coordinate": [321, 123]}, timeout=30)
         r.raise_for_status()
-        where = podman("exec", container, "env", f"DISPLAY={display}", "xdotool", "getmouselocation").stdout.strip()
+        where = podman("exec", "--env", f"DISPLAY={display}", container, "/usr/bin/xdotool", "getmouselocation").stdout.strip()
         say("pointer", where)
         if not where.startswith("x:321 y:123"):
             fail(f"pointer at {where}, expected 321,123")
@@ -217,6 +228,7 @@ def main():
             os.unlink(kube_file.name)
         else:
             podman("rm", "-f", "-t", "0", name, check=False)
+        os.unlink(CONF.name)
 
 
 if __name__ == "__main__":
