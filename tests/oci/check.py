@@ -221,6 +221,10 @@ def main():
             say("recording_files", " ".join(sorted(files)) or "none")
         if state["ExitCode"] != 0 or left:
             fail(f"exit {state['ExitCode']}, left {left}")
+        # The recording was finished on SIGTERM: its action list is written. (gVisor keeps the container's
+        # files in its own overlay, out of `podman cp`'s reach once stopped.)
+        if a.mode != "runsc" and not any(f.startswith("actions-") and f.endswith(".json") for f in files):
+            fail("no finished action recording after the stop")
         say("result", "passed")
     finally:
         if kube_file:
