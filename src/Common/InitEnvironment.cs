@@ -10,7 +10,12 @@ internal static class InitEnvironment
     private static readonly Lock Gate = new();
     private static volatile IReadOnlyDictionary<string, string> _current = new Dictionary<string, string>();
 
+    private static int _generation;
+
     public static IReadOnlyDictionary<string, string> Snapshot() => _current;
+
+    /// <summary>Grows with every change, so a kernel started earlier (a pooled one) can tell it lacks the newest variables.</summary>
+    public static int Generation => Volatile.Read(ref _generation);
 
     public static void Set(IReadOnlyDictionary<string, string> values)
     {
@@ -23,6 +28,7 @@ internal static class InitEnvironment
                 Environment.SetEnvironmentVariable(k, v);
             }
             _current = next;
+            Interlocked.Increment(ref _generation);
         }
     }
 }

@@ -17,7 +17,7 @@ internal enum TokenChange { Set, Same, Conflict }
 /// for the kernels and processes started from now on, and the caller's clock. Idempotent: the same request
 /// again changes nothing and answers the same, so an orchestrator can retry it every few milliseconds.
 /// </summary>
-internal sealed partial class InitService(FleetOptions options, Func<string, TokenChange> setToken)
+internal sealed partial class InitService(FleetOptions options, Func<string, TokenChange> setToken, Action? environmentChanged = null)
 {
     private readonly Lock _gate = new();
     private double? _clockSkewMs;
@@ -66,12 +66,23 @@ internal sealed partial class InitService(FleetOptions options, Func<string, Tok
                     throw new SandboxException(ErrorKind.Conflict, "a different token is already set; it cannot be changed");
                 tokenSet = true;
             }
-            if (env.Count > 0) InitEnvironment.Set(env);
+            if (env.Count > 0 && !SameAsCurrent(env))
+            {
+                InitEnvironment.Set(env);
+                // Kernels already waiting in a pool lack the variables: the gateway replaces them.
+                environmentChanged?.Invoke();
+            }
             // The caller's clock against ours: recorded (a restored snapshot's wall clock may be off), never
             // applied (an unprivileged container cannot set the clock; every timer here is monotonic anyway).
             if (hint is { } h) _clockSkewMs = Math.Round((h - DateTimeOffset.UtcNow).TotalMilliseconds, 1);
             return new InitResponse(tokenSet, env.Count, _clockSkewMs);
         }
+    }
+
+    private static bool SameAsCurrent(Dictionary<string, string> env)
+    {
+        var current = InitEnvironment.Snapshot();
+        return env.All(kv => current.TryGetValue(kv.Key, out var v) && v == kv.Value);
     }
 
     private static string Printable(string s) => new(s.Take(64).Select(c => char.IsControl(c) ? '?' : c).ToArray());

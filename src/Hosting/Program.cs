@@ -157,7 +157,7 @@ internal sealed class Appliance : IAsyncDisposable
             var change = restToken.Set(t);
             gatewayToken?.Set(t);
             return change;
-        });
+        }, () => gateway?.Kernels?.RecycleStalePool());
         app.MapFleetApi(readiness, init);
         var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, _ => readiness.Drain());
         var reaper = OrphanReaper.StartIfWanted(options.Fleet, logs.CreateLogger("Sandbox.Fleet"));
