@@ -10,7 +10,8 @@ internal sealed record HealthReport(
     double UptimeSeconds,
     DisplayHealth Display,
     Sandbox.Gateway.GatewayHealth? Gateway = null,
-    Sandbox.Recording.RecordingHealth? Recording = null);
+    Sandbox.Recording.RecordingHealth? Recording = null,
+    Sandbox.Fleet.ContainerHealth? Container = null);
 
 internal sealed record DisplayHealth(
     string? Name,

@@ -12,12 +12,15 @@ internal sealed class HealthSources(XDisplayConnection display, GatewayService? 
         typeof(HealthSources).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
     private readonly long _started = Stopwatch.GetTimestamp();
 
+    /// <summary>The container's CPU and memory limits (the fleet area), read per report: limits can be resized live.</summary>
+    public Func<Sandbox.Fleet.ContainerHealth>? Container { get; init; }
+
     public HealthReport Build()
     {
         var displayHealth = ProbeDisplay();
         var status = displayHealth.State == "connected" ? "ok" : "degraded";
         return new HealthReport(status, Version, Math.Round(Stopwatch.GetElapsedTime(_started).TotalSeconds, 3), displayHealth, gateway?.Health(),
-            recorder?.Health());
+            recorder?.Health(), Container?.Invoke());
     }
 
     private DisplayHealth ProbeDisplay()

@@ -131,6 +131,41 @@ internal static class OpenApiRoutes
             Responses = [new(200, "The size.") { Json = CaptureJson.Default.ScreenSize }, NoDisplay],
         },
 
+        // Fleet: orchestrator probes and per-claim settings (docs/fleets.md)
+        new("GET", "/healthz", "fleet", "Liveness probe", "200 whenever the process answers; asks nothing else. Open without a token.")
+        {
+            Responses = [new(200, "Alive.") { Json = Sandbox.Fleet.FleetJson.Default.LivenessReport }],
+        },
+        new("GET", "/readyz", "fleet", "Readiness probe",
+            "200 when the display, capture, input and the gateway with its kernel pool are up; 503 with the reasons while starting, degraded or draining (from SIGTERM). Open without a token.")
+        {
+            Responses = [new(200, "Ready.") { Json = Sandbox.Fleet.FleetJson.Default.ReadinessReport },
+                         new(503, "Not ready; `reasons` says why.") { Json = Sandbox.Fleet.FleetJson.Default.ReadinessReport }],
+        },
+        new("GET", "/v1/health", "fleet", "Readiness probe (alias of /readyz)", "agent-sandbox's runtime-standard name for /readyz.")
+        {
+            Responses = [new(200, "Ready.") { Json = Sandbox.Fleet.FleetJson.Default.ReadinessReport },
+                         new(503, "Not ready; `reasons` says why.") { Json = Sandbox.Fleet.FleetJson.Default.ReadinessReport }],
+        },
+        new("POST", "/init", "fleet", "Per-claim settings: token (set once), environment, clock hint",
+            "Idempotent and safe to retry. The token is set once for both ports (the same again is a no-op, another is 409); " +
+            "env applies to kernels and processes started from now on; timestamp is the caller's clock (skew reported, never applied). " +
+            "Open until a token is set, then it needs the token.")
+        {
+            Body = new ApiBody("All fields optional.", new JsonObject
+            {
+                ["type"] = "object",
+                ["properties"] = new JsonObject
+                {
+                    ["token"] = new JsonObject { ["type"] = "string" },
+                    ["env"] = new JsonObject { ["type"] = "object", ["additionalProperties"] = new JsonObject { ["type"] = "string" } },
+                    ["timestamp"] = new JsonObject { ["type"] = "string", ["format"] = "date-time" },
+                },
+            }),
+            Responses = [new(200, "Applied.") { Json = Sandbox.Fleet.FleetJson.Default.InitResponse }, BadRequest,
+                         new(409, "A different token is already set.") { Json = WebJson.Default.ApiError }],
+        },
+
         // Recording
         new("GET", "/record", "recording", "Start, stop or query input and screen recording",
             "The old suite's contract. start: records input events (XRecord) and, unless video=false, the screen (ffmpeg); " +

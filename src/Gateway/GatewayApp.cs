@@ -24,7 +24,7 @@ internal static class GatewayApp
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, GatewayJson.Default));
 
         var app = builder.Build();
-        var expectedToken = AccessToken.From(options.AuthToken);
+        var expectedToken = gateway.Token;
         app.UseRequestGuard(new GuardPolicy(options.AllowHosts, options.AllowOrigins), app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sandbox.Web"));
         app.Use(async (ctx, next) =>
         {
@@ -35,7 +35,7 @@ internal static class GatewayApp
                 ctx.Response.StatusCode = StatusCodes.Status200OK;
                 return;
             }
-            if (expectedToken is not null && !expectedToken.Authorizes(ctx.Request))
+            if (!expectedToken.Authorizes(ctx.Request))
             {
                 await ErrorResults.Error(401, "Unauthorized", "").ExecuteAsync(ctx);
                 return;

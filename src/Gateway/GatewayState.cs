@@ -9,4 +9,6 @@ internal sealed class GatewayState(GatewayOptions options, KernelManager kernels
     public KernelManager Kernels { get; } = kernels;
     public SessionStore Sessions { get; } = new(kernels);
     public ILogger Log { get; } = log;
+    /// <summary>The gateway port's token, from KG_AUTH_TOKEN at start or set once later by <c>POST /init</c>.</summary>
+    public Sandbox.Web.AccessToken Token { get; } = new(options.AuthToken);
 }

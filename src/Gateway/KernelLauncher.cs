@@ -84,6 +84,8 @@ internal sealed partial class KernelLauncher
                 if (k.StartsWith("KERNEL_", StringComparison.Ordinal) || _options.EnvWhitelist.Contains(k))
                     env[k] = v;
         }
+        // Variables pushed by POST /init after start (a claimed warm sandbox's per-session settings).
+        foreach (var (k, v) in Sandbox.Common.InitEnvironment.Snapshot()) env[k] = v;
         foreach (var (k, v) in spec.Env) env[k] = Substitute(v, spec, connectionFile);
         if (spec.VenvRoot is { } venv)
         {

@@ -22,6 +22,8 @@ internal sealed class KernelManager : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Kernel> _kernels = new(StringComparer.Ordinal);
     private readonly List<Kernel> _pool = [];
     private readonly object _poolLock = new();
+    /// <summary>The InitEnvironment generation each pooled kernel was started with (guarded by _poolLock).</summary>
+    private readonly Dictionary<Kernel, int> _poolGeneration = [];
     private readonly Func<Task> _environmentReady;
     private readonly CancellationTokenSource _stopping = new();
     private int _poolStarting;
@@ -95,14 +97,39 @@ internal sealed class KernelManager : IAsyncDisposable
         kernel.Ended += k => _kernels.TryRemove(k.Id, out _);
     }
 
+    /// <summary>
+    /// Pooled kernels started before the last <c>POST /init</c> environment change lack its variables: they are
+    /// shut down and the pool refills, so the kernel a claim takes has them.
+    /// </summary>
+    public void RecycleStalePool()
+    {
+        List<Kernel> stale;
+        lock (_poolLock)
+        {
+            var current = Sandbox.Common.InitEnvironment.Generation;
+            stale = _pool.Where(k => _poolGeneration.GetValueOrDefault(k) < current).ToList();
+            foreach (var k in stale) _pool.Remove(k);
+            foreach (var k in _poolGeneration.Keys.Where(k => !_pool.Contains(k)).ToList()) _poolGeneration.Remove(k);
+        }
+        if (stale.Count == 0) return;
+        _log.LogInformation("recycling {Count} pooled kernels started before the environment changed", stale.Count);
+        foreach (var k in stale) _ = k.ShutdownAsync(now: true);
+        RefillPool();
+    }
+
     private Kernel? TakePooled()
     {
+        RecycleStalePool();
         lock (_poolLock)
         {
             _pool.RemoveAll(k => !k.IsAlive);
             // Prefer one that already answers; else the oldest, which is closest to answering.
             var pick = _pool.FirstOrDefault(k => k.Ready.IsCompletedSuccessfully) ?? _pool.FirstOrDefault();
-            if (pick is not null) _pool.Remove(pick);
+            if (pick is not null)
+            {
+                _pool.Remove(pick);
+                _poolGeneration.Remove(pick);
+            }
             return pick;
         }
     }
@@ -121,6 +148,7 @@ internal sealed class KernelManager : IAsyncDisposable
         _ = Task.Run(async () =>
         {
             Kernel? kernel = null;
+            var generation = Sandbox.Common.InitEnvironment.Generation; // read before the launch builds its environment
             try
             {
                 await _environmentReady().ConfigureAwait(false);
@@ -144,7 +172,12 @@ internal sealed class KernelManager : IAsyncDisposable
                 lock (_poolLock)
                 {
                     _poolStarting--;
-                    if (kernel is not null && !_stopping.IsCancellationRequested) { _pool.Add(kernel); again = true; }
+                    if (kernel is not null && !_stopping.IsCancellationRequested)
+                    {
+                        _pool.Add(kernel);
+                        _poolGeneration[kernel] = generation;
+                        again = true;
+                    }
                 }
                 if (kernel is not null && _stopping.IsCancellationRequested) await kernel.ShutdownAsync(now: true).ConfigureAwait(false);
                 if (again) RefillPool();

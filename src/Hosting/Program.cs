@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Sandbox.Api;
 using Sandbox.Capture;
 using Sandbox.Display;
+using Sandbox.Fleet;
 using Sandbox.Gateway;
 using Sandbox.Input;
 using Sandbox.Mcp;
@@ -30,6 +31,10 @@ internal static class Program
         SandboxOptions options;
         GatewayOptions gatewayOptions;
         var env = Environment.GetEnvironmentVariables();
+        // --- Fleet --- container sizing: a default the operator did not set follows the cgroup's memory limit.
+        if (env["KG_PRESPAWN_COUNT"] is null
+            && ContainerLimits.Read(env["SANDBOX_FLEET_CGROUP_ROOT"] as string ?? "/sys/fs/cgroup").KernelPoolCap < 1)
+            env["KG_PRESPAWN_COUNT"] = "0";
         try
         {
             var errors = new List<string>();
@@ -114,7 +119,7 @@ internal sealed class Appliance : IAsyncDisposable
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             foreach (var context in new System.Text.Json.Serialization.JsonSerializerContext[]
-                     { WebJson.Default, ApiJson.Default, CaptureJson.Default, RecordApiJson.Default, InputJson.Default, LiveViewJson.Default })
+                     { WebJson.Default, ApiJson.Default, CaptureJson.Default, RecordApiJson.Default, InputJson.Default, LiveViewJson.Default, FleetJson.Default })
                 o.SerializerOptions.TypeInfoResolverChain.Insert(0, context);
         });
 
@@ -138,11 +143,12 @@ internal sealed class Appliance : IAsyncDisposable
         // Routing first so the guard sees each endpoint's declared upload types; the guard before the token.
         app.UseRouting();
         app.UseRequestGuard(new GuardPolicy(options.AllowHosts, options.AllowOrigins), logs.CreateLogger("Sandbox.Web"));
-        app.UseTokenAuth(options.Token);
+        var restToken = new AccessToken(options.Token);
+        app.UseTokenAuth(restToken);
         app.UseJsonErrors(logs.CreateLogger("Sandbox.Api"));
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
 
-        app.MapHealthApi(new HealthSources(captureConnection, gateway, recorder));
+        app.MapHealthApi(new HealthSources(captureConnection, gateway, recorder) { Container = () => ContainerLimits.Read(options.Fleet.CgroupRoot) });
         app.MapScreenshotApi(screenshots, options);
         app.MapRecordApi(recorder);
         app.MapComputerApi(computer);
@@ -165,6 +171,40 @@ internal sealed class Appliance : IAsyncDisposable
         }
         app.MapOpenApi();
 
+        // --- Fleet --- probes, /init, PID 1 duty (docs/fleets.md).
+        var poolFilled = false;
+        var readiness = new Readiness([
+            new ReadinessCheck("display", () =>
+            {
+                try { captureConnection.Run(static s => s.RefreshScreenSize(), 250); return null; }
+                catch (DisplayUnavailableException e) { return e.Message; }
+            }),
+            new ReadinessCheck("capture", () => captureConnection.LastScreenSize is null ? "no screen read yet" : null),
+            new ReadinessCheck("input", () => computer.Connection.State == DisplayState.Connected ? null : "input connection " + computer.Connection.State.ToString().ToLowerInvariant()),
+            new ReadinessCheck("gateway", () =>
+            {
+                if (gateway is null || gateway.Options.Mode == GatewayMode.Off) return null;
+                var g = gateway.Health();
+                if (g.State != "listening") return $"gateway {g.State}{(g.Error is null ? "" : ": " + g.Error)}";
+                if (!options.Fleet.ReadyNeedsKernel || g.PoolTarget == 0 || poolFilled) return null;
+                // The pool counts once it has held a ready kernel: taking one must not flap readiness while it refills.
+                if (g.PoolReady > 0 || g.Kernels > 0) { poolFilled = true; return null; }
+                return $"kernel pool starting ({g.PoolReady}/{g.PoolTarget} ready)";
+            }),
+        ]);
+        var init = new InitService(options.Fleet, t =>
+        {
+            var gatewayToken = gateway?.State?.Token;
+            if (!restToken.Accepts(t) || gatewayToken?.Accepts(t) == false) return TokenChange.Conflict;
+            var change = restToken.Set(t);
+            gatewayToken?.Set(t);
+            return change;
+        }, () => gateway?.Kernels?.RecycleStalePool());
+        app.MapFleetApi(readiness, init);
+        var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, _ => readiness.Drain());
+        var reaper = OrphanReaper.StartIfWanted(options.Fleet, logs.CreateLogger("Sandbox.Fleet"));
+        app.Lifetime.ApplicationStopped.Register(() => { sigterm.Dispose(); reaper?.Dispose(); });
+
         app.Lifetime.ApplicationStarted.Register(() =>
             _ = Task.Run(() => captureConnection.TryConnect(options.DisplayTimeoutMs)));
         app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(computer.WarmUp));
@@ -175,6 +215,7 @@ internal sealed class Appliance : IAsyncDisposable
         app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(recorder.RecoverUnfinished));
         // SIGTERM: a running recording is finished (actions written, video closed) before the process exits.
         app.Lifetime.ApplicationStopping.Register(recorder.Shutdown);
+        app.Lifetime.ApplicationStopping.Register(readiness.Drain); // --- Fleet --- (last: Stopping callbacks run in reverse)
         return new Appliance(app, capture, recorder, liveView, options);
     }
 

@@ -18,6 +18,8 @@ internal sealed class SandboxOptions : ApplianceOptions
     public Sandbox.Input.InputOptions Input { get; init; } = new();
     /// <summary>The MCP endpoint /mcp (<c>SANDBOX_MCP_*</c>).</summary>
     public Sandbox.Mcp.McpOptions Mcp { get; init; } = new();
+    /// <summary>Probes, /init, PID 1 duty and container sizing (<c>SANDBOX_FLEET_*</c>).</summary>
+    public Sandbox.Fleet.FleetOptions Fleet { get; init; } = new();
 
     /// <summary>Every default is written once, on the property; the reader falls back to it.</summary>
     private static readonly SandboxOptions Defaults = new();
@@ -48,6 +50,7 @@ internal sealed class SandboxOptions : ApplianceOptions
             Recording = Sandbox.Recording.RecordingOptions.FromEnvironment(r),
             Input = Sandbox.Input.InputOptions.Read(r),
             Mcp = Sandbox.Mcp.McpOptions.FromEnvironment(r),
+            Fleet = Sandbox.Fleet.FleetOptions.FromEnvironment(r),
         };
         r.ThrowIfInvalid();
         return o;

@@ -14,12 +14,15 @@ namespace Sandbox.Web;
 /// </summary>
 internal static class TokenAuth
 {
-    public static IApplicationBuilder UseTokenAuth(this IApplicationBuilder app, string? token)
+    public static IApplicationBuilder UseTokenAuth(this IApplicationBuilder app, string? token) =>
+        app.UseTokenAuth(new AccessToken(token));
+
+    /// <summary>Checks <paramref name="expected"/> per request: it may be set later (<c>POST /init</c>).</summary>
+    public static IApplicationBuilder UseTokenAuth(this IApplicationBuilder app, AccessToken expected)
     {
-        if (AccessToken.From(token) is not { } expected) return app;
         return app.Use(async (http, next) =>
         {
-            if (IsOpen(http.Request) || expected.Authorizes(http.Request))
+            if (!expected.IsSet || IsOpen(http.Request) || expected.Authorizes(http.Request))
             {
                 await next(http);
                 return;
@@ -33,5 +36,5 @@ internal static class TokenAuth
     private static bool IsOpen(HttpRequest request) =>
         (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
         && request.Path.Value is { } path && path.TrimEnd('/') is var p
-        && (p.Equals("/health", StringComparison.OrdinalIgnoreCase) || p is "" or "/view" || p.StartsWith("/view/assets/", StringComparison.Ordinal));
+        && (p.Equals("/health", StringComparison.OrdinalIgnoreCase) || Sandbox.Fleet.FleetApi.OpenPaths.Contains(p) || p is "" or "/view" || p.StartsWith("/view/assets/", StringComparison.Ordinal));
 }

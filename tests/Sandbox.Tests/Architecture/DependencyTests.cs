@@ -27,6 +27,7 @@ public sealed partial class DependencyTests
         ["Gateway"] = [.. Shared, "Web"],
         ["Recording"] = [.. Shared, "Display", "Web"],
         ["Input"] = [.. Shared, "Imaging", "Display", "Web", "Capture"],
+        ["Fleet"] = [.. Shared, "Web"],
         // Adapters: protocol front-ends over the areas.
         ["LiveView"] = [.. Shared, "Imaging", "Display", "Web", "Capture", "Input"],
         ["Api"] = [.. Shared, "Imaging", "Display", "Web", "Capture", "Gateway", "Recording", "Input", "LiveView"],
