@@ -14,7 +14,7 @@ namespace Sandbox.Input;
 internal sealed unsafe class InputSession : IDisposable
 {
     public const string Key = "input.xtest";
-    private const uint ShiftMask = 1, LockMask = 2;
+    private const uint LockMask = 2;
 
     private readonly XSession _session;
     private readonly ILogger _log;
@@ -67,7 +67,6 @@ internal sealed unsafe class InputSession : IDisposable
     }
 
     public bool CapsLockOn(in XkbStateRec state) => (state.LockedMods & LockMask) != 0;
-    public bool ShiftActive(in XkbStateRec state) => (state.Mods & ShiftMask) != 0;
 
     // ---- pointer ----
 

@@ -45,7 +45,6 @@ internal sealed unsafe class KeyboardMap
 
     /// <summary>How many characters can be bound at once: two per spare keycode.</summary>
     public int SlotCount => 2 * _spares.Count;
-    public bool HasBindings => _boundBySlot.Count > 0;
 
     /// <summary>Reads the mapping from the server and reconciles our bindings with it.</summary>
     public void Load(nint display)

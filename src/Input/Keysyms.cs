@@ -50,10 +50,6 @@ internal static unsafe class Keysyms
         _ => null,
     };
 
-    /// <summary>True for letters whose keysym changes with Shift/Caps Lock (the case pair differs).</summary>
-    public static bool IsCased(nuint keysym) =>
-        ToRune(keysym) is { } r && (Rune.ToUpperInvariant(r) != r || Rune.ToLowerInvariant(r) != r);
-
     /// <summary>Shift, Control, Alt, Meta, Super, Hyper, Caps/Num/Shift Lock, AltGr and Mode_switch.</summary>
     public static bool IsModifier(nuint keysym) =>
         keysym is >= 0xffe1 and <= 0xffee or 0xff7e or 0xff7f or 0xfe03 or 0xfe11;

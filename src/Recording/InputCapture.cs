@@ -92,7 +92,6 @@ internal sealed unsafe class InputCapture : IDisposable
 
     public CaptureState State { get; private set; }
     public string? LastError { get; private set; }
-    public long Delivered => Interlocked.Read(ref _seq);
     public XDisplayConnection Control => _control;
 
     /// <summary>Starts capturing into <paramref name="sink"/>; returns once the server is recording, or throws.</summary>

@@ -109,18 +109,6 @@ internal static class KeyNames
         return symbolName ?? $"<{baseKeysym}>";
     }
 
-    public static bool IsSpecial(uint keysym) => s_special.ContainsKey(keysym) && keysym is not (0x20 or 0xff80);
-
-    public static string ModifierName(ModifierKind kind) => kind switch
-    {
-        ModifierKind.Shift => "shift",
-        ModifierKind.Ctrl => "ctrl",
-        ModifierKind.Alt => "alt",
-        ModifierKind.Win => "win",
-        ModifierKind.AltGr => "altgr",
-        _ => "",
-    };
-
     /// <summary>pynput's name of a mouse button: Button.left/middle/right, Button.button8 and up.</summary>
     public static string Button(int button) => button switch
     {

@@ -39,8 +39,6 @@ internal sealed unsafe class KeyResolver : IDisposable
 
     public static KeyResolver Create(XSession session) => new(session.Handle);
 
-    public bool HasXkb => _xkb != 0;
-
     /// <summary>Re-reads the keymap and modifier map from the server (after setxkbmap or a modifier change).</summary>
     public void Reload()
     {
