@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using NetMQ;
+using Sandbox.Native;
 
 namespace Sandbox.Gateway;
 
@@ -11,6 +12,12 @@ namespace Sandbox.Gateway;
 /// print loop as one message of its whole size, so a cell printing 100 MB cost two 100 MB arrays. Here
 /// the pool (<see cref="OwnedFrames"/>) hands out arrays of exactly the frame's size and never reuses a
 /// returned one, so the decoder's own array becomes the frame: one array per frame, the copy is gone.
+/// </para>
+/// <para>
+/// Nothing else allocates enough to make the GC collect such an array soon after, so a dropped 100 MB
+/// message would stay resident until some later collection. <see cref="Discard"/> gives the pages of a
+/// message that nothing references any more (one the rate limiter dropped) back to the system at once,
+/// without a collection; the emptied array is then collected whenever the GC next runs.
 /// </para>
 /// </summary>
 internal static class KernelFrames
@@ -42,6 +49,33 @@ internal static class KernelFrames
         finally
         {
             msg.Close();
+        }
+    }
+
+    /// <summary>Frames from this size up are worth returning to the system when dropped.</summary>
+    public const int LargeFrameBytes = 1 << 20;
+
+    /// <summary>
+    /// Gives the memory of <paramref name="message"/>'s large content and buffer frames back to the system.
+    /// Only for a message nothing will read again: afterwards those frames read as zeros. (Header, parent
+    /// and metadata are left alone: a rate-limit notice reuses the dropped message's parent header.)
+    /// </summary>
+    public static void Discard(WireMessage message)
+    {
+        Release(message.Content);
+        foreach (var buffer in message.Buffers) Release(buffer);
+    }
+
+    private static unsafe void Release(byte[] frame)
+    {
+        if (frame.Length < LargeFrameBytes) return;
+        var page = (nuint)Environment.SystemPageSize;
+        fixed (byte* p = frame)
+        {
+            // Whole pages inside the array's data only: the array's header and its neighbours stay untouched.
+            var start = ((nuint)p + page - 1) & ~(page - 1);
+            var end = ((nuint)p + (nuint)frame.Length) & ~(page - 1);
+            if (end > start) Libc.madvise((void*)start, end - start, Libc.MADV_DONTNEED);
         }
     }
 

@@ -146,8 +146,10 @@ internal sealed partial class KernelHub : IDisposable
         switch (_limiter.Check(m.MsgType, m, state))
         {
             case RateDecision.Drop:
+                KernelFrames.Discard(m);   // nothing holds it: its large frames' memory goes back now, not at some later GC
                 return;
             case RateDecision.DropAndWarn:
+                KernelFrames.Discard(m);
                 _log.LogWarning("kernel {Kernel}: iopub rate limit exceeded, output withheld", _kernelId);
                 var notice = JupyterWire.NewMessage("stream", _gatewaySession,
                     StreamContent("stderr", _limiter.LastWarning ?? "IOPub rate exceeded.\n"), m.Parent);
