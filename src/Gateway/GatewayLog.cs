@@ -12,7 +12,7 @@ internal sealed class GatewayLog : ILoggerProvider
 {
     private readonly object _lock = new();
     private readonly LogLevel _minimum;
-    private int _fd = -1;
+    private readonly SafeFd? _fd;
 
     public GatewayLog(string path, LogLevel minimum = LogLevel.Information)
     {
@@ -25,17 +25,23 @@ internal sealed class GatewayLog : ILoggerProvider
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _fd = -1;
+            _fd = null;
         }
     }
 
     public string Path { get; }
 
-    private static unsafe int Open(string path)
+    /// <summary>The log opened for appending; null when it cannot be opened (lines then go to stderr).</summary>
+    private static unsafe SafeFd? Open(string path)
     {
         var bytes = Encoding.UTF8.GetBytes(path + "\0");
         fixed (byte* p = bytes)
-            return Libc.OpenFile(p, LibcProc.O_WRONLY | LibcProc.O_CREAT | LibcProc.O_APPEND | LibcProc.O_CLOEXEC, 0x1a4);
+        {
+            var fd = new SafeFd(Libc.open(p, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_APPEND | Libc.O_CLOEXEC, 0x1a4));
+            if (!fd.IsInvalid) return fd;
+            fd.Dispose();
+            return null;
+        }
     }
 
     public void Write(LogLevel level, string category, string message, Exception? exception = null)
@@ -51,13 +57,14 @@ internal sealed class GatewayLog : ILoggerProvider
         var bytes = Encoding.UTF8.GetBytes(line + "\n");
         lock (_lock)
         {
-            if (_fd < 0) { Console.Error.Write(line + "\n"); return; }
+            using var fd = _fd is null ? default : _fd.Acquire();
+            if (!fd.IsOpen) { Console.Error.Write(line + "\n"); return; }
             fixed (byte* p = bytes)
             {
                 var done = 0;
                 while (done < bytes.Length)
                 {
-                    var n = Libc.WriteFile(_fd, p + done, (nuint)(bytes.Length - done));
+                    var n = Libc.write(fd.Fd, p + done, (nuint)(bytes.Length - done));
                     if (n <= 0) break;
                     done += (int)n;
                 }
@@ -77,11 +84,7 @@ internal sealed class GatewayLog : ILoggerProvider
 
     public void Dispose()
     {
-        lock (_lock)
-        {
-            if (_fd >= 0) Libc.CloseFile(_fd);
-            _fd = -1;
-        }
+        lock (_lock) _fd?.Dispose();
     }
 
     private sealed class Logger(GatewayLog log, string category) : ILogger

@@ -38,7 +38,7 @@ internal sealed partial class ActionParser
         {
             if (rune == System.Text.Rune.ReplacementChar && text[position] != '\uFFFD')
                 throw new ActionInputException(prefix + name, $"has a lone surrogate at index {position}");
-            if (Keysyms.ForRune(rune) == Native.XKeyboard.NoSymbol)
+            if (Keysyms.ForRune(rune) == Native.Xlib.NoSymbol)
                 throw new ActionInputException(prefix + name, $"has the control character U+{rune.Value:X4} at index {position}, which no key types");
             position += rune.Utf16SequenceLength;
         }

@@ -62,7 +62,7 @@ internal sealed unsafe class InputSession : IDisposable
     public XkbStateRec KeyboardState()
     {
         XkbStateRec state;
-        if (XKeyboard.XkbGetState(Display, XKeyboard.XkbUseCoreKbd, &state) != 0) return default;
+        if (Xlib.XkbGetState(Display, Xlib.XkbUseCoreKbd, &state) != 0) return default;
         return state;
     }
 

@@ -24,7 +24,7 @@ internal static unsafe class Keysyms
     public const nuint Return = 0xff0d, Tab = 0xff09, BackSpace = 0xff08, Escape = 0xff1b;
     public const nuint ShiftL = 0xffe1, ShiftR = 0xffe2;
 
-    /// <summary>The keysym that types <paramref name="rune"/>, or <see cref="XKeyboard.NoSymbol"/> for a control character.</summary>
+    /// <summary>The keysym that types <paramref name="rune"/>, or <see cref="Xlib.NoSymbol"/> for a control character.</summary>
     public static nuint ForRune(Rune rune)
     {
         var c = rune.Value;
@@ -37,7 +37,7 @@ internal static unsafe class Keysyms
             '\t' => Tab,
             '\b' => BackSpace,
             0x1b => Escape,
-            < 0x20 or (>= 0x7f and < 0xa0) => XKeyboard.NoSymbol,
+            < 0x20 or (>= 0x7f and < 0xa0) => Xlib.NoSymbol,
             _ => (nuint)(0x01000000 | c),
         };
     }
@@ -57,17 +57,17 @@ internal static unsafe class Keysyms
     /// <summary>libX11's name for a keysym ("Return", "a", "U4E16"), for messages.</summary>
     public static string Name(nuint keysym)
     {
-        var p = XKeyboard.XKeysymToString(keysym);
+        var p = Xlib.XKeysymToString(keysym);
         return p == null ? $"0x{keysym:x}" : new string((sbyte*)p);
     }
 
     /// <summary>libX11's case-sensitive name lookup ("Return", "KP_Enter", "XF86AudioMute", "U20AC").</summary>
     public static nuint FromXName(string name)
     {
-        if (name.Length == 0 || name.Length > 64) return XKeyboard.NoSymbol;
+        if (name.Length == 0 || name.Length > 64) return Xlib.NoSymbol;
         Span<byte> buffer = stackalloc byte[Encoding.UTF8.GetMaxByteCount(name.Length) + 1];
         var n = Encoding.UTF8.GetBytes(name, buffer);
         buffer[n] = 0;
-        fixed (byte* p = buffer) return XKeyboard.XStringToKeysym(p);
+        fixed (byte* p = buffer) return Xlib.XStringToKeysym(p);
     }
 }

@@ -188,18 +188,18 @@ internal sealed unsafe class InputCapture : IDisposable
     private nuint CreateContext(XSession s)
     {
         int major = 1, minor = 13;
-        if (XRecord.XRecordQueryVersion(s.Handle, &major, &minor) == 0)
+        if (XTest.XRecordQueryVersion(s.Handle, &major, &minor) == 0)
             throw new RecordingUnavailableException($"the X server {_control.DisplayName} has no RECORD extension (input recording needs it)");
         int opcode, firstEvent, firstError;
         fixed (byte* name = "XKEYBOARD\0"u8)
-            _xkbOpcode = XKeyboardLookup.XQueryExtension(s.Handle, name, &opcode, &firstEvent, &firstError) != 0 ? opcode : -1;
+            _xkbOpcode = Xlib.XQueryExtension(s.Handle, name, &opcode, &firstEvent, &firstError) != 0 ? opcode : -1;
 
         // Device events KeyPress..MotionNotify, and the requests that change what keycodes mean.
         var count = _xkbOpcode > 0 ? 4 : 2;
         var ranges = stackalloc XRecordRange*[4];
         for (var i = 0; i < count; i++)
         {
-            ranges[i] = XRecord.XRecordAllocRange();
+            ranges[i] = XTest.XRecordAllocRange();
             if (ranges[i] == null) throw new InvalidOperationException("XRecordAllocRange failed");
         }
         ranges[0]->DeviceEventsFirst = RecordWire.KeyPress;
@@ -213,8 +213,8 @@ internal sealed unsafe class InputCapture : IDisposable
             ranges[3]->ExtRequestsMajorFirst = ranges[3]->ExtRequestsMajorLast = (byte)_xkbOpcode;
             ranges[3]->ExtRequestsMinorFirst = ranges[3]->ExtRequestsMinorLast = RecordWire.XkbGetKbdByName;
         }
-        var clients = XRecord.AllClients;
-        var context = XRecord.XRecordCreateContext(s.Handle, 0, &clients, 1, ranges, count);
+        var clients = XTest.XRecordAllClients;
+        var context = XTest.XRecordCreateContext(s.Handle, 0, &clients, 1, ranges, count);
         for (var i = 0; i < count; i++) Xlib.XFree(ranges[i]);
         var error = s.SyncAndTakeError();
         if (error is not null || context == 0)
@@ -231,7 +231,7 @@ internal sealed unsafe class InputCapture : IDisposable
         {
             _control.Run(s =>
             {
-                XRecord.XRecordFreeContext(s.Handle, context);
+                XTest.XRecordFreeContext(s.Handle, context);
                 Xlib.XSync(s.Handle, 0);
                 return 0;
             }, _timeoutMs, retryOnDeadConnection: false);   // the context died with its server
@@ -243,7 +243,7 @@ internal sealed unsafe class InputCapture : IDisposable
     private int Pump(XSession s, nuint context)
     {
         _ended = false;
-        if (XRecord.XRecordEnableContextAsync(s.Handle, context, &OnIntercept, GCHandle.ToIntPtr(_self)) == 0)
+        if (XTest.XRecordEnableContextAsync(s.Handle, context, &OnIntercept, GCHandle.ToIntPtr(_self)) == 0)
             throw new RecordingUnavailableException("XRecordEnableContextAsync failed");
         Xlib.XFlush(s.Handle);
         var fd = Xlib.XConnectionNumber(s.Handle);
@@ -256,7 +256,7 @@ internal sealed unsafe class InputCapture : IDisposable
         {
             // Process first, poll after: libX11/XCB may already have read replies into its buffer
             // (the enable's flush does), and those never make the socket readable again.
-            XRecord.XRecordProcessReplies(s.Handle);
+            XTest.XRecordProcessReplies(s.Handle);
             if (s.Broken) throw new DisplayUnavailableException($"lost the X display {_data.DisplayName}");
             AfterRead();
             if (_ended) break;
@@ -277,8 +277,8 @@ internal sealed unsafe class InputCapture : IDisposable
             var timeout = _events.PollTimeout(disabled ? (int)Math.Max(0, drainDeadline - Environment.TickCount64) : NudgeTimeout());
             var n = Libc.poll(fds, disabled ? 1u : 2u, timeout);
             if (n == 0 && !disabled) Nudge();
-            if (n < 0 && Marshal.GetLastPInvokeError() != Libc.EINTR)
-                throw NativeCallException.FromLastError("poll");
+            if (n < 0 && Libc.LastError() is var errno and not Errno.EINTR)
+                throw new NativeCallException("poll", errno);
             if (!disabled && (fds[1].Revents & Libc.POLLIN) != 0) _bell.Drain();
             // A hang-up is normally turned into an IO error by the next read; twice in a row means it was not.
             var failed = n > 0 && (fds[0].Revents & (Libc.POLLERR | Libc.POLLNVAL | Libc.POLLHUP)) != 0;
@@ -317,7 +317,7 @@ internal sealed unsafe class InputCapture : IDisposable
         {
             _control.Run(c =>
             {
-                XRecord.XRecordDisableContext(c.Handle, context);
+                XTest.XRecordDisableContext(c.Handle, context);
                 Xlib.XSync(c.Handle, 0);
                 return 0;
             }, _timeoutMs, retryOnDeadConnection: false);
@@ -372,7 +372,7 @@ internal sealed unsafe class InputCapture : IDisposable
         }
         finally
         {
-            XRecord.XRecordFreeData(data);
+            XTest.XRecordFreeData(data);
         }
     }
 
@@ -380,18 +380,18 @@ internal sealed unsafe class InputCapture : IDisposable
     {
         switch (d->Category)
         {
-            case XRecord.StartOfData:
+            case XTest.XRecordStartOfData:
                 _live = true;
                 return;
-            case XRecord.EndOfData:
+            case XTest.XRecordEndOfData:
                 _ended = true;
                 return;
-            case XRecord.FromServer:
+            case XTest.XRecordFromServer:
                 if (d->Data == null) return;
                 if (RecordWire.TryReadDeviceEvent(new ReadOnlySpan<byte>(d->Data, (int)d->DataLength * 4), out var e))
                     _events.AddDevice(e, _clock!.Now);
                 return;
-            case XRecord.FromClient:
+            case XTest.XRecordFromClient:
                 if (d->Data == null || d->DataLength < 1) return;
                 switch (RecordWire.ReadRequest(new ReadOnlySpan<byte>(d->Data, (int)d->DataLength * 4), d->ClientSwapped != 0, _xkbOpcode, out var change))
                 {
