@@ -1,4 +1,5 @@
 using System.Text;
+using Sandbox.Display;
 using Sandbox.Native;
 
 namespace Sandbox.Input;
@@ -42,17 +43,8 @@ internal static unsafe class Keysyms
         };
     }
 
-    /// <summary>The character a keysym types, if it is a character keysym (Latin-1 or Unicode range).</summary>
-    public static Rune? ToRune(nuint keysym) => keysym switch
-    {
-        >= 0x20 and <= 0x7e or >= 0xa0 and <= 0xff => new Rune((int)keysym),
-        >= 0x01000100 and <= 0x0110ffff when Rune.IsValid((int)(keysym & 0x00ffffff)) => new Rune((int)(keysym & 0x00ffffff)),
-        _ => null,
-    };
-
     /// <summary>Shift, Control, Alt, Meta, Super, Hyper, Caps/Num/Shift Lock, AltGr and Mode_switch.</summary>
-    public static bool IsModifier(nuint keysym) =>
-        keysym is >= 0xffe1 and <= 0xffee or 0xff7e or 0xff7f or 0xfe03 or 0xfe11;
+    public static bool IsModifier(nuint keysym) => KeysymModifiers.IsModifier(keysym);
 
     /// <summary>libX11's name for a keysym ("Return", "a", "U4E16"), for messages.</summary>
     public static string Name(nuint keysym)

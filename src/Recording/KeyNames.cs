@@ -1,3 +1,5 @@
+using Sandbox.Display;
+
 namespace Sandbox.Recording;
 
 /// <summary>What a key is to the action builder.</summary>
@@ -76,13 +78,14 @@ internal static class KeyNames
         return d;
     }
 
-    public static ModifierKind Modifier(uint keysym) => keysym switch
+    /// <summary>The modifier a key adds to a hotkey; the locks (Caps, Shift, Num) are none.</summary>
+    public static ModifierKind Modifier(uint keysym) => KeysymModifiers.Role(keysym) switch
     {
-        0xffe1 or 0xffe2 => ModifierKind.Shift,
-        0xffe3 or 0xffe4 => ModifierKind.Ctrl,
-        0xffe7 or 0xffe8 or 0xffe9 or 0xffea => ModifierKind.Alt,
-        0xffeb or 0xffec or 0xffed or 0xffee => ModifierKind.Win,
-        0xfe03 or 0xff7e or 0xfe11 => ModifierKind.AltGr,   // ISO_Level3_Shift, Mode_switch, ISO_Level5_Shift
+        ModifierRole.Shift => ModifierKind.Shift,
+        ModifierRole.Ctrl => ModifierKind.Ctrl,
+        ModifierRole.Alt => ModifierKind.Alt,
+        ModifierRole.Win => ModifierKind.Win,
+        ModifierRole.AltGr => ModifierKind.AltGr,
         _ => ModifierKind.None,
     };
 
