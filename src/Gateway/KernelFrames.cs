@@ -90,12 +90,12 @@ internal static class KernelFrames
     }
 
     /// <summary>
-    /// NetMQ's buffer pool for the gateway: exact-size arrays, uninitialized (the decoder overwrites them
-    /// whole), and nothing is recycled, which is what lets <see cref="Take"/> keep a frame's array.
+    /// NetMQ's buffer pool for the gateway: exact-size zeroed arrays, as NetMQ's own GC pool gives, and
+    /// nothing is recycled, which is what lets <see cref="Take"/> keep a frame's array.
     /// </summary>
     private sealed class OwnedFrames : IBufferPool
     {
-        public byte[] Take(int size) => size == 0 ? [] : GC.AllocateUninitializedArray<byte>(size);
+        public byte[] Take(int size) => size == 0 ? [] : new byte[size];
 
         public void Return(byte[] buffer) { }
 
