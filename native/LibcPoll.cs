@@ -11,22 +11,12 @@ internal static unsafe partial class Libc
     public const short POLLNVAL = 0x020;
     public const int EFD_CLOEXEC = 0x80000;
     public const int EFD_NONBLOCK = 0x800;
-    public const int EINTR = 4;
 
     [LibraryImport(Libraries.Libc, SetLastError = true)]
     public static partial int poll(PollFd* fds, nuint count, int timeoutMs);
 
     [LibraryImport(Libraries.Libc, SetLastError = true)]
     public static partial int eventfd(uint initialValue, int flags);
-
-    [LibraryImport(Libraries.Libc, SetLastError = true)]
-    public static partial nint read(int fd, void* buffer, nuint count);
-
-    [LibraryImport(Libraries.Libc, SetLastError = true)]
-    public static partial nint write(int fd, void* buffer, nuint count);
-
-    [LibraryImport(Libraries.Libc, SetLastError = true)]
-    public static partial int close(int fd);
 }
 
 [StructLayout(LayoutKind.Sequential)]
@@ -40,32 +30,32 @@ internal struct PollFd
 /// <summary>An eventfd used as a doorbell: <see cref="Ring"/> from any thread wakes a poll on <see cref="Fd"/>.</summary>
 internal sealed unsafe class EventFd : IDisposable
 {
-    private int _fd;
+    private readonly SafeFd _fd;
 
     public EventFd()
     {
-        _fd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
-        if (_fd < 0) throw NativeCallException.FromLastError("eventfd");
+        var fd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+        if (fd < 0) throw NativeCallException.FromLastError("eventfd");
+        _fd = new SafeFd(fd);
     }
 
-    public int Fd => _fd;
+    /// <summary>The descriptor to poll; the owner keeps the EventFd alive (undisposed) while it polls.</summary>
+    public int Fd => _fd.IsClosed ? -1 : (int)_fd.DangerousGetHandle();
 
     public void Ring()
     {
         ulong one = 1;
-        if (_fd >= 0) Libc.write(_fd, &one, 8);
+        using var fd = _fd.Acquire();
+        if (fd.IsOpen) Libc.write(fd.Fd, &one, 8);
     }
 
     /// <summary>Clears the counter (non-blocking; nothing to clear is fine).</summary>
     public void Drain()
     {
         ulong value;
-        if (_fd >= 0) Libc.read(_fd, &value, 8);
+        using var fd = _fd.Acquire();
+        if (fd.IsOpen) Libc.read(fd.Fd, &value, 8);
     }
 
-    public void Dispose()
-    {
-        var fd = Interlocked.Exchange(ref _fd, -1);
-        if (fd >= 0) Libc.close(fd);
-    }
+    public void Dispose() => _fd.Dispose();
 }

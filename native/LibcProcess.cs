@@ -29,14 +29,6 @@ internal static unsafe partial class Libc
     [LibraryImport(Libraries.Libc, SetLastError = true)] public static partial int kill(int pid, int sig);
     [LibraryImport(Libraries.Libc, SetLastError = true)] public static partial int waitpid(int pid, int* status, int options);
     [LibraryImport(Libraries.Libc)] public static partial int getpid();
-
-    // File I/O for logs shared with child processes: .NET's FileStream tracks its own offset and does not
-    // open with O_APPEND, so lines written by kernels into the same file would be overwritten. The C# names
-    // are distinct so they cannot clash with other partial parts of Libc that bind open/write/close.
-    [LibraryImport(Libraries.Libc, EntryPoint = "open", SetLastError = true)] public static partial int OpenFile(byte* path, int flags, uint mode);
-    [LibraryImport(Libraries.Libc, EntryPoint = "write", SetLastError = true)] public static partial nint WriteFile(int fd, byte* buf, nuint count);
-    [LibraryImport(Libraries.Libc, EntryPoint = "close")] public static partial int CloseFile(int fd);
-
 }
 
 /// <summary>Constants and wait-status helpers for <see cref="Libc"/>'s process functions (glibc, Linux).</summary>
@@ -44,12 +36,9 @@ internal static class LibcProc
 {
     public const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGPIPE = 13, SIGTERM = 15, SIGCHLD = 17;
     public const int WNOHANG = 1;
-    public const int ESRCH = 3, ECHILD = 10, EINTR = 4;
 
     // glibc flag values (spawn.h).
     public const short POSIX_SPAWN_SETPGROUP = 0x02, POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08;
-
-    public const int O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0x40, O_APPEND = 0x400, O_NOFOLLOW = 0x20000, O_CLOEXEC = 0x80000;
 
     // glibc on x86-64/arm64: posix_spawnattr_t is 336 bytes, posix_spawn_file_actions_t 80, sigset_t 128.
     // The buffers we hand out are larger so a libc with bigger structs cannot overrun them.

@@ -21,12 +21,3 @@ internal static unsafe partial class Libc
     [LibraryImport(Libraries.Libc, SetLastError = true)]
     public static partial int shmctl(int shmid, int command, void* buffer);
 }
-
-/// <summary>A failed libc call, with the errno read right after it.</summary>
-internal sealed class NativeCallException(string call, int errno)
-    : Exception($"{call} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})")
-{
-    public int Errno { get; } = errno;
-
-    public static NativeCallException FromLastError(string call) => new(call, Marshal.GetLastPInvokeError());
-}

@@ -35,3 +35,13 @@ internal static unsafe partial class TurboJpeg
     [LibraryImport(Libraries.TurboJpeg)]
     public static partial int tjDestroy(nint handle);
 }
+
+/// <summary>A TurboJPEG compressor handle: destroyed exactly once, never while a call on it is running.</summary>
+internal sealed class SafeTurboJpegHandle : Microsoft.Win32.SafeHandles.SafeHandleZeroOrMinusOneIsInvalid
+{
+    public SafeTurboJpegHandle() : base(ownsHandle: true) { }
+
+    public SafeTurboJpegHandle(nint handle) : base(ownsHandle: true) => SetHandle(handle);
+
+    protected override bool ReleaseHandle() => TurboJpeg.tjDestroy(handle) == 0;
+}

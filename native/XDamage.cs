@@ -4,7 +4,7 @@ namespace Sandbox.Native;
 
 /// <summary>
 /// DAMAGE: the server tells us when drawing changed a window's contents, so the live view reads the
-/// screen only after a change instead of on every tick. Also the XFixes cursor-change notification.
+/// screen only after a change instead of on every tick.
 /// </summary>
 internal static unsafe partial class XDamage
 {
@@ -29,14 +29,4 @@ internal static unsafe partial class XDamage
 
     [LibraryImport(Libraries.Xdamage)]
     public static partial void XDamageDestroy(nint display, nuint damage);
-}
-
-internal static unsafe partial class XFixes
-{
-    public const int DisplayCursorNotifyMask = 1;
-    /// <summary>XFixesCursorNotify, relative to the XFixes event base.</summary>
-    public const int CursorNotify = 1;
-
-    [LibraryImport(Libraries.Xfixes)]
-    public static partial void XFixesSelectCursorInput(nint display, nuint window, nuint eventMask);
 }

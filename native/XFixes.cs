@@ -2,9 +2,16 @@ using System.Runtime.InteropServices;
 
 namespace Sandbox.Native;
 
-/// <summary>XFixes: the current cursor image, which core X does not expose.</summary>
+/// <summary>XFixes: the current cursor image, which core X does not expose, and cursor-change notification.</summary>
 internal static unsafe partial class XFixes
 {
+    public const int DisplayCursorNotifyMask = 1;
+    /// <summary>XFixesCursorNotify, relative to the XFixes event base.</summary>
+    public const int CursorNotify = 1;
+
+    [LibraryImport(Libraries.Xfixes)]
+    public static partial void XFixesSelectCursorInput(nint display, nuint window, nuint eventMask);
+
     [LibraryImport(Libraries.Xfixes)]
     public static partial int XFixesQueryExtension(nint display, int* eventBase, int* errorBase);
 

@@ -53,6 +53,9 @@ internal static unsafe partial class Xlib
     public static partial int XConnectionNumber(nint display);
 
     [LibraryImport(Libraries.X11)]
+    public static partial int XQueryExtension(nint display, byte* name, int* majorOpcode, int* firstEvent, int* firstError);
+
+    [LibraryImport(Libraries.X11)]
     public static partial nint XSetErrorHandler(delegate* unmanaged<nint, XErrorEvent*, int> handler);
 
     [LibraryImport(Libraries.X11)]

@@ -50,8 +50,7 @@ internal sealed class ChildProcess
             int status;
             var r = Libc.waitpid(Pid, &status, 0);
             if (r == Pid) { _exited.TrySetResult(status); return; }
-            var errno = Marshal.GetLastPInvokeError();
-            if (r < 0 && errno == LibcProc.EINTR) continue;
+            if (r < 0 && Libc.LastError() == Errno.EINTR) continue;
             // ECHILD: someone else reaped it (should not happen); report it as gone.
             _exited.TrySetResult(255 << 8);
             return;
@@ -116,11 +115,11 @@ internal sealed class ChildProcess
             Check(Libc.posix_spawnattr_setflags(attr,
                 (short)(LibcProc.POSIX_SPAWN_SETPGROUP | LibcProc.POSIX_SPAWN_SETSIGDEF | LibcProc.POSIX_SPAWN_SETSIGMASK)), "setflags");
 
-            Check(Libc.posix_spawn_file_actions_addopen(actions, 0, strings.Add("/dev/null"), LibcProc.O_RDONLY, 0), "addopen stdin");
+            Check(Libc.posix_spawn_file_actions_addopen(actions, 0, strings.Add("/dev/null"), Libc.O_RDONLY, 0), "addopen stdin");
             if (start.LogPath is { } log)
             {
                 Check(Libc.posix_spawn_file_actions_addopen(actions, 1, strings.Add(log),
-                    LibcProc.O_WRONLY | LibcProc.O_CREAT | LibcProc.O_APPEND, 0x1a4 /* 0644 */), "addopen log");
+                    Libc.O_WRONLY | Libc.O_CREAT | Libc.O_APPEND, 0x1a4 /* 0644 */), "addopen log");
                 Check(Libc.posix_spawn_file_actions_adddup2(actions, 1, 2), "adddup2");
             }
             if (start.Cwd is { } cwd) Check(Libc.posix_spawn_file_actions_addchdir_np(actions, strings.Add(cwd)), "addchdir");

@@ -1,7 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
-using Sandbox.Native;
 using Sandbox.Common;
+using Sandbox.Native;
 
 namespace Sandbox.Gateway;
 
@@ -13,9 +13,8 @@ internal sealed class GatewayLog : ILoggerProvider
 {
     private readonly object _lock = new();
     private readonly LogLevel _minimum;
-    private int _fd = -1;
-
     private readonly long _maxBytes;
+    private SafeFd? _fd;
     private long _bytes;
 
     /// <param name="maxBytes">Past this size the file is renamed to <c>.1</c> (replacing the previous one) and
@@ -33,17 +32,24 @@ internal sealed class GatewayLog : ILoggerProvider
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _fd = -1;
+            _fd = null;
         }
     }
 
     public string Path { get; }
 
-    private static unsafe int Open(string path)
+    /// <summary>The log opened for appending; null when it cannot be opened (lines then go to stderr).</summary>
+    private static unsafe SafeFd? Open(string path)
     {
         var bytes = Encoding.UTF8.GetBytes(path + "\0");
         fixed (byte* p = bytes)
-            return Libc.OpenFile(p, LibcProc.O_WRONLY | LibcProc.O_CREAT | LibcProc.O_APPEND | LibcProc.O_CLOEXEC | LibcProc.O_NOFOLLOW, (uint)PrivateFiles.FileMode);
+        {
+            // Private, and never through a symlink someone planted at our log's name.
+            var fd = new SafeFd(Libc.open(p, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_APPEND | Libc.O_CLOEXEC | Libc.O_NOFOLLOW, (uint)PrivateFiles.FileMode));
+            if (!fd.IsInvalid) return fd;
+            fd.Dispose();
+            return null;
+        }
     }
 
     public void Write(LogLevel level, string category, string message, Exception? exception = null)
@@ -59,15 +65,16 @@ internal sealed class GatewayLog : ILoggerProvider
         var bytes = Encoding.UTF8.GetBytes(line + "\n");
         lock (_lock)
         {
-            if (_fd < 0) { Console.Error.Write(line + "\n"); return; }
-            if (_maxBytes > 0 && _bytes + bytes.Length > _maxBytes && _bytes > 0) Rotate();
+            if (_fd is not null && _maxBytes > 0 && _bytes > 0 && _bytes + bytes.Length > _maxBytes) Rotate();
             _bytes += bytes.Length;
+            using var fd = _fd is null ? default : _fd.Acquire();
+            if (!fd.IsOpen) { Console.Error.Write(line + "\n"); return; }
             fixed (byte* p = bytes)
             {
                 var done = 0;
                 while (done < bytes.Length)
                 {
-                    var n = Libc.WriteFile(_fd, p + done, (nuint)(bytes.Length - done));
+                    var n = Libc.write(fd.Fd, p + done, (nuint)(bytes.Length - done));
                     if (n <= 0) break;
                     done += (int)n;
                 }
@@ -81,10 +88,9 @@ internal sealed class GatewayLog : ILoggerProvider
         try
         {
             File.Move(Path, Path + ".1", overwrite: true);
-            var fd = Open(Path);
-            if (fd < 0) return;
-            Libc.CloseFile(_fd);
-            _fd = fd;
+            if (Open(Path) is not { } fresh) return;
+            _fd?.Dispose();
+            _fd = fresh;
             _bytes = 0;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
@@ -102,11 +108,7 @@ internal sealed class GatewayLog : ILoggerProvider
 
     public void Dispose()
     {
-        lock (_lock)
-        {
-            if (_fd >= 0) Libc.CloseFile(_fd);
-            _fd = -1;
-        }
+        lock (_lock) _fd?.Dispose();
     }
 
     private sealed class Logger(GatewayLog log, string category) : ILogger

@@ -51,7 +51,6 @@ internal sealed class GatewayService : IAsyncDisposable
     public KernelVenv? Venv { get; }
     public ExternalGateway? External { get; }
     public WebApplication? App { get; private set; }
-    public ILoggerProvider LogProvider => _log;
 
     /// <summary>The address the built-in server listens on (port resolved when 0 was asked for).</summary>
     public string? ListenUrl { get; private set; }

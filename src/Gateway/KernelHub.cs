@@ -63,6 +63,7 @@ internal sealed partial class KernelHub : IDisposable
         _signer = new MessageSigner(Encoding.ASCII.GetBytes(connection.Key));
         _limiter = new IopubRateLimiter(options);
 
+        KernelFrames.EnsureInstalled();
         _iopub = new SubscriberSocket();
         _iopub.Options.Linger = TimeSpan.Zero;
         _iopub.Options.ReconnectInterval = ReconnectInterval;
@@ -116,10 +117,7 @@ internal sealed partial class KernelHub : IDisposable
         {
             var frames = _frames;
             frames.Clear();
-            if (!socket.TryReceiveMultipartBytes(TimeSpan.Zero, ref frames!)) return;
-            long size = 0;
-            foreach (var f in frames) size += f.Length;
-            LargeMessageReclaim.Handled(size);   // collects after a delay, once this message is dealt with
+            if (!KernelFrames.TryReceive(socket, frames)) return;
             var message = JupyterWire.Parse(frames, out var signature);
             if (message is null)
             {
@@ -148,8 +146,10 @@ internal sealed partial class KernelHub : IDisposable
         switch (_limiter.Check(m.MsgType, m, state))
         {
             case RateDecision.Drop:
+                KernelFrames.Discard(m);   // nothing holds it: its large frames' memory goes back now, not at some later GC
                 return;
             case RateDecision.DropAndWarn:
+                KernelFrames.Discard(m);
                 _log.LogWarning("kernel {Kernel}: iopub rate limit exceeded, output withheld", _kernelId);
                 var notice = JupyterWire.NewMessage("stream", _gatewaySession,
                     StreamContent("stderr", _limiter.LastWarning ?? "IOPub rate exceeded.\n"), m.Parent);

@@ -35,9 +35,6 @@ internal sealed partial class KernelLauncher
             _setpriv = new[] { "/usr/bin/setpriv", "/bin/setpriv" }.FirstOrDefault(File.Exists);
     }
 
-    /// <summary>Whether kernels die with the appliance through PR_SET_PDEATHSIG (setpriv found).</summary>
-    public bool UsesDeathSignal => _setpriv is not null;
-
     public string RuntimeDir => _options.RuntimeDir;
 
     public string ConnectionFile(string kernelId) => Path.Combine(RuntimeDir, $"kernel-{kernelId}.json");

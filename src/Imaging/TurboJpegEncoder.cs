@@ -11,10 +11,10 @@ namespace Sandbox.Imaging;
 /// </summary>
 internal sealed unsafe class TurboJpegEncoder : IDisposable
 {
-    private nint _handle;
+    private readonly SafeTurboJpegHandle _handle;
     private byte[] _buffer = [];
 
-    private TurboJpegEncoder(nint handle) => _handle = handle;
+    private TurboJpegEncoder(nint handle) => _handle = new SafeTurboJpegHandle(handle);
 
     /// <summary>Why the last <see cref="TryCreate"/> failed, for a log line.</summary>
     public static string? UnavailableReason { get; private set; }
@@ -40,7 +40,7 @@ internal sealed unsafe class TurboJpegEncoder : IDisposable
     /// </summary>
     public ReadOnlySpan<byte> Encode(BgraImage image, int quality)
     {
-        ObjectDisposedException.ThrowIf(_handle == 0, this);
+        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
         ArgumentOutOfRangeException.ThrowIfLessThan(quality, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(quality, 100);
         if (image.Width < 1 || image.Height < 1) throw new ArgumentException("JPEG needs at least one pixel.", nameof(image));
@@ -49,22 +49,32 @@ internal sealed unsafe class TurboJpegEncoder : IDisposable
         if (bound <= 0 || bound > Array.MaxLength) throw new ArgumentException("Image too large for JPEG.", nameof(image));
         if (_buffer.Length < bound) _buffer = GC.AllocateUninitializedArray<byte>((int)bound);
 
+        var added = false;
+        _handle.DangerousAddRef(ref added);   // throws ObjectDisposedException once disposed
+        try
+        {
+            return Compress(_handle.DangerousGetHandle(), image, quality);
+        }
+        finally
+        {
+            if (added) _handle.DangerousRelease();
+        }
+    }
+
+    private ReadOnlySpan<byte> Compress(nint handle, BgraImage image, int quality)
+    {
         fixed (byte* src = image.Pixels)
         fixed (byte* output = _buffer)
         {
             var dst = output;
             var size = (nuint)_buffer.Length;
-            var rc = TurboJpeg.tjCompress2(_handle, src, image.Width, image.Stride, image.Height, TurboJpeg.PixelFormatBgrx,
+            var rc = TurboJpeg.tjCompress2(handle, src, image.Width, image.Stride, image.Height, TurboJpeg.PixelFormatBgrx,
                 &dst, &size, TurboJpeg.Subsampling420, quality, TurboJpeg.FlagNoRealloc | TurboJpeg.FlagFastDct);
             if (rc != 0)
-                throw new InvalidOperationException("tjCompress2: " + Marshal.PtrToStringUTF8((nint)TurboJpeg.tjGetErrorStr2(_handle)));
+                throw new InvalidOperationException("tjCompress2: " + Marshal.PtrToStringUTF8((nint)TurboJpeg.tjGetErrorStr2(handle)));
             return _buffer.AsSpan(0, (int)size);
         }
     }
 
-    public void Dispose()
-    {
-        var h = Interlocked.Exchange(ref _handle, 0);
-        if (h != 0) TurboJpeg.tjDestroy(h);
-    }
+    public void Dispose() => _handle.Dispose();
 }

@@ -14,7 +14,7 @@ namespace Sandbox.Input;
 internal sealed unsafe class InputSession : IDisposable
 {
     public const string Key = "input.xtest";
-    private const uint ShiftMask = 1, LockMask = 2;
+    private const uint LockMask = 2;
 
     private readonly XSession _session;
     private readonly ILogger _log;
@@ -62,12 +62,11 @@ internal sealed unsafe class InputSession : IDisposable
     public XkbStateRec KeyboardState()
     {
         XkbStateRec state;
-        if (XKeyboard.XkbGetState(Display, XKeyboard.XkbUseCoreKbd, &state) != 0) return default;
+        if (Xlib.XkbGetState(Display, Xlib.XkbUseCoreKbd, &state) != 0) return default;
         return state;
     }
 
     public bool CapsLockOn(in XkbStateRec state) => (state.LockedMods & LockMask) != 0;
-    public bool ShiftActive(in XkbStateRec state) => (state.Mods & ShiftMask) != 0;
 
     // ---- pointer ----
 

@@ -65,7 +65,7 @@ internal static class KeyNames
         if (name.Length == 0) return null;
         // xdotool semantics first: an exact X keysym name ("Return", "a", "A", "F5", "KP_0", "U20AC").
         var exact = Keysyms.FromXName(name);
-        if (exact != XKeyboard.NoSymbol) return new KeySpec(name, exact);
+        if (exact != Xlib.NoSymbol) return new KeySpec(name, exact);
 
         if (s_aliases.TryGetValue(Normalize(name), out var alias))
             return new KeySpec(name, Keysyms.FromXName(alias));
@@ -74,14 +74,14 @@ internal static class KeyNames
         if (Rune.DecodeFromUtf16(name, out var rune, out var used) == System.Buffers.OperationStatus.Done && used == name.Length)
         {
             var ks = Keysyms.ForRune(rune);
-            if (ks != XKeyboard.NoSymbol) return new KeySpec(name, ks);
+            if (ks != Xlib.NoSymbol) return new KeySpec(name, ks);
         }
 
         // Case variants of X names: "f5" → "F5", "kp_enter" → "KP_Enter", "page_up" → "Page_Up".
         foreach (var variant in CaseVariants(name))
         {
             var ks = Keysyms.FromXName(variant);
-            if (ks != XKeyboard.NoSymbol) return new KeySpec(name, ks);
+            if (ks != Xlib.NoSymbol) return new KeySpec(name, ks);
         }
         return null;
     }

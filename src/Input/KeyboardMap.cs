@@ -45,14 +45,13 @@ internal sealed unsafe class KeyboardMap
 
     /// <summary>How many characters can be bound at once: two per spare keycode.</summary>
     public int SlotCount => 2 * _spares.Count;
-    public bool HasBindings => _boundBySlot.Count > 0;
 
     /// <summary>Reads the mapping from the server and reconciles our bindings with it.</summary>
     public void Load(nint display)
     {
         int min, max, per;
-        XKeyboard.XDisplayKeycodes(display, &min, &max);
-        var rows = XKeyboard.XGetKeyboardMapping(display, (uint)min, max - min + 1, &per);
+        Xlib.XDisplayKeycodes(display, &min, &max);
+        var rows = Xlib.XGetKeyboardMapping(display, (byte)min, max - min + 1, &per);
         if (rows == null) throw new InvalidOperationException("XGetKeyboardMapping returned nothing");
         try
         {
@@ -76,7 +75,7 @@ internal sealed unsafe class KeyboardMap
         for (var code = max; code >= min; code--)
         {
             var c = (byte)code;
-            if (ours.Contains(c) || Row(c).IndexOfAnyExcept(XKeyboard.NoSymbol) < 0) _spares.Add(c);
+            if (ours.Contains(c) || Row(c).IndexOfAnyExcept(Xlib.NoSymbol) < 0) _spares.Add(c);
         }
         // Group 1, levels 1 and 2 (columns 0 and 1): what a key types alone and with Shift. A keysym on
         // several keys takes the lowest keycode, as XKeysymToKeycode does, and level 1 over level 2.
@@ -87,7 +86,7 @@ internal sealed unsafe class KeyboardMap
                 var c = (byte)code;
                 if (ours.Contains(c)) continue;
                 var row = Row(c);
-                if (level < row.Length && row[level] != XKeyboard.NoSymbol)
+                if (level < row.Length && row[level] != Xlib.NoSymbol)
                     _layout[row[level]] = new KeyStroke(c, level == 1, row[level]);
             }
         }
@@ -187,8 +186,8 @@ internal sealed unsafe class KeyboardMap
         var plain = _boundBySlot.GetValueOrDefault(new Slot(code, false));
         var shifted = _boundBySlot.GetValueOrDefault(new Slot(code, true));
         // One keysym goes in both columns, so that Shift (held by the agent, say) cannot change it.
-        if (plain == XKeyboard.NoSymbol) plain = shifted;
-        if (shifted == XKeyboard.NoSymbol) shifted = plain;
+        if (plain == Xlib.NoSymbol) plain = shifted;
+        if (shifted == Xlib.NoSymbol) shifted = plain;
         var row = Row(code);
         row.Clear();
         row[0] = plain;
@@ -208,7 +207,7 @@ internal sealed unsafe class KeyboardMap
             var count = j - i + 1;
             var buffer = new nuint[count * per];
             for (var k = 0; k < count; k++) Row(sorted[i + k]).CopyTo(buffer.AsSpan(k * per, per));
-            fixed (nuint* p = buffer) XKeyboard.XChangeKeyboardMapping(display, sorted[i], per, p, count);
+            fixed (nuint* p = buffer) Xlib.XChangeKeyboardMapping(display, sorted[i], per, p, count);
             i = j + 1;
         }
     }
@@ -228,14 +227,14 @@ internal sealed unsafe class KeyboardMap
         if (code < MinKeycode || code > MaxKeycode) return false;
         var plain = _boundBySlot.GetValueOrDefault(new Slot(code, false));
         var shifted = _boundBySlot.GetValueOrDefault(new Slot(code, true));
-        if (plain == XKeyboard.NoSymbol) plain = shifted;
-        if (shifted == XKeyboard.NoSymbol) shifted = plain;
+        if (plain == Xlib.NoSymbol) plain = shifted;
+        if (shifted == Xlib.NoSymbol) shifted = plain;
         // XKB reports a one-group key with its group copied into the group-2 columns; anything else in
         // the row means someone else changed the key.
         var row = Row(code);
         if (row.Length < 2 || row[0] != plain || row[1] != shifted) return false;
         foreach (var k in row)
-            if (k != plain && k != shifted && k != XKeyboard.NoSymbol) return false;
+            if (k != plain && k != shifted && k != Xlib.NoSymbol) return false;
         return true;
     }
 

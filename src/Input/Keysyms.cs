@@ -1,4 +1,5 @@
 using System.Text;
+using Sandbox.Display;
 using Sandbox.Native;
 
 namespace Sandbox.Input;
@@ -24,7 +25,7 @@ internal static unsafe class Keysyms
     public const nuint Return = 0xff0d, Tab = 0xff09, BackSpace = 0xff08, Escape = 0xff1b;
     public const nuint ShiftL = 0xffe1, ShiftR = 0xffe2;
 
-    /// <summary>The keysym that types <paramref name="rune"/>, or <see cref="XKeyboard.NoSymbol"/> for a control character.</summary>
+    /// <summary>The keysym that types <paramref name="rune"/>, or <see cref="Xlib.NoSymbol"/> for a control character.</summary>
     public static nuint ForRune(Rune rune)
     {
         var c = rune.Value;
@@ -37,41 +38,28 @@ internal static unsafe class Keysyms
             '\t' => Tab,
             '\b' => BackSpace,
             0x1b => Escape,
-            < 0x20 or (>= 0x7f and < 0xa0) => XKeyboard.NoSymbol,
+            < 0x20 or (>= 0x7f and < 0xa0) => Xlib.NoSymbol,
             _ => (nuint)(0x01000000 | c),
         };
     }
 
-    /// <summary>The character a keysym types, if it is a character keysym (Latin-1 or Unicode range).</summary>
-    public static Rune? ToRune(nuint keysym) => keysym switch
-    {
-        >= 0x20 and <= 0x7e or >= 0xa0 and <= 0xff => new Rune((int)keysym),
-        >= 0x01000100 and <= 0x0110ffff when Rune.IsValid((int)(keysym & 0x00ffffff)) => new Rune((int)(keysym & 0x00ffffff)),
-        _ => null,
-    };
-
-    /// <summary>True for letters whose keysym changes with Shift/Caps Lock (the case pair differs).</summary>
-    public static bool IsCased(nuint keysym) =>
-        ToRune(keysym) is { } r && (Rune.ToUpperInvariant(r) != r || Rune.ToLowerInvariant(r) != r);
-
     /// <summary>Shift, Control, Alt, Meta, Super, Hyper, Caps/Num/Shift Lock, AltGr and Mode_switch.</summary>
-    public static bool IsModifier(nuint keysym) =>
-        keysym is >= 0xffe1 and <= 0xffee or 0xff7e or 0xff7f or 0xfe03 or 0xfe11;
+    public static bool IsModifier(nuint keysym) => KeysymModifiers.IsModifier(keysym);
 
     /// <summary>libX11's name for a keysym ("Return", "a", "U4E16"), for messages.</summary>
     public static string Name(nuint keysym)
     {
-        var p = XKeyboard.XKeysymToString(keysym);
+        var p = Xlib.XKeysymToString(keysym);
         return p == null ? $"0x{keysym:x}" : new string((sbyte*)p);
     }
 
     /// <summary>libX11's case-sensitive name lookup ("Return", "KP_Enter", "XF86AudioMute", "U20AC").</summary>
     public static nuint FromXName(string name)
     {
-        if (name.Length == 0 || name.Length > 64) return XKeyboard.NoSymbol;
+        if (name.Length == 0 || name.Length > 64) return Xlib.NoSymbol;
         Span<byte> buffer = stackalloc byte[Encoding.UTF8.GetMaxByteCount(name.Length) + 1];
         var n = Encoding.UTF8.GetBytes(name, buffer);
         buffer[n] = 0;
-        fixed (byte* p = buffer) return XKeyboard.XStringToKeysym(p);
+        fixed (byte* p = buffer) return Xlib.XStringToKeysym(p);
     }
 }

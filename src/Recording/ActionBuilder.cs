@@ -1,4 +1,5 @@
 using System.Text;
+using Sandbox.Display;
 
 namespace Sandbox.Recording;
 

@@ -39,18 +39,13 @@ internal enum CaptureState { Idle, Starting, Live, Lost, Stopping }
 internal sealed unsafe class InputCapture : IDisposable
 {
     private const string KeyboardAttachment = "recording.keyboard";
-    private const byte KeyPress = 2, KeyRelease = 3, ButtonPress = 4, ButtonRelease = 5, MotionNotify = 6;
-    private const byte ChangeKeyboardMapping = 100, SetModifierMapping = 118;
-    private const byte XkbSetMap = 9, XkbGetKbdByName = 23;
 
     private readonly XDisplayConnection _control, _data;
     private readonly RecordingOptions _options;
     private readonly int _timeoutMs;
     private readonly ILogger _log;
     private readonly GCHandle _self;
-    private readonly List<RawDatum> _raw = [];
-    private readonly List<uint[]> _keymapRows = [];
-    private readonly List<InputEvent> _out = [];
+    private readonly EventConverter _events;
     private readonly EventFd _bell = new();
     private readonly ManualResetEventSlim _started = new(), _finished = new();
 
@@ -61,24 +56,6 @@ internal sealed unsafe class InputCapture : IDisposable
     private bool _live, _ended, _everLive, _lostNoted;
     private Exception? _startFailure;
     private int _xkbOpcode = -1;
-    private long _seq;
-    private InputEvent? _pendingMotion;
-    private double _lastMotionTime = double.NegativeInfinity;
-
-    private enum RawKind : byte { Device, CoreKeymap, Reload }
-
-    [StructLayout(LayoutKind.Auto)]
-    private struct RawDatum
-    {
-        public RawKind Kind;
-        public byte Type, Detail;
-        public ushort State;
-        public short X, Y;
-        public uint ServerTime;
-        public double ReceivedAt;
-        public byte FirstKeycode;
-        public int KeycodeCount, PerKeycode, RowsIndex;
-    }
 
     public InputCapture(string? displayName, RecordingOptions options, int timeoutMs, ILogger log)
     {
@@ -87,12 +64,12 @@ internal sealed unsafe class InputCapture : IDisposable
         _options = options;
         _timeoutMs = timeoutMs;
         _log = log;
+        _events = new EventConverter(options);
         _self = GCHandle.Alloc(this);
     }
 
     public CaptureState State { get; private set; }
     public string? LastError { get; private set; }
-    public long Delivered => Interlocked.Read(ref _seq);
     public XDisplayConnection Control => _control;
 
     /// <summary>Starts capturing into <paramref name="sink"/>; returns once the server is recording, or throws.</summary>
@@ -104,9 +81,7 @@ internal sealed unsafe class InputCapture : IDisposable
         _stopRequested = false;
         _live = _ended = _everLive = _lostNoted = false;
         _startFailure = null;
-        _seq = 0;
-        _pendingMotion = null;
-        _lastMotionTime = double.NegativeInfinity;
+        _events.Reset(clock);
         _started.Reset();
         _finished.Reset();
         _bell.Drain();
@@ -176,7 +151,7 @@ internal sealed unsafe class InputCapture : IDisposable
                     WaitForBell(_options.ReconnectIntervalMs);
                 }
             }
-            FlushMotion();
+            _events.FlushMotion();
             Deliver();
         }
         catch (Exception e)
@@ -203,7 +178,7 @@ internal sealed unsafe class InputCapture : IDisposable
         _live = false;
         if (_lostNoted) return;
         _lostNoted = true;
-        FlushMotion();
+        _events.FlushMotion();
         Deliver();
         var t = _clock!.Now;
         _sink!.Note(new JournalNote { Event = JournalNote.DisplayLost, Time = Math.Round(t, 6), Timestamp = _clock.Stamp(t), Message = message });
@@ -213,33 +188,33 @@ internal sealed unsafe class InputCapture : IDisposable
     private nuint CreateContext(XSession s)
     {
         int major = 1, minor = 13;
-        if (XRecord.XRecordQueryVersion(s.Handle, &major, &minor) == 0)
+        if (XTest.XRecordQueryVersion(s.Handle, &major, &minor) == 0)
             throw new RecordingUnavailableException($"the X server {_control.DisplayName} has no RECORD extension (input recording needs it)");
         int opcode, firstEvent, firstError;
         fixed (byte* name = "XKEYBOARD\0"u8)
-            _xkbOpcode = XKeyboardLookup.XQueryExtension(s.Handle, name, &opcode, &firstEvent, &firstError) != 0 ? opcode : -1;
+            _xkbOpcode = Xlib.XQueryExtension(s.Handle, name, &opcode, &firstEvent, &firstError) != 0 ? opcode : -1;
 
         // Device events KeyPress..MotionNotify, and the requests that change what keycodes mean.
         var count = _xkbOpcode > 0 ? 4 : 2;
         var ranges = stackalloc XRecordRange*[4];
         for (var i = 0; i < count; i++)
         {
-            ranges[i] = XRecord.XRecordAllocRange();
+            ranges[i] = XTest.XRecordAllocRange();
             if (ranges[i] == null) throw new InvalidOperationException("XRecordAllocRange failed");
         }
-        ranges[0]->DeviceEventsFirst = KeyPress;
-        ranges[0]->DeviceEventsLast = MotionNotify;
-        ranges[0]->CoreRequestsFirst = ranges[0]->CoreRequestsLast = ChangeKeyboardMapping;
-        ranges[1]->CoreRequestsFirst = ranges[1]->CoreRequestsLast = SetModifierMapping;
+        ranges[0]->DeviceEventsFirst = RecordWire.KeyPress;
+        ranges[0]->DeviceEventsLast = RecordWire.MotionNotify;
+        ranges[0]->CoreRequestsFirst = ranges[0]->CoreRequestsLast = RecordWire.ChangeKeyboardMapping;
+        ranges[1]->CoreRequestsFirst = ranges[1]->CoreRequestsLast = RecordWire.SetModifierMapping;
         if (_xkbOpcode > 0)
         {
             ranges[2]->ExtRequestsMajorFirst = ranges[2]->ExtRequestsMajorLast = (byte)_xkbOpcode;
-            ranges[2]->ExtRequestsMinorFirst = ranges[2]->ExtRequestsMinorLast = XkbSetMap;
+            ranges[2]->ExtRequestsMinorFirst = ranges[2]->ExtRequestsMinorLast = RecordWire.XkbSetMap;
             ranges[3]->ExtRequestsMajorFirst = ranges[3]->ExtRequestsMajorLast = (byte)_xkbOpcode;
-            ranges[3]->ExtRequestsMinorFirst = ranges[3]->ExtRequestsMinorLast = XkbGetKbdByName;
+            ranges[3]->ExtRequestsMinorFirst = ranges[3]->ExtRequestsMinorLast = RecordWire.XkbGetKbdByName;
         }
-        var clients = XRecord.AllClients;
-        var context = XRecord.XRecordCreateContext(s.Handle, 0, &clients, 1, ranges, count);
+        var clients = XTest.XRecordAllClients;
+        var context = XTest.XRecordCreateContext(s.Handle, 0, &clients, 1, ranges, count);
         for (var i = 0; i < count; i++) Xlib.XFree(ranges[i]);
         var error = s.SyncAndTakeError();
         if (error is not null || context == 0)
@@ -256,7 +231,7 @@ internal sealed unsafe class InputCapture : IDisposable
         {
             _control.Run(s =>
             {
-                XRecord.XRecordFreeContext(s.Handle, context);
+                XTest.XRecordFreeContext(s.Handle, context);
                 Xlib.XSync(s.Handle, 0);
                 return 0;
             }, _timeoutMs, retryOnDeadConnection: false);   // the context died with its server
@@ -268,7 +243,7 @@ internal sealed unsafe class InputCapture : IDisposable
     private int Pump(XSession s, nuint context)
     {
         _ended = false;
-        if (XRecord.XRecordEnableContextAsync(s.Handle, context, &OnIntercept, GCHandle.ToIntPtr(_self)) == 0)
+        if (XTest.XRecordEnableContextAsync(s.Handle, context, &OnIntercept, GCHandle.ToIntPtr(_self)) == 0)
             throw new RecordingUnavailableException("XRecordEnableContextAsync failed");
         Xlib.XFlush(s.Handle);
         var fd = Xlib.XConnectionNumber(s.Handle);
@@ -281,7 +256,7 @@ internal sealed unsafe class InputCapture : IDisposable
         {
             // Process first, poll after: libX11/XCB may already have read replies into its buffer
             // (the enable's flush does), and those never make the socket readable again.
-            XRecord.XRecordProcessReplies(s.Handle);
+            XTest.XRecordProcessReplies(s.Handle);
             if (s.Broken) throw new DisplayUnavailableException($"lost the X display {_data.DisplayName}");
             AfterRead();
             if (_ended) break;
@@ -299,11 +274,11 @@ internal sealed unsafe class InputCapture : IDisposable
             }
             fds[0] = new PollFd { Fd = fd, Events = Libc.POLLIN };
             fds[1] = new PollFd { Fd = _bell.Fd, Events = Libc.POLLIN };
-            var timeout = PollTimeout(disabled ? (int)Math.Max(0, drainDeadline - Environment.TickCount64) : NudgeTimeout());
+            var timeout = _events.PollTimeout(disabled ? (int)Math.Max(0, drainDeadline - Environment.TickCount64) : NudgeTimeout());
             var n = Libc.poll(fds, disabled ? 1u : 2u, timeout);
             if (n == 0 && !disabled) Nudge();
-            if (n < 0 && Marshal.GetLastPInvokeError() != Libc.EINTR)
-                throw NativeCallException.FromLastError("poll");
+            if (n < 0 && Libc.LastError() is var errno and not Errno.EINTR)
+                throw new NativeCallException("poll", errno);
             if (!disabled && (fds[1].Revents & Libc.POLLIN) != 0) _bell.Drain();
             // A hang-up is normally turned into an IO error by the next read; twice in a row means it was not.
             var failed = n > 0 && (fds[0].Revents & (Libc.POLLERR | Libc.POLLNVAL | Libc.POLLHUP)) != 0;
@@ -332,7 +307,7 @@ internal sealed unsafe class InputCapture : IDisposable
             _sink!.Note(new JournalNote { Event = JournalNote.DisplayRestored, Time = Math.Round(t, 6), Timestamp = _clock.Stamp(t) });
             _log.LogInformation("recording: the X display is back; recording continues");
         }
-        if (_pendingMotion is not null && _clock!.Now >= _lastMotionTime + _options.MotionIntervalMs / 1000.0) FlushMotion();
+        if (_events.MotionDue) _events.FlushMotion();
         Deliver();
     }
 
@@ -342,7 +317,7 @@ internal sealed unsafe class InputCapture : IDisposable
         {
             _control.Run(c =>
             {
-                XRecord.XRecordDisableContext(c.Handle, context);
+                XTest.XRecordDisableContext(c.Handle, context);
                 Xlib.XSync(c.Handle, 0);
                 return 0;
             }, _timeoutMs, retryOnDeadConnection: false);
@@ -376,15 +351,6 @@ internal sealed unsafe class InputCapture : IDisposable
         }
     }
 
-    /// <summary>Infinite while idle; until the throttled motion is due when one waits.</summary>
-    private int PollTimeout(int other)
-    {
-        if (_pendingMotion is null) return other;
-        var due = (int)Math.Ceiling((_lastMotionTime + _options.MotionIntervalMs / 1000.0 - _clock!.Now) * 1000);
-        due = Math.Max(0, due);
-        return other < 0 ? due : Math.Min(due, other);
-    }
-
     private void WaitForBell(int timeoutMs)
     {
         var fds = stackalloc PollFd[1];
@@ -406,7 +372,7 @@ internal sealed unsafe class InputCapture : IDisposable
         }
         finally
         {
-            XRecord.XRecordFreeData(data);
+            XTest.XRecordFreeData(data);
         }
     }
 
@@ -414,75 +380,45 @@ internal sealed unsafe class InputCapture : IDisposable
     {
         switch (d->Category)
         {
-            case XRecord.StartOfData:
+            case XTest.XRecordStartOfData:
                 _live = true;
                 return;
-            case XRecord.EndOfData:
+            case XTest.XRecordEndOfData:
                 _ended = true;
                 return;
-            case XRecord.FromServer:
-                if (d->Data == null || d->DataLength < 8) return;
-                var type = (byte)(d->Data[0] & 0x7f);
-                if (type is < KeyPress or > MotionNotify) return;
-                var p = d->Data;
-                _raw.Add(new RawDatum
+            case XTest.XRecordFromServer:
+                if (d->Data == null) return;
+                if (RecordWire.TryReadDeviceEvent(new ReadOnlySpan<byte>(d->Data, (int)d->DataLength * 4), out var e))
+                    _events.AddDevice(e, _clock!.Now);
+                return;
+            case XTest.XRecordFromClient:
+                if (d->Data == null || d->DataLength < 1) return;
+                switch (RecordWire.ReadRequest(new ReadOnlySpan<byte>(d->Data, (int)d->DataLength * 4), d->ClientSwapped != 0, _xkbOpcode, out var change))
                 {
-                    Kind = RawKind.Device,
-                    Type = type,
-                    Detail = p[1],
-                    ServerTime = *(uint*)(p + 4),
-                    X = *(short*)(p + 20),
-                    Y = *(short*)(p + 22),
-                    State = *(ushort*)(p + 28),
-                    ReceivedAt = _clock!.Now,
-                });
+                    case RecordWire.RequestMeaning.CoreKeymap:
+                        _events.AddKeymap(change!);
+                        break;
+                    case RecordWire.RequestMeaning.Reload:
+                        _events.AddReload();
+                        break;
+                }
                 return;
-            case XRecord.FromClient:
-                if (d->Data != null && d->DataLength >= 1) Request(d->Data, (int)d->DataLength * 4, d->ClientSwapped != 0);
-                return;
-        }
-    }
-
-    private void Request(byte* p, int length, bool swapped)
-    {
-        var major = p[0];
-        if (major == ChangeKeyboardMapping && length >= 8)
-        {
-            // BIG-REQUESTS: a zero length field is followed by a 32-bit length, shifting the body by 4.
-            var body = p[2] == 0 && p[3] == 0 ? 8 : 4;
-            if (length < body + 4) return;
-            int count = p[1], first = p[body], per = p[body + 1];
-            var words = count * per;
-            if (per == 0 || length < body + 4 + words * 4) return;
-            var row = new uint[words];
-            var src = (uint*)(p + body + 4);
-            for (var i = 0; i < words; i++) row[i] = swapped ? System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(src[i]) : src[i];
-            _keymapRows.Add(row);
-            _raw.Add(new RawDatum { Kind = RawKind.CoreKeymap, FirstKeycode = (byte)first, KeycodeCount = count, PerKeycode = per, RowsIndex = _keymapRows.Count - 1 });
-        }
-        else if (major == SetModifierMapping || (_xkbOpcode > 0 && major == _xkbOpcode))
-        {
-            _raw.Add(new RawDatum { Kind = RawKind.Reload });
         }
     }
 
     /// <summary>Resolves what the last read delivered, in order, and hands it to the sink.</summary>
     private void Deliver()
     {
-        if (_raw.Count == 0 && _out.Count == 0) return;
-        var needsKeyboard = false;
-        foreach (var r in _raw)
-            if (r.Kind != RawKind.Device || r.Type is KeyPress or KeyRelease) { needsKeyboard = true; break; }
-
+        if (_events.IsEmpty) return;
         var converted = false;
-        if (needsKeyboard)
+        if (_events.NeedsKeyboard)
         {
             try
             {
                 _control.Run(s =>
                 {
                     var keyboard = s.GetOrAttach(KeyboardAttachment, KeyResolver.Create);
-                    Convert(keyboard);
+                    _events.Convert(keyboard);
                     converted = true;
                     return 0;
                 }, _timeoutMs);
@@ -492,93 +428,8 @@ internal sealed unsafe class InputCapture : IDisposable
                 // Keys are still journaled, with keycode and state only.
             }
         }
-        if (!converted) Convert(null);
-        _raw.Clear();
-        _keymapRows.Clear();
-        if (_out.Count == 0) return;
-        _sink!.Accept(_out);
-        _out.Clear();
-    }
-
-    private void Convert(KeyResolver? keyboard)
-    {
-        foreach (ref readonly var r in CollectionsMarshal.AsSpan(_raw))
-        {
-            switch (r.Kind)
-            {
-                case RawKind.CoreKeymap:
-                    keyboard?.ApplyCoreChange(r.FirstKeycode, r.KeycodeCount, r.PerKeycode, _keymapRows[r.RowsIndex]);
-                    continue;
-                case RawKind.Reload:
-                    keyboard?.Reload();
-                    continue;
-            }
-            var time = _clock!.FromServer(r.ServerTime, r.ReceivedAt);
-            var e = new InputEvent
-            {
-                Event = r.Type switch
-                {
-                    KeyPress => InputKind.KeyPress,
-                    KeyRelease => InputKind.KeyRelease,
-                    ButtonPress => InputKind.ButtonPress,
-                    ButtonRelease => InputKind.ButtonRelease,
-                    _ => InputKind.Motion,
-                },
-                Time = time,
-                ServerTime = r.ServerTime,
-                X = r.X,
-                Y = r.Y,
-            };
-            if (r.Type == MotionNotify)
-            {
-                if (_options.MotionIntervalMs > 0 && time < _lastMotionTime + _options.MotionIntervalMs / 1000.0)
-                {
-                    _pendingMotion = e;   // the newest position wins; it is written when due or before the next event
-                    continue;
-                }
-                _pendingMotion = null;
-                _lastMotionTime = time;
-                Emit(e);
-                continue;
-            }
-            FlushMotion();
-            e.State = r.State;
-            if (r.Type is ButtonPress or ButtonRelease)
-            {
-                e.Button = r.Detail;
-                if (keyboard is not null) e.Modifiers = keyboard.Modifiers(r.State);
-            }
-            else
-            {
-                e.Keycode = r.Detail;
-                if (keyboard is not null)
-                {
-                    var k = keyboard.Resolve(r.Detail, r.State);
-                    e.Keysym = k.Keysym;
-                    e.Symbol = k.Symbol;
-                    e.Key = k.Key;
-                    e.Base = k.Base;
-                    e.Text = k.Text;
-                    e.Modifiers = k.Modifiers;
-                }
-            }
-            Emit(e);
-        }
-    }
-
-    private void FlushMotion()
-    {
-        if (_pendingMotion is not { } m) return;
-        _pendingMotion = null;
-        _lastMotionTime = m.Time;
-        Emit(m);
-    }
-
-    private void Emit(InputEvent e)
-    {
-        e.Seq = Interlocked.Increment(ref _seq);
-        e.Timestamp = _clock!.Stamp(e.Time);
-        _out.Add(e);
+        if (!converted) _events.Convert(null);
+        _events.Finish(_sink!);
     }
 
     public void Dispose()

@@ -69,9 +69,6 @@ internal sealed class InputEvent
     [JsonIgnore]
     public HeldModifiers Modifiers { get; set; }
 
-    [JsonIgnore]
-    public bool IsKey => Event is InputKind.KeyPress or InputKind.KeyRelease;
-
     public static string FormatModifiers(HeldModifiers m)
     {
         var parts = new List<string>(2);

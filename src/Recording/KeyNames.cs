@@ -1,3 +1,5 @@
+using Sandbox.Display;
+
 namespace Sandbox.Recording;
 
 /// <summary>What a key is to the action builder.</summary>
@@ -76,13 +78,14 @@ internal static class KeyNames
         return d;
     }
 
-    public static ModifierKind Modifier(uint keysym) => keysym switch
+    /// <summary>The modifier a key adds to a hotkey; the locks (Caps, Shift, Num) are none.</summary>
+    public static ModifierKind Modifier(uint keysym) => KeysymModifiers.Role(keysym) switch
     {
-        0xffe1 or 0xffe2 => ModifierKind.Shift,
-        0xffe3 or 0xffe4 => ModifierKind.Ctrl,
-        0xffe7 or 0xffe8 or 0xffe9 or 0xffea => ModifierKind.Alt,
-        0xffeb or 0xffec or 0xffed or 0xffee => ModifierKind.Win,
-        0xfe03 or 0xff7e or 0xfe11 => ModifierKind.AltGr,   // ISO_Level3_Shift, Mode_switch, ISO_Level5_Shift
+        ModifierRole.Shift => ModifierKind.Shift,
+        ModifierRole.Ctrl => ModifierKind.Ctrl,
+        ModifierRole.Alt => ModifierKind.Alt,
+        ModifierRole.Win => ModifierKind.Win,
+        ModifierRole.AltGr => ModifierKind.AltGr,
         _ => ModifierKind.None,
     };
 
@@ -108,18 +111,6 @@ internal static class KeyNames
         if (text is not null && KeysymText.IsPrintable(text)) return text.ToLowerInvariant();
         return symbolName ?? $"<{baseKeysym}>";
     }
-
-    public static bool IsSpecial(uint keysym) => s_special.ContainsKey(keysym) && keysym is not (0x20 or 0xff80);
-
-    public static string ModifierName(ModifierKind kind) => kind switch
-    {
-        ModifierKind.Shift => "shift",
-        ModifierKind.Ctrl => "ctrl",
-        ModifierKind.Alt => "alt",
-        ModifierKind.Win => "win",
-        ModifierKind.AltGr => "altgr",
-        _ => "",
-    };
 
     /// <summary>pynput's name of a mouse button: Button.left/middle/right, Button.button8 and up.</summary>
     public static string Button(int button) => button switch

@@ -39,17 +39,15 @@ internal sealed unsafe class KeyResolver : IDisposable
 
     public static KeyResolver Create(XSession session) => new(session.Handle);
 
-    public bool HasXkb => _xkb != 0;
-
     /// <summary>Re-reads the keymap and modifier map from the server (after setxkbmap or a modifier change).</summary>
     public void Reload()
     {
         FreeXkb();
         _overlay.Clear();
         int min, max;
-        XKeyboardLookup.XDisplayKeycodes(_display, &min, &max);
+        Xlib.XDisplayKeycodes(_display, &min, &max);
         (_minKeycode, _maxKeycode) = (min, max);
-        _xkb = XKeyboardLookup.XkbGetMap(_display, XKeyboardLookup.XkbAllMapComponentsMask, XKeyboardLookup.XkbUseCoreKbd);
+        _xkb = Xlib.XkbGetMap(_display, Xlib.XkbAllMapComponentsMask, Xlib.XkbUseCoreKbd);
         _core = _xkb == 0 ? ReadCoreMap() : null;
         ReadModifierMap();
     }
@@ -96,13 +94,13 @@ internal sealed unsafe class KeyResolver : IDisposable
         if (_xkb == 0) return 0;
         uint consumed;
         nuint keysym;
-        if (XKeyboardLookup.XkbTranslateKeyCode(_xkb, keycode, state, &consumed, &keysym) == 0) return 0;
+        if (Xlib.XkbTranslateKeyCode(_xkb, keycode, state, &consumed, &keysym) == 0) return 0;
         var k = (uint)keysym;
         // Lock that the key type did not use still turns letters upper-case (as XLookupString does).
         if ((state & LockMask) != 0 && (consumed & LockMask) == 0)
         {
             nuint lower, upper;
-            XKeyboardLookup.XConvertCase(k, &lower, &upper);
+            Xlib.XConvertCase(k, &lower, &upper);
             k = (uint)upper;
         }
         return k;
@@ -118,7 +116,7 @@ internal sealed unsafe class KeyResolver : IDisposable
         nuint lower, upper;
         if (second == 0)
         {
-            XKeyboardLookup.XConvertCase(first, &lower, &upper);
+            Xlib.XConvertCase(first, &lower, &upper);
             (first, second) = ((uint)lower, (uint)upper);
         }
         var shift = (state & ShiftMask) != 0;
@@ -126,7 +124,7 @@ internal sealed unsafe class KeyResolver : IDisposable
         if (shift) return second;
         if ((state & LockMask) != 0)
         {
-            XKeyboardLookup.XConvertCase(first, &lower, &upper);
+            Xlib.XConvertCase(first, &lower, &upper);
             return (uint)upper;
         }
         return first;
@@ -136,7 +134,7 @@ internal sealed unsafe class KeyResolver : IDisposable
     {
         if (keysym == 0) return null;
         if (_names.TryGetValue(keysym, out var n)) return n;
-        var p = XKeyboardLookup.XKeysymToString(keysym);
+        var p = Xlib.XKeysymToString(keysym);
         n = p == null ? null : Marshal.PtrToStringUTF8((nint)p);
         if (_names.Count < 4096) _names[keysym] = n;
         return n;
@@ -148,7 +146,7 @@ internal sealed unsafe class KeyResolver : IDisposable
         var count = _maxKeycode - _minKeycode + 1;
         if (count <= 0) return map;
         int per;
-        var syms = XKeyboardLookup.XGetKeyboardMapping(_display, (byte)_minKeycode, count, &per);
+        var syms = Xlib.XGetKeyboardMapping(_display, (byte)_minKeycode, count, &per);
         if (syms == null) return map;
         for (var i = 0; i < count; i++)
         {
@@ -163,7 +161,7 @@ internal sealed unsafe class KeyResolver : IDisposable
     /// <summary>Which of Mod1…Mod5 are Alt, Super, AltGr and NumLock on this server (they vary between setups).</summary>
     private void ReadModifierMap()
     {
-        var map = XKeyboardLookup.XGetModifierMapping(_display);
+        var map = Xlib.XGetModifierMapping(_display);
         if (map == null) return;
         uint alt = 0, win = 0, altGr = 0, numLock = 0;
         for (var mod = 3; mod < 8; mod++)
@@ -180,7 +178,7 @@ internal sealed unsafe class KeyResolver : IDisposable
                 case 0xff7f: numLock |= bit; break;
             }
         }
-        XKeyboardLookup.XFreeModifiermap(map);
+        Xlib.XFreeModifiermap(map);
         _altMask = alt != 0 ? alt : 0x08;
         _winMask = win != 0 ? win & ~_altMask : 0x40;
         _altGrMask = altGr & ~_altMask;
@@ -189,7 +187,7 @@ internal sealed unsafe class KeyResolver : IDisposable
 
     private void FreeXkb()
     {
-        if (_xkb != 0) XKeyboardLookup.XkbFreeKeyboard(_xkb, 0, 1);
+        if (_xkb != 0) Xlib.XkbFreeKeyboard(_xkb, 0, 1);
         _xkb = 0;
     }
 

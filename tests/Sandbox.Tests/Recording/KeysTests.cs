@@ -1,4 +1,5 @@
 using Sandbox.Recording;
+using Sandbox.Display;
 
 namespace Sandbox.Tests.Recording;
 

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Sandbox.Recording;
+namespace Sandbox.Display;
 
 /// <summary>
 /// The text a keysym types, by X's keysymdef.h rules: Latin-1 keysyms are their own code point,

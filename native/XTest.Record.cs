@@ -3,21 +3,21 @@ using System.Runtime.InteropServices;
 namespace Sandbox.Native;
 
 /// <summary>
-/// The RECORD extension from libXtst: the server copies every device event (and chosen requests) of
-/// every client to a connection of ours. Protocol: X Record Extension Library, version 1.13.
+/// The RECORD extension, also from libXtst (record.h): the server copies every device event (and chosen
+/// requests) of every client to a connection of ours. Protocol: X Record Extension Library, version 1.13.
 /// </summary>
-internal static unsafe partial class XRecord
+internal static unsafe partial class XTest
 {
-    /// <summary>XRecordAllClients: every current and future client.</summary>
-    public const nuint AllClients = 3;
+    /// <summary>Every current and future client.</summary>
+    public const nuint XRecordAllClients = 3;
 
     // XRecordInterceptData.category
-    public const int FromServer = 0;
-    public const int FromClient = 1;
-    public const int ClientStarted = 2;
-    public const int ClientDied = 3;
-    public const int StartOfData = 4;
-    public const int EndOfData = 5;
+    public const int XRecordFromServer = 0;
+    public const int XRecordFromClient = 1;
+    public const int XRecordClientStarted = 2;
+    public const int XRecordClientDied = 3;
+    public const int XRecordStartOfData = 4;
+    public const int XRecordEndOfData = 5;
 
     [LibraryImport(Libraries.Xtst)]
     public static partial int XRecordQueryVersion(nint display, int* major, int* minor);

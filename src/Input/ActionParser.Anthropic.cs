@@ -1,0 +1,110 @@
+using System.Globalization;
+using System.Text.Json;
+using Sandbox.Capture;
+
+namespace Sandbox.Input;
+
+/// <summary>Anthropic's computer-use vocabulary: <c>{"action": "left_click", "coordinate": [x, y]}</c>.</summary>
+internal sealed partial class ActionParser
+{
+    private static readonly string[] s_anthropic =
+    [
+        "key", "type", "mouse_move", "left_click", "right_click", "middle_click", "double_click", "triple_click",
+        "left_click_drag", "left_mouse_down", "left_mouse_up", "scroll", "hold_key", "wait", "cursor_position",
+        "screenshot", "zoom",
+    ];
+
+    private ComputerAction ParseAnthropic(JsonElement a, string name, string prefix, CoordinateSpace space)
+    {
+        ComputerAction New(ActionKind kind) => new(0, name, kind);
+        switch (name)
+        {
+            case "key":
+                return New(ActionKind.Key) with
+                {
+                    Chords = KeyNames.ParseSequence(RequiredString(a, "text", prefix), prefix + "text"),
+                    DelayMs = OptionalInt(a, "delay_ms", prefix, 0, options.MaxDurationMs) ?? options.TypeDelayMs,
+                };
+            case "type":
+                return New(ActionKind.Type) with
+                {
+                    Text = TypedText(a, "text", prefix),
+                    DelayMs = OptionalInt(a, "delay_ms", prefix, 0, options.MaxDurationMs) ?? options.TypeDelayMs,
+                };
+            case "mouse_move":
+                return New(ActionKind.MouseMove) with { Coordinate = RequiredPoint(a, "coordinate", prefix) };
+            case "left_click" or "right_click" or "middle_click" or "double_click" or "triple_click":
+                return New(ActionKind.Click) with
+                {
+                    Coordinate = OptionalPoint(a, "coordinate", prefix),
+                    Button = name switch { "right_click" => MouseButton.Right, "middle_click" => MouseButton.Middle, _ => MouseButton.Left },
+                    Clicks = name switch { "double_click" => 2, "triple_click" => 3, _ => 1 },
+                    Held = OptionalChord(a, "text", prefix),
+                };
+            case "left_click_drag":
+                return New(ActionKind.Drag) with
+                {
+                    Start = OptionalPoint(a, "start_coordinate", prefix),
+                    Coordinate = RequiredPoint(a, "coordinate", prefix),
+                    Held = OptionalChord(a, "text", prefix),
+                };
+            case "left_mouse_down" or "left_mouse_up":
+                return New(name == "left_mouse_down" ? ActionKind.MouseDown : ActionKind.MouseUp) with
+                {
+                    Coordinate = OptionalPoint(a, "coordinate", prefix),
+                };
+            case "scroll":
+            {
+                var direction = RequiredString(a, "scroll_direction", prefix);
+                var amount = RequiredInt(a, "scroll_amount", prefix, 0, options.MaxRepeat);
+                var (sx, sy) = direction switch
+                {
+                    "up" => (0, -amount),
+                    "down" => (0, amount),
+                    "left" => (-amount, 0),
+                    "right" => (amount, 0),
+                    _ => throw new ActionInputException(prefix + "scroll_direction", $"must be up, down, left or right, not '{direction}'"),
+                };
+                return New(ActionKind.Scroll) with
+                {
+                    Coordinate = OptionalPoint(a, "coordinate", prefix),
+                    ScrollX = sx,
+                    ScrollY = sy,
+                    Held = OptionalChord(a, "text", prefix),
+                };
+            }
+            case "hold_key":
+                return New(ActionKind.HoldKey) with
+                {
+                    Chords = KeyNames.ParseSequence(RequiredString(a, "text", prefix), prefix + "text"),
+                    Duration = RequiredDuration(a, "duration", prefix),
+                };
+            case "wait":
+                return New(ActionKind.Wait) with { Duration = RequiredDuration(a, "duration", prefix) };
+            case "cursor_position":
+                return New(ActionKind.CursorPosition);
+            case "screenshot":
+                return New(ActionKind.Screenshot) with
+                {
+                    Screenshot = WithSpaceSize(ParseScreenshot(a, prefix, ["action"]), a, space),
+                };
+            case "zoom":
+            {
+                var region = RequiredNumbers(a, "region", prefix, 4, "[x0, y0, x1, y1]");
+                if (!(region[2] > region[0] && region[3] > region[1]))
+                    throw new ActionInputException(prefix + "region", "must be [x0, y0, x1, y1] with x1 > x0 and y1 > y0");
+                // The zoom shows its region at full resolution unless the action asks for a size; the
+                // pointer box would hide what the agent wants to look at, so annotate is off by default.
+                var shot = ParseScreenshot(a, prefix, ["action", "region"]);
+                if (!a.TryGetProperty("annotate", out _)) shot = shot with { Annotate = false };
+                return New(ActionKind.Zoom) with
+                {
+                    ZoomRegion = (new ClientPoint(region[0], region[1]), new ClientPoint(region[2], region[3])),
+                    Screenshot = shot,
+                };
+            }
+            default:
+                throw new ActionInputException(prefix + "action", $"unknown action '{name}'; known: {string.Join(", ", s_anthropic)}");
+        }
+    }
+}
