@@ -1,3 +1,4 @@
+using Sandbox.Common;
 using System.Collections;
 using Microsoft.Extensions.Logging;
 using Sandbox.Native;

@@ -1,3 +1,4 @@
+using Sandbox.Common;
 using System.Collections;
 using System.Globalization;
 using System.Text.RegularExpressions;

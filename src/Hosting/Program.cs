@@ -8,6 +8,7 @@ using Sandbox.Capture;
 using Sandbox.Display;
 using Sandbox.Gateway;
 using Sandbox.LiveView;
+using Sandbox.Processes;
 using Sandbox.Recording;
 using Sandbox.Web;
 using Sandbox.Common;
@@ -87,6 +88,7 @@ internal sealed class Appliance : IAsyncDisposable
         // into a log that runs unattended for weeks; its warnings and errors, and the lifetime lines, stay.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, AppJson.Default));
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(ProcessesJson.Default));
 
         var app = builder.Build();
         var logs = app.Services.GetRequiredService<ILoggerFactory>();
@@ -120,6 +122,12 @@ internal sealed class Appliance : IAsyncDisposable
             app.MapLiveViewApi(liveView);
             app.Lifetime.ApplicationStopping.Register(liveView.CloseViewers);
         }
+        // --- Processes ---
+        var processes = new Sandbox.Processes.ProcessService(options.Processes, Environment.GetEnvironmentVariables(), logs.CreateLogger("Sandbox.Processes"));
+        app.MapProcessesApi(processes);
+        app.Lifetime.ApplicationStopping.Register(processes.KillAll);
+        app.Lifetime.ApplicationStopped.Register(processes.Dispose);
+        // --- end Processes ---
         app.MapOpenApi();
 
         app.Lifetime.ApplicationStarted.Register(() =>
