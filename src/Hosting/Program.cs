@@ -7,6 +7,7 @@ using Sandbox.Api;
 using Sandbox.Capture;
 using Sandbox.Display;
 using Sandbox.Gateway;
+using Sandbox.Files;
 using Sandbox.LiveView;
 using Sandbox.Processes;
 using Sandbox.Recording;
@@ -89,6 +90,7 @@ internal sealed class Appliance : IAsyncDisposable
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, AppJson.Default));
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(ProcessesJson.Default));
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(FilesJson.Default));
 
         var app = builder.Build();
         var logs = app.Services.GetRequiredService<ILoggerFactory>();
@@ -128,6 +130,9 @@ internal sealed class Appliance : IAsyncDisposable
         app.Lifetime.ApplicationStopping.Register(processes.KillAll);
         app.Lifetime.ApplicationStopped.Register(processes.Dispose);
         // --- end Processes ---
+        // --- Files ---
+        if (!OperatingSystem.IsWindows()) app.MapFilesApi(new Sandbox.Files.FileService(options.Files)); // Unix modes, statx, inotify
+        // --- end Files ---
         app.MapOpenApi();
 
         app.Lifetime.ApplicationStarted.Register(() =>

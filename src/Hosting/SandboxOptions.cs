@@ -51,6 +51,8 @@ internal sealed class SandboxOptions
     public Sandbox.Input.InputOptions Input { get; init; } = new();
     /// <summary>Commands and background processes (/process): <c>SANDBOX_PROCESS_*</c>.</summary>
     public Sandbox.Processes.ProcessesOptions Processes { get; init; } = new();
+    /// <summary>The file API (/files): <c>SANDBOX_FILES_*</c>.</summary>
+    public Sandbox.Files.FilesOptions Files { get; init; } = new();
 
     public string ScreenshotDir => Path.Combine(SharedDir, "screenshots");
     public string RecordingDir => Path.Combine(SharedDir, "recordings");
@@ -78,6 +80,7 @@ internal sealed class SandboxOptions
             Recording = Sandbox.Recording.RecordingOptions.FromEnvironment(r),
             Input = Sandbox.Input.InputOptions.Read(r),
             Processes = Sandbox.Processes.ProcessesOptions.FromEnvironment(r),
+            Files = Sandbox.Files.FilesOptions.FromEnvironment(r),
         };
         r.ThrowIfInvalid();
         return o;
