@@ -117,7 +117,13 @@ internal static partial class ProcessesApi
                     }
                 }
                 await Task.WhenAny(changed, input).WaitAsync(done.Token);
-                if (input.IsCompleted) return;
+                if (input.IsCompleted)
+                {
+                    // The client closed (or its socket failed): answer its close to complete the handshake.
+                    if (ws.State == WebSocketState.CloseReceived)
+                        await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+                    return;
+                }
             }
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException) { }
