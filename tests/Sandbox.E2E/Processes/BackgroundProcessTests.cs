@@ -72,8 +72,11 @@ public sealed class BackgroundProcessTests(ApplianceFixture fixture, ITestOutput
         var id = p.GetProperty("id").GetString()!;
         using var ws = await ConnectAsync(id, 0);
         var screen = new StringBuilder();
-        await SendAsync(ws, new { type = "stdin", data = "stty size; tty; echo TERM=$TERM\n" });
+        // Type only at the prompt: an interactive bash may flush typeahead while it sets the terminal up.
+        await ReadUntilAsync(ws, screen, "$ ");
+        await SendAsync(ws, new { type = "stdin", data = "stty size\n" });
         await ReadUntilAsync(ws, screen, "30 100");
+        await SendAsync(ws, new { type = "stdin", data = "tty; echo TERM=$TERM\n" });
         await ReadUntilAsync(ws, screen, "TERM=xterm-256color");
         Assert.Contains("/dev/pts/", screen.ToString());
         await SendAsync(ws, new { type = "resize", cols = 132, rows = 43 });
