@@ -30,7 +30,8 @@ internal static partial class FilesApi
             var modified = new DateTimeOffset(file.LastWriteTimeUtc);
             var etag = new EntityTagHeaderValue($"\"{file.Length:x}-{file.LastWriteTimeUtc.Ticks:x}\"");
             if (!ContentTypes.TryGetContentType(file.Name, out var type)) type = "application/octet-stream";
-            // Kestrel sends it with sendfile(2); Range, If-Range, If-None-Match and If-Modified-Since are handled here.
+            // Streamed from the file by the framework (Kestrel copies it through its pipe: no sendfile(2));
+            // Range, If-Range, If-None-Match and If-Modified-Since are handled here.
             return Results.File(file.FullName, type, lastModified: modified, entityTag: etag, enableRangeProcessing: true);
         });
 
