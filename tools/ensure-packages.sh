@@ -18,7 +18,8 @@ test=(xvfb x11-xserver-utils x11-utils x11-xkb-utils xdotool xfonts-base python3
       python3-websocket python3-requests python3-xlib python3-venv python3-pil python3-tk python3-fastapi python3-uvicorn
       ffmpeg libx11-6 libxext6 libxfixes3 libxtst6 gcc libc6-dev zlib1g-dev procps psmisc
       debootstrap curl chromium libxdamage1 libturbojpeg0
-      podman buildah runc runsc catatonit python3-jsonschema python3-yaml)
+      podman buildah runc runsc catatonit python3-jsonschema python3-yaml
+      python3-flask)
 
 want=()
 for set in "$@"; do

@@ -12,7 +12,7 @@ namespace Sandbox.Api;
 /// Every REST endpoint of port 8765, as /openapi.json documents it. An endpoint mapped without an entry
 /// here fails the OpenAPI coverage test; keep entries next to their area's group below.
 /// </summary>
-internal static class OpenApiRoutes
+internal static partial class OpenApiRoutes
 {
     private static readonly ApiResponse BadRequest = new(400, "A parameter or the body is invalid; the message names it.") { Json = WebJson.Default.ApiError };
     private static readonly ApiResponse NoDisplay = new(503, "No X display is configured, it was lost (it is reopened on the next request), or it stayed busy.") { Json = WebJson.Default.ApiError };
@@ -327,6 +327,9 @@ internal static class OpenApiRoutes
         {
             Responses = [new(200, "Closed."), new(404, "Unknown session.") { ContentType = "application/json" }],
         },
+
+        .. ProcessRoutes(), // OpenApiRoutes.Processes.cs
+        .. FileRoutes(), // OpenApiRoutes.Files.cs
 
         // This document
         new("GET", OpenApiDocument.Path, "meta", "This OpenAPI document", "OpenAPI 3.1 description of every REST endpoint of this port.")

@@ -81,20 +81,22 @@ internal static class PrivateFiles
         Directory.CreateDirectory(Path.GetDirectoryName(full) ?? "/");
         try { Directory.CreateDirectory(full, DirectoryMode); }
         catch (IOException) { /* a file or dangling link of that name: reported below */ }
-        Libc.StatxBuffer st;
+        var st = stackalloc byte[LibcFiles.StatxSize];
         var name = Encoding.UTF8.GetBytes(full + "\0");
         fixed (byte* p = name)
         {
-            if (Libc.statx(Libc.AT_FDCWD, p, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_TYPE | Libc.STATX_MODE | Libc.STATX_UID, &st) != 0)
+            if (Libc.statx(LibcFiles.AT_FDCWD, p, LibcFiles.AT_SYMLINK_NOFOLLOW, LibcFiles.STATX_TYPE | LibcFiles.STATX_MODE | LibcFiles.STATX_UID, st) != 0)
                 throw new IOException($"SHARED_DIR {full}: cannot stat it (errno {Marshal.GetLastPInvokeError()})");
         }
-        var type = st.Head.Mode & Libc.S_IFMT;
-        if (type == Libc.S_IFLNK) throw new IOException($"SHARED_DIR {full} is a symbolic link; refusing to write through it");
-        if (type != Libc.S_IFDIR) throw new IOException($"SHARED_DIR {full} exists and is not a directory");
+        var uid = *(uint*)(st + LibcFiles.StatxUidOffset);
+        var rawMode = *(ushort*)(st + LibcFiles.StatxModeOffset);
+        var type = rawMode & LibcFiles.S_IFMT;
+        if (type == LibcFiles.S_IFLNK) throw new IOException($"SHARED_DIR {full} is a symbolic link; refusing to write through it");
+        if (type != LibcFiles.S_IFDIR) throw new IOException($"SHARED_DIR {full} exists and is not a directory");
         var euid = Libc.geteuid();
-        if (st.Head.Uid != euid)
-            throw new IOException($"SHARED_DIR {full} belongs to uid {st.Head.Uid}, not to this user (uid {euid}); remove it or choose another SHARED_DIR");
-        var mode = (UnixFileMode)(st.Head.Mode & 0x1FF);
+        if (uid != euid)
+            throw new IOException($"SHARED_DIR {full} belongs to uid {uid}, not to this user (uid {euid}); remove it or choose another SHARED_DIR");
+        var mode = (UnixFileMode)(rawMode & 0x1FF);
         if ((mode & ~DirectoryMode) != 0) File.SetUnixFileMode(full, DirectoryMode);
     }
 }

@@ -1,7 +1,7 @@
+using Sandbox.Common;
 using System.Collections;
 using Microsoft.Extensions.Logging;
 using Sandbox.Native;
-using Sandbox.Common;
 
 namespace Sandbox.Gateway;
 

@@ -1,3 +1,4 @@
+using Sandbox.Common;
 using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging;

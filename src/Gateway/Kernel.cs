@@ -1,3 +1,4 @@
+using Sandbox.Common;
 using Microsoft.Extensions.Logging;
 
 namespace Sandbox.Gateway;

@@ -1,9 +1,9 @@
+using Sandbox.Common;
 using System.Collections;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Sandbox.Native;
-using Sandbox.Common;
 
 namespace Sandbox.Gateway;
 

@@ -10,7 +10,9 @@ using Sandbox.Fleet;
 using Sandbox.Gateway;
 using Sandbox.Input;
 using Sandbox.Mcp;
+using Sandbox.Files;
 using Sandbox.LiveView;
+using Sandbox.Processes;
 using Sandbox.Recording;
 using Sandbox.Web;
 using Sandbox.Common;
@@ -119,7 +121,8 @@ internal sealed class Appliance : IAsyncDisposable
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             foreach (var context in new System.Text.Json.Serialization.JsonSerializerContext[]
-                     { WebJson.Default, ApiJson.Default, CaptureJson.Default, RecordApiJson.Default, InputJson.Default, LiveViewJson.Default, FleetJson.Default })
+                     { WebJson.Default, ApiJson.Default, CaptureJson.Default, RecordApiJson.Default, InputJson.Default, LiveViewJson.Default, FleetJson.Default,
+                       ProcessesJson.Default, FilesJson.Default })
                 o.SerializerOptions.TypeInfoResolverChain.Insert(0, context);
         });
 
@@ -157,6 +160,15 @@ internal sealed class Appliance : IAsyncDisposable
             app.MapLiveViewApi(liveView);
             app.Lifetime.ApplicationStopping.Register(liveView.CloseViewers);
         }
+        // --- Processes ---
+        var processes = new Sandbox.Processes.ProcessService(options.Processes, Environment.GetEnvironmentVariables(), logs.CreateLogger("Sandbox.Processes"));
+        app.MapProcessesApi(processes);
+        app.Lifetime.ApplicationStopping.Register(processes.KillAll);
+        app.Lifetime.ApplicationStopped.Register(processes.Dispose);
+        // --- end Processes ---
+        // --- Files ---
+        if (!OperatingSystem.IsWindows()) app.MapFilesApi(new Sandbox.Files.FileService(options.Files)); // Unix modes, statx, inotify
+        // --- end Files ---
         // --- Mcp ---
         if (options.Mcp.Enabled)
         {

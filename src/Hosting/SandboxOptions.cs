@@ -20,6 +20,10 @@ internal sealed class SandboxOptions : ApplianceOptions
     public Sandbox.Mcp.McpOptions Mcp { get; init; } = new();
     /// <summary>Probes, /init, PID 1 duty and container sizing (<c>SANDBOX_FLEET_*</c>).</summary>
     public Sandbox.Fleet.FleetOptions Fleet { get; init; } = new();
+    /// <summary>Commands and background processes (/process): <c>SANDBOX_PROCESS_*</c>.</summary>
+    public Sandbox.Processes.ProcessesOptions Processes { get; init; } = new();
+    /// <summary>The file API (/files): <c>SANDBOX_FILES_*</c>.</summary>
+    public Sandbox.Files.FilesOptions Files { get; init; } = new();
 
     /// <summary>Every default is written once, on the property; the reader falls back to it.</summary>
     private static readonly SandboxOptions Defaults = new();
@@ -51,6 +55,8 @@ internal sealed class SandboxOptions : ApplianceOptions
             Input = Sandbox.Input.InputOptions.Read(r),
             Mcp = Sandbox.Mcp.McpOptions.FromEnvironment(r),
             Fleet = Sandbox.Fleet.FleetOptions.FromEnvironment(r),
+            Processes = Sandbox.Processes.ProcessesOptions.FromEnvironment(r),
+            Files = Sandbox.Files.FilesOptions.FromEnvironment(r),
         };
         r.ThrowIfInvalid();
         return o;

@@ -28,6 +28,8 @@ public sealed partial class DependencyTests
         ["Recording"] = [.. Shared, "Display", "Web"],
         ["Input"] = [.. Shared, "Imaging", "Display", "Web", "Capture"],
         ["Fleet"] = [.. Shared, "Web"],
+        ["Processes"] = [.. Shared, "Web"],
+        ["Files"] = [.. Shared, "Web"],
         // Adapters: protocol front-ends over the areas.
         ["LiveView"] = [.. Shared, "Imaging", "Display", "Web", "Capture", "Input"],
         ["Api"] = [.. Shared, "Imaging", "Display", "Web", "Capture", "Gateway", "Recording", "Input", "LiveView"],

@@ -1,3 +1,4 @@
+using Sandbox.Common;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;

@@ -28,7 +28,7 @@ public sealed class KeyboardMapTests : IDisposable
         public void Dispose() { }
     }
 
-    private string Xmodmap() => Processes.Check("xmodmap", ["-pke"], new Dictionary<string, string?>(_x.Env));
+    private string Xmodmap() => Sandbox.Testing.Processes.Check("xmodmap", ["-pke"], new Dictionary<string, string?>(_x.Env));
 
     private static nuint Sym(string name) => KeyNames.TryResolve(name)!.Value.Keysym;
 
@@ -117,7 +117,7 @@ public sealed class KeyboardMapTests : IDisposable
             Native.Xlib.XSync(d, 0);
             return map.Bound(world)!.Value.Keycode;
         });
-        Processes.Check("xmodmap", ["-e", $"keycode {code} = F13"], new Dictionary<string, string?>(_x.Env));
+        Sandbox.Testing.Processes.Check("xmodmap", ["-e", $"keycode {code} = F13"], new Dictionary<string, string?>(_x.Env));
         var (stillBound, restored) = Run((d, map) =>
         {
             map.Load(d);

@@ -3,16 +3,27 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Sandbox.Native;
 
-namespace Sandbox.Gateway;
+namespace Sandbox.Common;
 
 /// <summary>What to start: an absolute executable, its argv, environment, directory and log file.</summary>
-internal sealed record ChildStart(string File, IReadOnlyList<string> Argv, IReadOnlyDictionary<string, string> Env, string? Cwd, string? LogPath);
+internal sealed record ChildStart(string File, IReadOnlyList<string> Argv, IReadOnlyDictionary<string, string> Env, string? Cwd, string? LogPath)
+{
+    /// <summary>Parent descriptors the child gets as its stdin, stdout and stderr (dup2'ed; -1 keeps the default:
+    /// /dev/null for stdin, the log or the appliance's own for the others). They may be O_CLOEXEC.</summary>
+    public int StdinFd { get; init; } = -1;
+    public int StdoutFd { get; init; } = -1;
+    public int StderrFd { get; init; } = -1;
+
+    /// <summary>A terminal device (a pty's slave path): the child starts a new session and opens it as
+    /// stdin/stdout/stderr, which makes it the session's controlling terminal. The std fds above are ignored.</summary>
+    public string? Tty { get; init; }
+}
 
 internal sealed class SpawnException(string message) : Exception(message);
 
 /// <summary>
 /// A child process in its own process group (so a signal reaches the kernel and whatever it started,
-/// and never the appliance), reaped by a thread blocked in waitpid on its pid alone, which leaves
+/// and never the appliance) or, with a terminal, its own session; reaped by a thread blocked in waitpid on its pid alone, which leaves
 /// .NET's own SIGCHLD handling for System.Diagnostics.Process untouched.
 /// </summary>
 internal sealed class ChildProcess
@@ -58,7 +69,7 @@ internal sealed class ChildProcess
     }
 
     /// <summary>
-    /// Spawns on one long-lived thread: the kernels are wrapped in <c>setpriv --pdeathsig KILL</c>, and
+    /// Spawns on one long-lived thread: kernels and commands are wrapped in <c>setpriv --pdeathsig KILL</c>, and
     /// Linux delivers the parent-death signal when the spawning *thread* exits, so that thread must live
     /// as long as the appliance.
     /// </summary>
@@ -69,7 +80,7 @@ internal sealed class ChildProcess
 
         private Spawner()
         {
-            var thread = new Thread(Run) { IsBackground = true, Name = "kernel spawner" };
+            var thread = new Thread(Run) { IsBackground = true, Name = "child spawner" };
             thread.Start();
         }
 
@@ -103,6 +114,7 @@ internal sealed class ChildProcess
             Check(Libc.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
             // Own process group: interrupt is SIGINT to the group, and a Ctrl-C on the appliance's
             // terminal does not reach the kernels.
+            // With a terminal, setsid instead (a new session is a new group too; setpgid would then fail).
             Check(Libc.posix_spawnattr_setpgroup(attr, 0), "setpgroup");
             // The appliance may ignore or block signals (SIGPIPE is ignored by .NET); the kernel must
             // start with default dispositions and an empty mask or SIGINT would never interrupt it.
@@ -112,14 +124,29 @@ internal sealed class ChildProcess
             Libc.sigemptyset(mask);
             Check(Libc.posix_spawnattr_setsigdefault(attr, defaults), "setsigdefault");
             Check(Libc.posix_spawnattr_setsigmask(attr, mask), "setsigmask");
+            var group = start.Tty is null ? LibcProc.POSIX_SPAWN_SETPGROUP : LibcPty.POSIX_SPAWN_SETSID;
             Check(Libc.posix_spawnattr_setflags(attr,
-                (short)(LibcProc.POSIX_SPAWN_SETPGROUP | LibcProc.POSIX_SPAWN_SETSIGDEF | LibcProc.POSIX_SPAWN_SETSIGMASK)), "setflags");
+                (short)(group | LibcProc.POSIX_SPAWN_SETSIGDEF | LibcProc.POSIX_SPAWN_SETSIGMASK)), "setflags");
 
-            Check(Libc.posix_spawn_file_actions_addopen(actions, 0, strings.Add("/dev/null"), Libc.O_RDONLY, 0), "addopen stdin");
-            if (start.LogPath is { } log)
+            if (start.Tty is { } tty)
+            {
+                // glibc runs setsid before the file actions, so this open (without O_NOCTTY) by a session
+                // leader with no terminal makes the tty its controlling terminal.
+                Check(Libc.posix_spawn_file_actions_addopen(actions, 0, strings.Add(tty), LibcPty.O_RDWR, 0), "addopen tty");
+                Check(Libc.posix_spawn_file_actions_adddup2(actions, 0, 1), "adddup2 tty");
+                Check(Libc.posix_spawn_file_actions_adddup2(actions, 0, 2), "adddup2 tty");
+            }
+            else if (start.StdinFd >= 0) Check(Libc.posix_spawn_file_actions_adddup2(actions, start.StdinFd, 0), "adddup2 stdin");
+            else Check(Libc.posix_spawn_file_actions_addopen(actions, 0, strings.Add("/dev/null"), Libc.O_RDONLY, 0), "addopen stdin");
+            if (start.Tty is null && (start.StdoutFd >= 0 || start.StderrFd >= 0))
+            {
+                if (start.StdoutFd >= 0) Check(Libc.posix_spawn_file_actions_adddup2(actions, start.StdoutFd, 1), "adddup2 stdout");
+                if (start.StderrFd >= 0) Check(Libc.posix_spawn_file_actions_adddup2(actions, start.StderrFd, 2), "adddup2 stderr");
+            }
+            else if (start.Tty is null && start.LogPath is { } log)
             {
                 Check(Libc.posix_spawn_file_actions_addopen(actions, 1, strings.Add(log),
-                    Libc.O_WRONLY | Libc.O_CREAT | Libc.O_APPEND, 0x1a4 /* 0644 */), "addopen log");
+                    Libc.O_WRONLY | Libc.O_CREAT | Libc.O_APPEND, (uint)PrivateFiles.FileMode), "addopen log");
                 Check(Libc.posix_spawn_file_actions_adddup2(actions, 1, 2), "adddup2");
             }
             if (start.Cwd is { } cwd) Check(Libc.posix_spawn_file_actions_addchdir_np(actions, strings.Add(cwd)), "addchdir");

@@ -1,0 +1,161 @@
+using System.Collections;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.IO.Pipes;
+using Microsoft.Extensions.Logging;
+using Sandbox.Common;
+using Sandbox.Native;
+
+namespace Sandbox.Processes;
+
+/// <summary>
+/// Runs commands for agents. Every command is its own process group (a timeout or a signal reaches all it
+/// started), is wrapped in <c>setpriv --pdeathsig KILL</c> (it dies with the appliance however the
+/// appliance dies) and is reaped by <see cref="ChildProcess"/>. Groups that outlive their command (a
+/// <c>server &amp;</c>) are killed when the appliance stops.
+/// </summary>
+internal sealed partial class ProcessService : IDisposable
+{
+    private readonly ProcessesOptions _options;
+    private readonly CommandLine _commands;
+    private readonly ILogger _log;
+    private readonly SemaphoreSlim _slots;
+    /// <summary>Process groups whose leader exited while other members lived on; killed at shutdown.</summary>
+    private readonly ConcurrentDictionary<int, byte> _leftoverGroups = new();
+    private int _disposed;
+
+    public ProcessService(ProcessesOptions options, IDictionary appEnv, ILogger log)
+    {
+        _options = options;
+        _commands = new CommandLine(options, appEnv);
+        _log = log;
+        _slots = new SemaphoreSlim(options.MaxConcurrent, options.MaxConcurrent);
+    }
+
+    public ProcessesOptions Options => _options;
+
+    /// <summary>Runs a command to its end (or its timeout) and returns its exit status and output.</summary>
+    public async Task<RunResult> RunAsync(RunRequest r, CancellationToken aborted)
+    {
+        var argv = _commands.Argv(r);
+        var timeout = Timeout(r.TimeoutS);
+        var limit = r.MaxOutputBytes switch
+        {
+            null => _options.MaxOutputBytes,
+            < 0 => throw SandboxException.BadField("max_output_bytes", "must be 0 or more"),
+            var m when m > _options.MaxOutputBytes => throw SandboxException.BadField("max_output_bytes",
+                $"at most {_options.MaxOutputBytes} (SANDBOX_PROCESS_MAX_OUTPUT_BYTES)"),
+            var m => (int)m.Value,
+        };
+        var stdin = r.Stdin is null ? null : OutputText.Decode(r.Stdin, r.StdinEncoding, "stdin");
+        var start = _commands.Build(r, argv);
+        if (r.Pty is not null) throw SandboxException.BadField("pty", "a terminal is for background processes (POST /process/start)");
+
+        if (!_slots.Wait(0)) throw SandboxException.Busy($"{_options.MaxConcurrent} commands are running (SANDBOX_PROCESS_MAX_CONCURRENT)");
+        try
+        {
+            using var outPipe = Pipe.ForOutput();
+            using var errPipe = Pipe.ForOutput();
+            using var inPipe = stdin is null ? null : Pipe.ForInput();
+            start = start with { StdoutFd = outPipe.ChildFd, StderrFd = errPipe.ChildFd, StdinFd = inPipe?.ChildFd ?? -1 };
+
+            var clock = Stopwatch.StartNew();
+            var child = await Spawn(start, argv).ConfigureAwait(false);
+            outPipe.CloseChildEnd();
+            errPipe.CloseChildEnd();
+            inPipe?.CloseChildEnd();
+
+            using var drain = new CancellationTokenSource();
+            var stdout = new OutputCapture(limit);
+            var stderr = new OutputCapture(limit);
+            var pumps = Task.WhenAll(
+                stdout.PumpAsync(outPipe.TakeParentStream(PipeDirection.In), drain.Token),
+                stderr.PumpAsync(errPipe.TakeParentStream(PipeDirection.In), drain.Token));
+            var feed = inPipe is null ? Task.CompletedTask : FeedAsync(inPipe.TakeParentStream(PipeDirection.Out), stdin!, drain.Token);
+
+            var timedOut = false;
+            using (var wait = CancellationTokenSource.CreateLinkedTokenSource(aborted))
+            {
+                wait.CancelAfter(timeout);
+                try { await child.Exited.WaitAsync(wait.Token).ConfigureAwait(false); }
+                catch (OperationCanceledException)
+                {
+                    timedOut = !aborted.IsCancellationRequested;
+                    child.SignalGroup(LibcProc.SIGKILL);
+                }
+            }
+            var status = await child.Exited.ConfigureAwait(false);
+            var duration = clock.ElapsedMilliseconds;
+            // Output a background child of the command still writes is read a little longer, then dropped.
+            drain.CancelAfter(timedOut ? Math.Min(_options.DrainMs, 1000) : _options.DrainMs);
+            await pumps.ConfigureAwait(false);
+            await feed.ConfigureAwait(false);
+            NoteLeftovers(child.Pid);
+            aborted.ThrowIfCancellationRequested();
+
+            var (outText, outEncoding) = OutputText.Encode(stdout.Bytes, stdout.Truncated);
+            var (errText, errEncoding) = OutputText.Encode(stderr.Bytes, stderr.Truncated);
+            var exited = LibcProc.WIfExited(status);
+            return new RunResult(
+                exited ? LibcProc.WExitStatus(status) : null,
+                exited ? null : LibcProc.WTermSig(status),
+                outText, errText, outEncoding, errEncoding,
+                duration, timedOut, stdout.Truncated || stderr.Truncated, child.Pid);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    private TimeSpan Timeout(double? seconds)
+    {
+        var s = seconds ?? _options.DefaultTimeoutS;
+        if (double.IsNaN(s) || s <= 0 || s > _options.MaxTimeoutS)
+            throw SandboxException.BadField("timeout_s", $"expected more than 0 and at most {_options.MaxTimeoutS} seconds");
+        return TimeSpan.FromSeconds(s);
+    }
+
+    private static async Task<ChildProcess> Spawn(ChildStart start, IReadOnlyList<string> argv)
+    {
+        try { return await ChildProcess.StartAsync(start).ConfigureAwait(false); }
+        catch (SpawnException e) { throw SandboxException.BadField("argv", $"{argv[0]}: {e.Message}"); }
+    }
+
+    private static async Task FeedAsync(Stream stream, byte[] bytes, CancellationToken stop)
+    {
+        try { await stream.WriteAsync(bytes, stop).ConfigureAwait(false); }
+        catch (IOException) { } // the command exited without reading it all (EPIPE)
+        catch (OperationCanceledException) { }
+        finally
+        {
+            try { await stream.DisposeAsync().ConfigureAwait(false); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>Remembers a group whose leader is gone but which still has members (kill(-pgid, 0) succeeds).</summary>
+    private void NoteLeftovers(int pgid)
+    {
+        if (Libc.kill(-pgid, 0) == 0) _leftoverGroups.TryAdd(pgid, 0);
+        if (_leftoverGroups.Count > 256)
+            foreach (var g in _leftoverGroups.Keys)
+                if (Libc.kill(-g, 0) != 0) _leftoverGroups.TryRemove(g, out _);
+    }
+
+    /// <summary>Kills every process this service started that still runs (appliance shutdown).</summary>
+    public void KillAll()
+    {
+        foreach (var g in _leftoverGroups.Keys) Libc.kill(-g, LibcProc.SIGKILL);
+        _leftoverGroups.Clear();
+        KillBackground();
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        KillAll();
+    }
+
+    partial void KillBackgroundCore();
+    private void KillBackground() => KillBackgroundCore();
+}

@@ -1,0 +1,24 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Sandbox.Web;
+
+namespace Sandbox.Processes;
+
+/// <summary>The /process routes (docs/processes.md).</summary>
+internal static partial class ProcessesApi
+{
+    public static IEndpointRouteBuilder MapProcessesApi(this IEndpointRouteBuilder app, ProcessService service)
+    {
+        app.MapPost("/process/run", async Task<IResult> (HttpContext http) =>
+        {
+            var request = (await JsonBody.ReadAsync(http.Request, ProcessesJson.Default.RunRequest, ct: http.RequestAborted))!;
+            var result = await service.RunAsync(request, http.RequestAborted);
+            return Results.Json(result, ProcessesJson.Default.RunResult);
+        });
+        MapBackground(app, service);
+        return app;
+    }
+
+    static partial void MapBackground(IEndpointRouteBuilder app, ProcessService service);
+}

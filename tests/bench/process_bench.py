@@ -1,0 +1,251 @@
+#!/usr/bin/python3
+"""Processes and files benchmark: the published appliance (out/sandbox) against the Python references
+OSWorld's in-VM server uses, measured in the same run from the same clients. Prints figures and
+same-run ratios; never fails on time.
+
+  /process/run of `true`   vs  Flask + subprocess.run (OSWorld's /execute), same http.client loop,
+                           vs  the floor: posix_spawn + waitpid of /bin/true (and of setpriv --pdeathsig)
+  1 GiB upload/download    vs  curl against a python3 http.server upload/download server,
+                           vs  dd (file to file with fsync; file to /dev/null): the disk/page-cache floor
+  appliance RSS sampled during the transfers
+
+    /usr/bin/python3 tests/bench/process_bench.py [--rounds N] [--mib M]
+"""
+import hashlib
+import http.client
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from benchlib import PY, ROOT, free_port
+
+BINARY = os.path.join(ROOT, "out", "sandbox")
+ROUNDS = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 300
+MIB = int(sys.argv[sys.argv.index("--mib") + 1]) if "--mib" in sys.argv else 1024
+
+FLASK_APP = r'''
+import subprocess, sys
+from flask import Flask, request, jsonify
+app = Flask(__name__)
+
+@app.route("/execute", methods=["POST"])
+def execute():
+    data = request.get_json()
+    shell = data.get("shell", False)
+    command = data.get("command", "" if shell else [])
+    r = subprocess.run(command, shell=shell, capture_output=True, text=True, timeout=120)
+    return jsonify({"status": "success", "output": r.stdout, "error": r.stderr, "returncode": r.returncode})
+
+import logging
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
+app.run(host="127.0.0.1", port=int(sys.argv[1]), threaded=True)
+'''
+
+UPLOAD_SERVER = r'''
+import http.server, os, sys, shutil
+root = sys.argv[2]
+class H(http.server.SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def __init__(self, *a, **k): super().__init__(*a, directory=root, **k)
+    def log_message(self, *a): pass
+    def do_PUT(self):
+        n = int(self.headers["Content-Length"])
+        path = os.path.join(root, os.path.basename(self.path))
+        tmp = path + ".part"
+        with open(tmp, "wb") as f:
+            while n > 0:
+                chunk = self.rfile.read(min(n, 1 << 20))
+                if not chunk: break
+                f.write(chunk); n -= len(chunk)
+            f.flush(); os.fsync(f.fileno())
+        os.replace(tmp, path)
+        self.send_response(201); self.send_header("Content-Length", "0"); self.end_headers()
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+'''
+
+
+def wait_port(port, proc, timeout=30):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError("server exited")
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", "/")
+            c.getresponse().read()
+            c.close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing on port {port}")
+
+
+def stats(samples):
+    s = sorted(samples)
+    return statistics.median(s), s[min(len(s) - 1, int(len(s) * 0.99))]
+
+
+def post_loop(port, path, body, rounds):
+    """Times POSTs on one keep-alive connection (http.client reopens it when a server closes it)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    data = json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"}
+    times = []
+    for i in range(rounds + 20):
+        t0 = time.perf_counter()
+        c.request("POST", path, body=data, headers=headers)
+        r = c.getresponse()
+        payload = r.read()
+        dt = time.perf_counter() - t0
+        if r.status != 200:
+            raise RuntimeError(f"{path} → {r.status}: {payload[:200]}")
+        if i >= 20:
+            times.append(dt * 1000)
+    c.close()
+    return stats(times)
+
+
+def spawn_floor(argv, rounds):
+    times = []
+    for i in range(rounds + 20):
+        t0 = time.perf_counter()
+        pid = os.posix_spawn(argv[0], argv, os.environ)
+        os.waitpid(pid, 0)
+        if i >= 20:
+            times.append((time.perf_counter() - t0) * 1000)
+    return stats(times)
+
+
+def rss(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+class RssSampler:
+    def __init__(self, pid):
+        self.pid, self.base, self.peak, self.stop = pid, rss(pid), rss(pid), False
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        while not self.stop:
+            self.peak = max(self.peak, rss(self.pid))
+            time.sleep(0.02)
+
+    def done(self):
+        self.stop = True
+        self.t.join()
+        return self.base, max(self.peak, rss(self.pid))
+
+
+def timed(cmd):
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def main():
+    if not os.path.exists(BINARY):
+        sys.exit(f"missing {BINARY}: run ./build-aot.sh first")
+    work = tempfile.mkdtemp(prefix="process-bench-")
+    procs = []
+    try:
+        port, flask_port, up_port = free_port(), free_port(), free_port()
+        env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "SHARED_DIR": os.path.join(work, "shared"),
+               "JUPYTER_KERNEL_GATEWAY_APP_HOST": "127.0.0.1", "JUPYTER_KERNEL_GATEWAY_APP_PORT": str(free_port()),
+               "KG_PRESPAWN_COUNT": "0"}
+        env.pop("DISPLAY", None)
+        app = subprocess.Popen([BINARY], env=env, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(app)
+        flask_py = os.path.join(work, "flask_exec.py")
+        with open(flask_py, "w") as f:
+            f.write(FLASK_APP)
+        flask = subprocess.Popen([PY, flask_py, str(flask_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(flask)
+        up_py = os.path.join(work, "upload_server.py")
+        up_root = os.path.join(work, "pyroot")
+        os.makedirs(up_root)
+        with open(up_py, "w") as f:
+            f.write(UPLOAD_SERVER)
+        upload = subprocess.Popen([PY, up_py, str(up_port), up_root], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(upload)
+        wait_port(port, app)
+        wait_port(flask_port, flask)
+        wait_port(up_port, upload)
+
+        print(f"== /process/run of `true`, {ROUNDS} requests each, one http.client connection ==")
+        ours = post_loop(port, "/process/run", {"argv": ["true"]}, ROUNDS)
+        ours_shell = post_loop(port, "/process/run", {"command": "true"}, ROUNDS)
+        ref = post_loop(flask_port, "/execute", {"command": ["true"], "shell": False}, ROUNDS)
+        floor = spawn_floor(["/bin/true"], ROUNDS)
+        setpriv = shutil.which("setpriv")
+        floor_priv = spawn_floor([setpriv, "--pdeathsig", "KILL", "--", "/bin/true"], ROUNDS) if setpriv else None
+        print(f"appliance  argv  median {ours[0]:.2f} ms  p99 {ours[1]:.2f} ms")
+        print(f"appliance  shell median {ours_shell[0]:.2f} ms  p99 {ours_shell[1]:.2f} ms")
+        print(f"flask+subprocess median {ref[0]:.2f} ms  p99 {ref[1]:.2f} ms")
+        print(f"floor posix_spawn+waitpid /bin/true median {floor[0]:.2f} ms  p99 {floor[1]:.2f} ms")
+        if floor_priv:
+            print(f"floor with setpriv --pdeathsig (what the appliance execs) median {floor_priv[0]:.2f} ms  p99 {floor_priv[1]:.2f} ms")
+        print(f"ratio: flask / appliance = {ref[0] / ours[0]:.2f}x (target >= 2x); appliance - floor = {ours[0] - floor[0]:.2f} ms"
+              + (f", appliance - setpriv floor = {ours[0] - floor_priv[0]:.2f} ms" if floor_priv else "") + " (target <= 0.5 ms)")
+
+        print(f"\n== {MIB} MiB transfer (curl for both servers) ==")
+        src = os.path.join(work, "source.bin")
+        with open(src, "wb") as f:
+            block = os.urandom(1 << 20)
+            for i in range(MIB):
+                f.write(block[i % 251:] + block[:i % 251])
+        digest = sha256(src)
+        size = MIB << 20
+
+        def rate(seconds):
+            return size / (1 << 20) / seconds
+
+        dest = os.path.join(work, "ours", "dest.bin")
+        sampler = RssSampler(app.pid)
+        up_ours = timed(["curl", "-sf", "-T", src, "-H", "Content-Type: application/octet-stream",
+                         f"http://127.0.0.1:{port}/files?path={dest}&mkdirs=true"])
+        down_ours = timed(["curl", "-sf", "-o", "/dev/null", f"http://127.0.0.1:{port}/files?path={dest}"])
+        base, peak = sampler.done()
+        ok = sha256(dest) == digest
+        up_ref = timed(["curl", "-sf", "-T", src, f"http://127.0.0.1:{up_port}/ref.bin"])
+        down_ref = timed(["curl", "-sf", "-o", "/dev/null", f"http://127.0.0.1:{up_port}/ref.bin"])
+        dd_write = timed(["dd", f"if={src}", f"of={os.path.join(work, 'dd.bin')}", "bs=1M", "conv=fsync"])
+        dd_read = timed(["dd", f"if={src}", "of=/dev/null", "bs=1M"])
+        print(f"appliance upload   {rate(up_ours):7.0f} MiB/s   download {rate(down_ours):7.0f} MiB/s   sha256 {'equal' if ok else 'DIFFERENT'}")
+        print(f"python http.server upload {rate(up_ref):7.0f} MiB/s   download {rate(down_ref):7.0f} MiB/s")
+        print(f"dd file->file+fsync {rate(dd_write):7.0f} MiB/s   file->/dev/null {rate(dd_read):7.0f} MiB/s")
+        print(f"ratios: upload {up_ref / up_ours:.2f}x python, {dd_write / up_ours * 100:.0f}% of dd write; "
+              f"download {down_ref / down_ours:.2f}x python, {dd_read / down_ours * 100:.0f}% of dd read (target >= 80%)")
+        print(f"appliance RSS {base / 1048576:.1f} MiB before, peak {peak / 1048576:.1f} MiB during the transfers "
+              f"(+{(peak - base) / 1048576:.1f} MiB; target <= 10 MB)")
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
