@@ -87,6 +87,7 @@ internal sealed class Appliance : IAsyncDisposable
         // into a log that runs unattended for weeks; its warnings and errors, and the lifetime lines, stay.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, AppJson.Default));
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(Sandbox.Accessibility.AccessibilityJson.Default));
 
         var app = builder.Build();
         var logs = app.Services.GetRequiredService<ILoggerFactory>();
@@ -120,6 +121,14 @@ internal sealed class Appliance : IAsyncDisposable
             app.MapLiveViewApi(liveView);
             app.Lifetime.ApplicationStopping.Register(liveView.CloseViewers);
         }
+        // --- Accessibility ---
+        var accessibility = new Sandbox.Accessibility.AccessibilityService(options.Accessibility,
+            Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                .ToDictionary(e => (string)e.Key, e => e.Value as string),
+            rootWindowAddress: null, logs.CreateLogger("Sandbox.Accessibility"));
+        Sandbox.Accessibility.AccessibilityApi.MapAccessibilityApi(app, accessibility);
+        app.Lifetime.ApplicationStopped.Register(accessibility.Dispose);
+        // --- end Accessibility ---
         app.MapOpenApi();
 
         app.Lifetime.ApplicationStarted.Register(() =>

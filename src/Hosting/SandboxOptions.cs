@@ -49,6 +49,8 @@ internal sealed class SandboxOptions
     public Sandbox.Recording.RecordingOptions Recording { get; init; } = new();
     /// <summary>The computer-use actions' limits and timings (<c>SANDBOX_ACTION_*</c>).</summary>
     public Sandbox.Input.InputOptions Input { get; init; } = new();
+    /// <summary>The accessibility tree (<c>SANDBOX_A11Y_*</c>, docs/accessibility.md).</summary>
+    public Sandbox.Accessibility.AccessibilityOptions Accessibility { get; init; } = new();
 
     public string ScreenshotDir => Path.Combine(SharedDir, "screenshots");
     public string RecordingDir => Path.Combine(SharedDir, "recordings");
@@ -75,6 +77,7 @@ internal sealed class SandboxOptions
             LiveView = Sandbox.LiveView.LiveViewOptions.FromEnvironment(r),
             Recording = Sandbox.Recording.RecordingOptions.FromEnvironment(r),
             Input = Sandbox.Input.InputOptions.Read(r),
+            Accessibility = Sandbox.Accessibility.AccessibilityOptions.FromEnvironment(r),
         };
         r.ThrowIfInvalid();
         return o;
