@@ -191,7 +191,7 @@ internal sealed class AccessibilityService : IDisposable
         {
             case "do_action":
             {
-                var actions = await Call(client.GetActions(r), r, missing: "the element has no actions");
+                var actions = await Call(client.GetActionsWithNames(r), r, missing: "the element has no actions");
                 if (actions.Length == 0) throw SandboxException.Conflict($"element {id} has no actions");
                 var index = name is null ? 0 : Array.FindIndex(actions, a => Same(a.Name, name));
                 if (index < 0)

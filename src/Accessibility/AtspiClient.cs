@@ -211,6 +211,19 @@ internal sealed class AtspiClient(DBusConnection connection)
             return list.ToArray();
         });
 
+    /// <summary>
+    /// The actions with their non-localized names (GetName, as pyatspi reports them; GetActions gives the
+    /// localized ones), descriptions and key bindings. The name calls go out together.
+    /// </summary>
+    public async Task<ActionInfo[]> GetActionsWithNames(ObjRef o)
+    {
+        var actions = await GetActions(o).ConfigureAwait(false);
+        if (actions.Length == 0) return actions;
+        var names = await Task.WhenAll(Enumerable.Range(0, actions.Length).Select(i => GetActionName(o, i))).ConfigureAwait(false);
+        for (var i = 0; i < actions.Length; i++) actions[i] = actions[i] with { Name = names[i] };
+        return actions;
+    }
+
     public Task<string> GetActionName(ObjRef o, int index) =>
         Connection.CallMethodAsync(Call(o, Action, "GetName", "i", (ref MessageWriter w) => w.WriteInt32(index)),
             static (m, _) => m.GetBodyReader().ReadString());

@@ -36,24 +36,31 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
         Apply(app, basics);
         if (!app.HasBasics) { app.Truncated = "the application's root could not be read"; return app; }
 
-        Dictionary<string, List<CacheItem>>? byParent = null;
         Dictionary<string, CacheItem>? byPath = null;
         if (await Within(itemsTask, deadline) && itemsTask.IsCompletedSuccessfully)
         {
-            byParent = new Dictionary<string, List<CacheItem>>(StringComparer.Ordinal);
             byPath = new Dictionary<string, CacheItem>(StringComparer.Ordinal);
             foreach (var item in itemsTask.Result)
             {
                 if (item.Self.Bus != root.Bus) continue;
                 byPath[item.Self.Path] = item;
-                if (!byParent.TryGetValue(item.Parent.Path, out var list)) byParent[item.Parent.Path] = list = [];
-                list.Add(item);
             }
-            foreach (var list in byParent.Values) list.Sort((a, b) => a.Index.CompareTo(b.Index));
         }
         else
         {
             _ = itemsTask.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+        }
+
+        // With the cache, the children of every element are asked for at once (one pipelined wave): the
+        // cache's own indexes can disagree with the order the toolkit reports (GTK header bars).
+        Dictionary<string, Task<ObjRef[]>>? prefetched = null;
+        if (byPath is not null)
+        {
+            prefetched = new Dictionary<string, Task<ObjRef[]>>(StringComparer.Ordinal) { [root.Path] = client.GetChildren(root) };
+            foreach (var item in byPath.Values)
+                if (item.ChildCount > 0 && !AtspiNames.Has(item.States, AtspiNames.ManagesDescendants))
+                    prefetched[item.Self.Path] = client.GetChildren(item.Self);
+            await Within(Task.WhenAll(prefetched.Values), deadline);
         }
 
         var all = new List<AccessibleNode> { app };
@@ -67,9 +74,9 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
             {
                 var node = level[i];
                 if (node.Depth >= limits.MaxDepth || node.ChildCount == 0) continue;
-                                if (byParent is not null && !node.HasState(AtspiNames.ManagesDescendants)
-                    && byParent.TryGetValue(node.Ref.Path, out var cached) && cached.Count == node.ChildCount)
-                    childRefs[i] = cached.Select(c => c.Self).ToArray();
+                                if (prefetched is not null && node.Ref.Bus == root.Bus && prefetched.TryGetValue(node.Ref.Path, out var pre)
+                    && pre.IsCompletedSuccessfully)
+                    childRefs[i] = pre.Result;
                 else
                     asks.Add((i, client.GetChildren(node.Ref)));
             }
@@ -215,7 +222,7 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
             }
             if (node.Has(AtspiClient.Action))
             {
-                var actions = client.GetActions(node.Ref);
+                var actions = client.GetActionsWithNames(node.Ref);
                 tasks.Add(actions);
                 apply.Add(() => { if (actions.IsCompletedSuccessfully) node.Actions = actions.Result; });
             }
