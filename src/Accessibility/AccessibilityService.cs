@@ -71,7 +71,7 @@ internal sealed class AccessibilityService : IDisposable
             }
         }
         var limits = new WalkLimits(Math.Min(q.MaxDepth ?? _options.MaxDepth, _options.MaxDepth), _options.MaxChildren, budget, timeout,
-            q.VisibleOnly, q.ActiveWindow, q.Details, _options.MaxTextLength);
+            q.VisibleOnly, q.ActiveWindow, q.Details, _options.MaxTextLength, q.App);
         var walker = new TreeWalker(client, _ids, limits) { Reserve = Reserve };
         var appFilter = q.App;
         var tasks = apps.Where(a => !a.IsNull).Select(a => Task.Run(() => walker.WalkAppAsync(a, deadline), ct)).ToArray();

@@ -2,7 +2,7 @@ namespace Sandbox.Accessibility;
 
 /// <summary>What one walk reads and how far it goes.</summary>
 internal sealed record WalkLimits(int MaxDepth, int MaxChildren, int MaxNodes, int TimeoutMs, bool VisibleOnly, bool ActiveWindowOnly,
-    bool Details = true, int MaxTextLength = 100_000);
+    bool Details = true, int MaxTextLength = 100_000, string? App = null);
 
 /// <summary>
 /// Walks one application. Structure comes from the toolkit's cache (one GetItems call) where it is
@@ -35,6 +35,11 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
         }
         Apply(app, basics);
         if (!app.HasBasics) { app.Truncated = "the application's root could not be read"; return app; }
+        if (limits.App is not null && !app.Name.Equals(limits.App, StringComparison.OrdinalIgnoreCase))
+        {
+            Observe(itemsTask);
+            return app; // not asked for: the caller drops it
+        }
 
         Dictionary<string, CacheItem>? byPath = null;
         if (await Within(itemsTask, deadline) && itemsTask.IsCompletedSuccessfully)

@@ -10,7 +10,7 @@ import sys
 import gi
 
 gi.require_version("Gtk", "3.0")
-from gi.repository import Gtk  # noqa: E402
+from gi.repository import GLib, Gtk  # noqa: E402
 
 
 def say(line):
@@ -19,6 +19,7 @@ def say(line):
 
 def main():
     title = sys.argv[1] if len(sys.argv) > 1 else "A11y Probe"
+    GLib.set_prgname(title)  # the application's accessible name, which app= filters on
     win = Gtk.Window(title=title)
     win.set_default_size(480, 360)
     win.connect("destroy", Gtk.main_quit)
