@@ -125,7 +125,7 @@ internal sealed class Appliance : IAsyncDisposable
         var accessibility = new Sandbox.Accessibility.AccessibilityService(options.Accessibility,
             Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
                 .ToDictionary(e => (string)e.Key, e => e.Value as string),
-            rootWindowAddress: null, logs.CreateLogger("Sandbox.Accessibility"));
+            rootWindowAddress: () => Sandbox.Accessibility.RootWindowAddress.Read(options.Display), logs.CreateLogger("Sandbox.Accessibility"));
         Sandbox.Accessibility.AccessibilityApi.MapAccessibilityApi(app, accessibility);
         app.Lifetime.ApplicationStopped.Register(accessibility.Dispose);
         // --- end Accessibility ---

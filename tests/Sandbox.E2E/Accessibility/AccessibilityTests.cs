@@ -244,6 +244,25 @@ public sealed class AccessibilityTests(AccessibilityFixture f, ITestOutputHelper
         Assert.True(statuses.GetValueOrDefault(400) >= 90);
     }
 
+    [Fact]
+    public void BusAddressFromTheRootWindowProperty()
+    {
+        // A desktop without a session bus in our environment, but with AT_SPI_BUS on its root window.
+        var reply = Processes.Check("dbus-send", ["--session", "--print-reply=literal", "--dest=org.a11y.Bus", "/org/a11y/bus", "org.a11y.Bus.GetAddress"], f.Env);
+        var address = reply.Trim();
+        Processes.Check("xprop", ["-root", "-f", "AT_SPI_BUS", "8s", "-set", "AT_SPI_BUS", address], f.Env);
+        try
+        {
+            using var app = ApplianceProcess.Start(f.X, new Dictionary<string, string?> { ["DBUS_SESSION_BUS_ADDRESS"] = null, ["AT_SPI_BUS_ADDRESS"] = null });
+            AccessibilityFixture.WaitFor(() => app.Http.GetStringAsync("/accessibility/tree?format=text").Result.Contains("\"Count\""),
+                "the tree through the root window's address");
+        }
+        finally
+        {
+            Processes.Run("xprop", ["-root", "-remove", "AT_SPI_BUS"], f.Env);
+        }
+    }
+
     private static string RandomString(Random rng, string chars, int n) =>
         new(Enumerable.Range(0, n).Select(_ => chars[rng.Next(chars.Length)]).ToArray());
 
