@@ -16,6 +16,11 @@ internal static partial class OpenApiRoutes
 {
     private static readonly ApiResponse BadRequest = new(400, "A parameter or the body is invalid; the message names it.") { Json = WebJson.Default.ApiError };
     private static readonly ApiResponse NoDisplay = new(503, "No X display is configured, it was lost (it is reopened on the next request), or it stayed busy.") { Json = WebJson.Default.ApiError };
+    private static readonly ApiResponse NoA11yBus = new(503, "No accessibility bus (no session bus, org.a11y.Bus or AT_SPI_BUS_ADDRESS).") { Json = WebJson.Default.ApiError };
+    private static readonly ApiResponse A11yGone = new(404, "No such element, or it no longer exists.") { Json = WebJson.Default.ApiError };
+    private static readonly ApiParameter A11yTimeout = new("timeout_ms", "integer", "Each application's time budget; a slower one is cut and marked truncated.") { Minimum = 1 };
+    private static readonly ApiParameter A11yScale = new("scale", "number", "Screenshot pixels per screen pixel: adds scaled_bounds.");
+    private static readonly ApiParameter A11yId = new("id", "integer", "Element id from a tree or find answer.") { In = "path", Required = true };
     private static readonly ApiResponse Internal = new(500, "An unexpected error; the message says what failed.") { Json = WebJson.Default.ApiError };
 
     /// <summary>The /screenshot query parameters; the MCP screenshot tool's input schema is built from this table too.</summary>
@@ -330,6 +335,86 @@ internal static partial class OpenApiRoutes
 
         .. ProcessRoutes(), // OpenApiRoutes.Processes.cs
         .. FileRoutes(), // OpenApiRoutes.Files.cs
+        // --- Accessibility ---
+        new("GET", "/accessibility", "accessibility", "OSWorld's accessibility tree",
+            "The desktop's AT-SPI tree as OSWorld's server answers it: {\"AT\": \"<xml>\"} (docs/accessibility.md).")
+        {
+            Parameters = [A11yTimeout],
+            Responses = [new(200, "The tree.") { Json = Sandbox.Accessibility.AccessibilityJson.Default.OsWorldAnswer }, BadRequest, NoA11yBus],
+        },
+        new("GET", "/accessibility/tree", "accessibility", "Accessibility tree",
+            "The tree with stable element ids and screen bounds, as JSON, XML or one line per element; applications are walked in parallel, each within its time budget (truncated names what was cut).")
+        {
+            Parameters =
+            [
+                new("format", "string", "Answer format.") { Enum = ["json", "xml", "text"], Default = "json" },
+                new("app", "string", "Only the application of this name."),
+                new("window", "string", "`active`: only each application's active window.") { Enum = ["active", "all"] },
+                new("visible_only", "boolean", "Drop elements not visible and showing.") { Default = "false" },
+                new("max_depth", "integer", "Deepest level.") { Minimum = 1 },
+                new("max_nodes", "integer", "Most elements.") { Minimum = 1 },
+                A11yTimeout, A11yScale,
+            ],
+            Responses =
+            [
+                new(200, "The tree (JSON; application/xml or text/plain for those formats).") { Json = Sandbox.Accessibility.AccessibilityJson.Default.TreeAnswer },
+                BadRequest, NoA11yBus,
+            ],
+        },
+        new("GET", "/accessibility/find", "accessibility", "Find elements",
+            "Elements matching role, name, text and states (exact, substring or regex).")
+        {
+            Parameters =
+            [
+                new("role", "string", "Role name (push button, text ...)."),
+                new("name", "string", "Accessible name."),
+                new("text", "string", "Text content or value."),
+                new("states", "string", "Comma-separated states every match has (`!state`: has not)."),
+                new("match", "string", "How role, name and text match.") { Enum = ["exact", "substring", "regex"], Default = "substring" },
+                new("max_results", "integer", "Most elements returned.") { Minimum = 1, Maximum = 10_000, Default = "100" },
+                new("app", "string", "Only the application of this name."),
+                new("window", "string", "`active`: only each application's active window.") { Enum = ["active", "all"] },
+                new("visible_only", "boolean", "Only visible and showing elements.") { Default = "false" },
+                A11yTimeout, A11yScale,
+            ],
+            Responses = [new(200, "The matches.") { Json = Sandbox.Accessibility.AccessibilityJson.Default.FindAnswer }, BadRequest, NoA11yBus],
+        },
+        new("GET", "/accessibility/at", "accessibility", "Element at a point",
+            "The deepest showing element whose bounds contain the screen point (the active window first).")
+        {
+            Parameters = [new("x", "integer", "X.") { Required = true }, new("y", "integer", "Y.") { Required = true }, A11yScale],
+            Responses = [new(200, "The element, or null.") { Json = Sandbox.Accessibility.AccessibilityJson.Default.AtAnswer }, BadRequest, NoA11yBus],
+        },
+        new("GET", "/accessibility/elements/{id}", "accessibility", "One element",
+            "The element read now (without children).")
+        {
+            Parameters = [A11yId, A11yScale],
+            Responses = [new(200, "The element.") { Json = Sandbox.Accessibility.AccessibilityJson.Default.AtAnswer }, BadRequest, A11yGone, NoA11yBus],
+        },
+        new("POST", "/accessibility/elements/{id}/action", "accessibility", "Act on an element",
+            "do_action (by name), focus, set_text, set_value or select.")
+        {
+            Parameters = [A11yId],
+            Body = new ApiBody("The action.", new JsonObject
+            {
+                ["type"] = "object",
+                ["required"] = new JsonArray("action"),
+                ["properties"] = new JsonObject
+                {
+                    ["action"] = new JsonObject { ["type"] = "string", ["enum"] = Strings(["do_action", "focus", "set_text", "set_value", "select"]) },
+                    ["name"] = new JsonObject { ["type"] = "string", ["description"] = "do_action: the action's name (default: the first)." },
+                    ["text"] = new JsonObject { ["type"] = "string", ["description"] = "set_text: the new text." },
+                    ["value"] = new JsonObject { ["type"] = "number", ["description"] = "set_value: the new value." },
+                },
+            }),
+            Responses =
+            [
+                new(200, "Done; ok is what the application answered.") { Json = Sandbox.Accessibility.AccessibilityJson.Default.ActionAnswer },
+                BadRequest, A11yGone,
+                new(409, "The element cannot do this (no such interface).") { Json = WebJson.Default.ApiError },
+                NoA11yBus,
+            ],
+        },
 
         // This document
         new("GET", OpenApiDocument.Path, "meta", "This OpenAPI document", "OpenAPI 3.1 description of every REST endpoint of this port.")

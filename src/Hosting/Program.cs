@@ -122,7 +122,8 @@ internal sealed class Appliance : IAsyncDisposable
         {
             foreach (var context in new System.Text.Json.Serialization.JsonSerializerContext[]
                      { WebJson.Default, ApiJson.Default, CaptureJson.Default, RecordApiJson.Default, InputJson.Default, LiveViewJson.Default, FleetJson.Default,
-                       ProcessesJson.Default, FilesJson.Default })
+                       ProcessesJson.Default, FilesJson.Default,
+                       Sandbox.Accessibility.AccessibilityJson.Default })
                 o.SerializerOptions.TypeInfoResolverChain.Insert(0, context);
         });
 
@@ -169,6 +170,14 @@ internal sealed class Appliance : IAsyncDisposable
         // --- Files ---
         if (!OperatingSystem.IsWindows()) app.MapFilesApi(new Sandbox.Files.FileService(options.Files)); // Unix modes, statx, inotify
         // --- end Files ---
+        // --- Accessibility ---
+        var accessibility = new Sandbox.Accessibility.AccessibilityService(options.Accessibility,
+            Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                .ToDictionary(e => (string)e.Key, e => e.Value as string),
+            rootWindowAddress: () => Sandbox.Accessibility.RootWindowAddress.Read(options.Display), logs.CreateLogger("Sandbox.Accessibility"));
+        Sandbox.Accessibility.AccessibilityApi.MapAccessibilityApi(app, accessibility);
+        app.Lifetime.ApplicationStopped.Register(accessibility.Dispose);
+        // --- end Accessibility ---
         // --- Mcp ---
         if (options.Mcp.Enabled)
         {

@@ -24,6 +24,8 @@ internal sealed class SandboxOptions : ApplianceOptions
     public Sandbox.Processes.ProcessesOptions Processes { get; init; } = new();
     /// <summary>The file API (/files): <c>SANDBOX_FILES_*</c>.</summary>
     public Sandbox.Files.FilesOptions Files { get; init; } = new();
+    /// <summary>The accessibility tree (<c>SANDBOX_A11Y_*</c>, docs/accessibility.md).</summary>
+    public Sandbox.Accessibility.AccessibilityOptions Accessibility { get; init; } = new();
 
     /// <summary>Every default is written once, on the property; the reader falls back to it.</summary>
     private static readonly SandboxOptions Defaults = new();
@@ -57,6 +59,7 @@ internal sealed class SandboxOptions : ApplianceOptions
             Fleet = Sandbox.Fleet.FleetOptions.FromEnvironment(r),
             Processes = Sandbox.Processes.ProcessesOptions.FromEnvironment(r),
             Files = Sandbox.Files.FilesOptions.FromEnvironment(r),
+            Accessibility = Sandbox.Accessibility.AccessibilityOptions.FromEnvironment(r),
         };
         r.ThrowIfInvalid();
         return o;

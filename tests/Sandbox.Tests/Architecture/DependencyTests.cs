@@ -30,6 +30,7 @@ public sealed partial class DependencyTests
         ["Fleet"] = [.. Shared, "Web"],
         ["Processes"] = [.. Shared, "Web"],
         ["Files"] = [.. Shared, "Web"],
+        ["Accessibility"] = [.. Shared, "Display", "Web"],
         // Adapters: protocol front-ends over the areas.
         ["LiveView"] = [.. Shared, "Imaging", "Display", "Web", "Capture", "Input"],
         ["Api"] = [.. Shared, "Imaging", "Display", "Web", "Capture", "Gateway", "Recording", "Input", "LiveView"],

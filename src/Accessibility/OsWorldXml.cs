@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Text;
+using System.Xml;
+
+namespace Sandbox.Accessibility;
+
+/// <summary>
+/// The accessibility tree as OSWorld's server answers it (GET /accessibility → {"AT": xml}): the desktop
+/// as <c>desktop-frame</c>, each element named by its role name with spaces as '-', <c>name</c>, one
+/// <c>st:</c> attribute per state, <c>attr:</c> per object attribute, <c>cp:screencoord</c>/<c>cp:size</c>
+/// for visible and showing elements, text as element text without U+FFFC/U+FFFD, <c>image</c>,
+/// <c>selection</c>, <c>val:</c> value/min/max/step and <c>act:</c> description and key binding per action,
+/// serialized as lxml does (namespaces declared once on the root).
+/// </summary>
+internal static class OsWorldXml
+{
+    public static readonly (string Prefix, string Uri)[] Namespaces =
+    [
+        ("st", "https://accessibility.ubuntu.example.org/ns/state"),
+        ("attr", "https://accessibility.ubuntu.example.org/ns/attributes"),
+        ("cp", "https://accessibility.ubuntu.example.org/ns/component"),
+        ("doc", "https://accessibility.ubuntu.example.org/ns/document"),
+        ("docattr", "https://accessibility.ubuntu.example.org/ns/document/attributes"),
+        ("txt", "https://accessibility.ubuntu.example.org/ns/text"),
+        ("val", "https://accessibility.ubuntu.example.org/ns/value"),
+        ("act", "https://accessibility.ubuntu.example.org/ns/action"),
+    ];
+
+    /// <param name="withIds">Adds our <c>id</c> (and <c>truncated</c>) attributes: the tree endpoint's xml format.</param>
+    public static string Write(IReadOnlyList<AccessibleNode> apps, bool withIds = false, string? truncated = null)
+    {
+        var sb = new StringBuilder(64 * 1024);
+        sb.Append("<desktop-frame");
+        foreach (var (prefix, uri) in Namespaces) sb.Append(" xmlns:").Append(prefix).Append("=\"").Append(uri).Append('"');
+        if (withIds && truncated is not null) Attr(sb, "truncated", truncated);
+        if (apps.Count == 0) return sb.Append("/>").ToString();
+        sb.Append('>');
+        foreach (var app in apps) Element(sb, app, withIds);
+        return sb.Append("</desktop-frame>").ToString();
+    }
+
+    private static void Element(StringBuilder sb, AccessibleNode n, bool withIds)
+    {
+        var raw = n.RoleName.Trim();
+        var tag = (raw.Length == 0 ? "unknown" : raw).Replace(' ', '-');
+        if (!IsName(tag)) tag = "unknown";
+        sb.Append('<').Append(tag);
+        Attr(sb, "name", n.Name);
+        if (withIds)
+        {
+            Attr(sb, "id", n.Id.ToString(CultureInfo.InvariantCulture));
+            if (n.Truncated is not null) Attr(sb, "truncated", n.Truncated);
+        }
+        for (var bit = 0; bit < AtspiNames.States.Length; bit++)
+            if (n.HasState(bit)) Attr(sb, "st:" + AtspiNames.States[bit], "true");
+        if (n.Attributes is { } attributes)
+        {
+            // A later duplicate key replaces the earlier one, as in the dict OSWorld builds.
+            var written = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (k, v) in attributes)
+                if (k.Length > 0 && IsName(k) && written.Add(k)) Attr(sb, "attr:" + k, LastValue(attributes, k) ?? v);
+        }
+        if (n.IsShowing && n.Extents is { } e)
+        {
+            Attr(sb, "cp:screencoord", $"({e.X.ToString(CultureInfo.InvariantCulture)}, {e.Y.ToString(CultureInfo.InvariantCulture)})");
+            Attr(sb, "cp:size", $"({e.W.ToString(CultureInfo.InvariantCulture)}, {e.H.ToString(CultureInfo.InvariantCulture)})");
+        }
+        if (n.Has(AtspiClient.Image)) Attr(sb, "image", "true");
+        if (n.Has(AtspiClient.Selection)) Attr(sb, "selection", "true");
+        if (n.Value is { } value)
+        {
+            Attr(sb, "val:value", PythonFloat(value.Current));
+            Attr(sb, "val:min", PythonFloat(value.Minimum));
+            Attr(sb, "val:max", PythonFloat(value.Maximum));
+            Attr(sb, "val:step", PythonFloat(value.Step));
+        }
+        if (n.Actions is { } actions)
+        {
+            var done = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var a in actions)
+            {
+                var name = a.Name.Replace(' ', '-');
+                if (!IsName(name + "_desc") || !done.Add(name)) continue;
+                Attr(sb, "act:" + name + "_desc", a.Description);
+                Attr(sb, "act:" + name + "_kb", a.KeyBinding);
+            }
+        }
+        var text = n.Text is null ? "" : n.Text.Replace("\uFFFC", "").Replace("\uFFFD", "");
+        if (text.Length == 0 && n.Children.Count == 0)
+        {
+            sb.Append("/>");
+            return;
+        }
+        sb.Append('>');
+        Escape(sb, text, attribute: false);
+        foreach (var c in n.Children) Element(sb, c, withIds);
+        sb.Append("</").Append(tag).Append('>');
+    }
+
+    private static string? LastValue(List<KeyValuePair<string, string>> list, string key)
+    {
+        for (var i = list.Count - 1; i >= 0; i--) if (list[i].Key == key) return list[i].Value;
+        return null;
+    }
+
+    private static void Attr(StringBuilder sb, string name, string value)
+    {
+        sb.Append(' ').Append(name).Append("=\"");
+        Escape(sb, value, attribute: true);
+        sb.Append('"');
+    }
+
+    /// <summary>Escapes as libxml2 serializes; characters XML cannot carry are dropped.</summary>
+    internal static void Escape(StringBuilder sb, string s, bool attribute)
+    {
+        for (var i = 0; i < s.Length; i++)
+        {
+            var c = s[i];
+            switch (c)
+            {
+                case '&': sb.Append("&amp;"); break;
+                case '<': sb.Append("&lt;"); break;
+                case '>': sb.Append("&gt;"); break;
+                case '"' when attribute: sb.Append("&quot;"); break;
+                case '\n' when attribute: sb.Append("&#10;"); break;
+                case '\t' when attribute: sb.Append("&#9;"); break;
+                case '\r': sb.Append("&#13;"); break;
+                default:
+                    if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+                    {
+                        sb.Append(c).Append(s[++i]);
+                    }
+                    else if (XmlConvert.IsXmlChar(c)) sb.Append(c);
+                    break;
+            }
+        }
+    }
+
+    private static bool IsName(string s)
+    {
+        if (s.Length == 0 || s.Contains(':')) return false;
+        try { XmlConvert.VerifyNCName(s); return true; }
+        catch (XmlException) { return false; }
+    }
+
+    /// <summary>A double as Python's str() writes it (0.0, 50.0, 0.1, 1e-05).</summary>
+    internal static string PythonFloat(double v)
+    {
+        if (double.IsNaN(v)) return "nan";
+        if (double.IsPositiveInfinity(v)) return "inf";
+        if (double.IsNegativeInfinity(v)) return "-inf";
+        if (v == Math.Floor(v) && Math.Abs(v) < 1e16)
+            return v == 0 && double.IsNegative(v) ? "-0.0" : v.ToString("F1", CultureInfo.InvariantCulture);
+        var r = v.ToString("R", CultureInfo.InvariantCulture);
+        var e = r.IndexOf('E');
+        if (e < 0) return r;
+        var mantissa = r[..e];
+        var exp = int.Parse(r[(e + 1)..], CultureInfo.InvariantCulture);
+        var abs = Math.Abs(v);
+        if (abs >= 1e-4 && abs < 1e16)
+            return v.ToString("0.####################", CultureInfo.InvariantCulture);
+        return mantissa + "e" + (exp < 0 ? "-" : "+") + Math.Abs(exp).ToString("00", CultureInfo.InvariantCulture);
+    }
+}

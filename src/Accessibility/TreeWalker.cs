@@ -1,0 +1,257 @@
+namespace Sandbox.Accessibility;
+
+/// <summary>What one walk reads and how far it goes.</summary>
+internal sealed record WalkLimits(int MaxDepth, int MaxChildren, int MaxNodes, int TimeoutMs, bool VisibleOnly, bool ActiveWindowOnly,
+    bool Details = true, int MaxTextLength = 100_000, string? App = null);
+
+/// <summary>
+/// Walks one application. Structure comes from the toolkit's cache (one GetItems call) where it is
+/// offered and complete, else from GetChildren level by level; the calls of one level, and the detail
+/// calls (attributes, extents, text, value, actions) of all elements, are sent together and awaited
+/// together. Everything is bounded by a deadline: an application that stops answering yields the part
+/// read so far, marked truncated.
+/// </summary>
+internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits limits)
+{
+    private int _nodes;
+
+    public int NodeCount => _nodes;
+
+    /// <summary>Reserves room for <paramref name="n"/> elements shared by all applications of one walk.</summary>
+    public Func<int, int> Reserve { get; init; } = n => n;
+
+    public async Task<AccessibleNode> WalkAppAsync(ObjRef root, DateTime deadline)
+    {
+        var app = new AccessibleNode(root, 1) { Id = ids.IdOf(root) };
+        if (Reserve(1) < 1) { app.Truncated = "element limit reached"; return app; }
+        Interlocked.Increment(ref _nodes);
+        var itemsTask = client.GetItems(root.Bus);
+        var basics = FetchBasics(app);
+        if (!await Within(Task.WhenAll(basics), deadline))
+        {
+            app.Truncated = $"the application did not answer within {limits.TimeoutMs} ms";
+            Apply(app, basics);
+            return app;
+        }
+        Apply(app, basics);
+        if (!app.HasBasics) { app.Truncated = "the application's root could not be read"; return app; }
+        if (limits.App is not null && !app.Name.Equals(limits.App, StringComparison.OrdinalIgnoreCase))
+        {
+            Observe(itemsTask);
+            return app; // not asked for: the caller drops it
+        }
+
+        Dictionary<string, CacheItem>? byPath = null;
+        if (await Within(itemsTask, deadline) && itemsTask.IsCompletedSuccessfully)
+        {
+            byPath = new Dictionary<string, CacheItem>(StringComparer.Ordinal);
+            foreach (var item in itemsTask.Result)
+            {
+                if (item.Self.Bus != root.Bus) continue;
+                byPath[item.Self.Path] = item;
+            }
+        }
+        else
+        {
+            _ = itemsTask.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+        }
+
+        // With the cache, the children of every element are asked for at once (one pipelined wave): the
+        // cache's own indexes can disagree with the order the toolkit reports (GTK header bars).
+        Dictionary<string, Task<ObjRef[]>>? prefetched = null;
+        if (byPath is not null)
+        {
+            prefetched = new Dictionary<string, Task<ObjRef[]>>(StringComparer.Ordinal) { [root.Path] = client.GetChildren(root) };
+            foreach (var item in byPath.Values)
+                if (item.ChildCount > 0 && !AtspiNames.Has(item.States, AtspiNames.ManagesDescendants))
+                    prefetched[item.Self.Path] = client.GetChildren(item.Self);
+            await Within(Task.WhenAll(prefetched.Values), deadline);
+        }
+
+        var all = new List<AccessibleNode> { app };
+        var level = new List<AccessibleNode> { app };
+        while (level.Count > 0)
+        {
+            // Children of each element of this level: from the cache when it lists all of them, else asked for.
+            var childRefs = new ObjRef[]?[level.Count];
+            var asks = new List<(int Index, Task<ObjRef[]> Task)>();
+            for (var i = 0; i < level.Count; i++)
+            {
+                var node = level[i];
+                if (node.Depth >= limits.MaxDepth || node.ChildCount == 0) continue;
+                                if (prefetched is not null && node.Ref.Bus == root.Bus && prefetched.TryGetValue(node.Ref.Path, out var pre)
+                    && pre.IsCompletedSuccessfully)
+                    childRefs[i] = pre.Result;
+                else
+                    asks.Add((i, client.GetChildren(node.Ref)));
+            }
+            var complete = await Within(Task.WhenAll(asks.Select(a => a.Task)), deadline);
+            foreach (var (index, task) in asks)
+                if (task.IsCompletedSuccessfully) childRefs[index] = task.Result;
+                else if (!complete) level[index].Truncated = $"the application did not answer within {limits.TimeoutMs} ms";
+
+            var next = new List<AccessibleNode>();
+            var live = new List<(AccessibleNode Node, Task[] Calls)>();
+            for (var i = 0; i < level.Count; i++)
+            {
+                var refs = childRefs[i];
+                if (refs is null) continue;
+                var parent = level[i];
+                var take = Math.Min(refs.Length, limits.MaxChildren);
+                var granted = Reserve(take);
+                if (granted < refs.Length) parent.Truncated = granted < take ? "element limit reached" : $"more than {limits.MaxChildren} children";
+                for (var k = 0; k < granted; k++)
+                {
+                    var r = refs[k];
+                    if (r.IsNull) continue;
+                    var child = new AccessibleNode(r, parent.Depth + 1) { Id = ids.IdOf(r) };
+                    if (byPath is not null && r.Bus == root.Bus && byPath.TryGetValue(r.Path, out var item))
+                    {
+                        child.Name = item.Name;
+                        child.Role = item.Role;
+                        child.Description = item.Description;
+                        child.States = item.States;
+                        child.Interfaces = item.Interfaces;
+                        child.ChildCount = item.ChildCount;
+                        child.HasBasics = true;
+                    }
+                    else live.Add((child, FetchBasics(child)));
+                    parent.Children.Add(child);
+                    Interlocked.Increment(ref _nodes);
+                }
+            }
+            if (live.Count > 0)
+            {
+                var ok = await Within(Task.WhenAll(live.SelectMany(l => l.Calls)), deadline);
+                foreach (var (node, calls) in live) Apply(node, calls);
+                if (!ok)
+                    foreach (var parent in level)
+                        if (parent.Children.Exists(c => !c.HasBasics))
+                            parent.Truncated = $"the application did not answer within {limits.TimeoutMs} ms";
+            }
+            // Elements that could not be read are dropped (gone, or their application stopped answering:
+            // then the parent says so); with visible_only, elements not showing are dropped with their subtrees.
+            foreach (var parent in level)
+            {
+                parent.Children.RemoveAll(c => !c.HasBasics || (limits.VisibleOnly && !c.IsShowing));
+                next.AddRange(parent.Children);
+            }
+            all.AddRange(next);
+            level = next;
+            if (DateTime.UtcNow >= deadline && level.Count > 0)
+            {
+                foreach (var n in level) n.Truncated ??= $"the walk ran out of its {limits.TimeoutMs} ms budget";
+                app.Truncated ??= $"the walk ran out of its {limits.TimeoutMs} ms budget";
+                break;
+            }
+        }
+
+        if (limits.ActiveWindowOnly)
+        {
+            app.Children.RemoveAll(w => !w.HasState(AtspiNames.Active));
+            all = app.DescendantsAndSelf().ToList();
+        }
+
+        if (limits.Details && !await FetchDetails(all, deadline))
+            app.Truncated ??= $"details were not all read within {limits.TimeoutMs} ms";
+        return app;
+    }
+
+    /// <summary>Reads one element (basics and details) without its children; null when it cannot be read.</summary>
+    public async Task<AccessibleNode?> ReadOneAsync(ObjRef r, DateTime deadline)
+    {
+        var node = new AccessibleNode(r, 0) { Id = ids.IdOf(r) };
+        var calls = FetchBasics(node);
+        await Within(Task.WhenAll(calls), deadline);
+        Apply(node, calls);
+        if (!node.HasBasics) return null;
+        await FetchDetails([node], deadline);
+        return node;
+    }
+
+    private Task[] FetchBasics(AccessibleNode node) =>
+    [
+        client.GetBasics(node.Ref), client.GetRole(node.Ref), client.GetState(node.Ref), client.GetInterfaces(node.Ref),
+    ];
+
+    private static void Apply(AccessibleNode node, Task[] calls)
+    {
+        if (calls[0] is Task<(string Name, string Description, int ChildCount)> { IsCompletedSuccessfully: true } b)
+        {
+            node.Name = b.Result.Name;
+            node.Description = b.Result.Description;
+            node.ChildCount = b.Result.ChildCount;
+        }
+        else return;
+        if (calls[1] is Task<uint> { IsCompletedSuccessfully: true } role) node.Role = role.Result;
+        else return;
+        if (calls[2] is Task<ulong> { IsCompletedSuccessfully: true } states) node.States = states.Result;
+        if (calls[3] is Task<string[]> { IsCompletedSuccessfully: true } ifaces) node.Interfaces = ifaces.Result;
+        node.HasBasics = true;
+    }
+
+    /// <summary>Attributes, extents (visible and showing elements), text, value and actions, all pipelined.</summary>
+    private async Task<bool> FetchDetails(List<AccessibleNode> nodes, DateTime deadline)
+    {
+        var tasks = new List<Task>(nodes.Count * 3);
+        var apply = new List<Action>(nodes.Count * 3);
+        foreach (var n in nodes)
+        {
+            if (!n.HasBasics) continue;
+            var node = n;
+            var attrs = client.GetAttributes(node.Ref);
+            tasks.Add(attrs);
+            apply.Add(() => { if (attrs.IsCompletedSuccessfully) node.Attributes = attrs.Result; });
+            if (node.IsShowing && node.Has(AtspiClient.Component))
+            {
+                var ext = client.GetExtents(node.Ref);
+                tasks.Add(ext);
+                apply.Add(() => { if (ext.IsCompletedSuccessfully) node.Extents = ext.Result; });
+            }
+            if (node.Has(AtspiClient.Text))
+            {
+                var text = client.GetText(node.Ref);
+                tasks.Add(text);
+                apply.Add(() =>
+                {
+                    if (!text.IsCompletedSuccessfully) return;
+                    var t = text.Result;
+                    node.Text = t.Length > limits.MaxTextLength ? t[..limits.MaxTextLength] : t;
+                });
+            }
+            if (node.Has(AtspiClient.Value))
+            {
+                var value = client.GetValue(node.Ref);
+                tasks.Add(value);
+                apply.Add(() => { if (value.IsCompletedSuccessfully) node.Value = value.Result; });
+            }
+            if (node.Has(AtspiClient.Action))
+            {
+                var actions = client.GetActionsWithNames(node.Ref);
+                tasks.Add(actions);
+                apply.Add(() => { if (actions.IsCompletedSuccessfully) node.Actions = actions.Result; });
+            }
+        }
+        var ok = await Within(Task.WhenAll(tasks), deadline);
+        foreach (var a in apply) a();
+        return ok;
+    }
+
+    /// <summary>Waits for <paramref name="task"/> until the deadline; false when the deadline came first. Never throws.</summary>
+    internal static async Task<bool> Within(Task task, DateTime deadline)
+    {
+        if (!task.IsCompleted)
+        {
+            var remaining = deadline - DateTime.UtcNow;
+            if (remaining <= TimeSpan.Zero) { Observe(task); return false; }
+            using var cts = new CancellationTokenSource();
+            var delay = Task.Delay(remaining, cts.Token);
+            if (await Task.WhenAny(task, delay).ConfigureAwait(false) != task) { Observe(task); return false; }
+            cts.Cancel();
+        }
+        _ = task.Exception; // observed: failures of single calls are read per call
+        return true;
+    }
+
+    private static void Observe(Task task) => _ = task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+}

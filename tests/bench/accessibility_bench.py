@@ -1,0 +1,143 @@
+#!/usr/bin/python3
+"""Accessibility benchmark: the full desktop tree with gtk3-widget-factory open, the published
+appliance's GET /accessibility (OSWorld's answer) and /accessibility/tree against a pyatspi walk
+(OSWorld's way: one blocking call per property) of the same desktop, same run; find by role and name;
+the appliance's RSS before and after using the area.
+
+Starts its own Xvfb, session bus (dbus-daemon), at-spi-bus-launcher and gtk3-widget-factory with
+GTK_MODULES=gail:atk-bridge. Prints medians, p90 and ratios; never fails on time.
+Usage: tests/bench/accessibility_bench.py [--runs 50] [--binary out/sandbox]
+Needs: Xvfb, dbus, at-spi2-core, libatk-adaptor, gtk-3-examples, python3-pyatspi, python3-lxml.
+"""
+import argparse
+import http.client
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from benchlib import PY, ROOT, free_port, start_xvfb
+
+REFERENCE = os.path.join(ROOT, "tests", "Sandbox.E2E", "Accessibility", "pyatspi_reference.py")
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def stats(ms):
+    ms = sorted(ms)
+    return statistics.median(ms), ms[min(len(ms) - 1, int(len(ms) * 0.9))]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=50)
+    ap.add_argument("--binary", default=os.path.join(ROOT, "out", "sandbox"))
+    args = ap.parse_args()
+
+    procs = []
+    runtime = tempfile.mkdtemp(prefix="a11y-bench-")
+    shared = tempfile.mkdtemp(prefix="a11y-bench-shared-")
+    try:
+        xvfb, display = start_xvfb("1280x800x24")
+        procs.append(xvfb)
+        bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1", f"--address=unix:tmpdir={runtime}"],
+                               stdout=subprocess.PIPE, text=True)
+        procs.append(bus)
+        address = bus.stdout.readline().strip()
+        env = {**os.environ, "DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": address, "XDG_RUNTIME_DIR": runtime,
+               "GDK_BACKEND": "x11", "GTK_THEME": "Adwaita"}
+        env.pop("AT_SPI_BUS_ADDRESS", None)
+        env.pop("NO_AT_BRIDGE", None)
+        procs.append(subprocess.Popen(["/usr/libexec/at-spi-bus-launcher", "--launch-immediately"], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for _ in range(100):
+            if subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.a11y.Bus", "/org/a11y/bus",
+                               "org.a11y.Bus.GetAddress"], env=env, capture_output=True).returncode == 0:
+                break
+            time.sleep(0.1)
+        procs.append(subprocess.Popen(["gtk3-widget-factory"], env={**env, "GTK_MODULES": "gail:atk-bridge"},
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        port = free_port()
+        app = subprocess.Popen([args.binary], env={**env, "HOST": "127.0.0.1", "PORT": str(port), "SHARED_DIR": shared,
+                                                   "JUPYTER_KERNEL_GATEWAY_APP_PORT": str(free_port()), "KG_PRESPAWN_COUNT": "0"},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(app)
+        conn = None
+        for _ in range(300):
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                conn.request("GET", "/accessibility/tree?format=text")
+                r = conn.getresponse()
+                body = r.read().decode()
+                if r.status == 200 and "gtk3-widget-factory" in body and body.count("\n") > 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        else:
+            sys.exit("the appliance never showed the widget factory's tree")
+
+        def get(path):
+            t0 = time.perf_counter()
+            conn.request("GET", path)
+            r = conn.getresponse()
+            body = r.read()
+            if r.status != 200:
+                sys.exit(f"GET {path}: {r.status} {body[:200]!r}")
+            return (time.perf_counter() - t0) * 1000, body
+
+        # RSS before using the area beyond the start-up probe above, then after many walks.
+        rss_before = rss_kb(app.pid)
+        _, body = get("/accessibility")
+        at = json.loads(body)["AT"]
+        elements = at.count("<") - at.count("</")  # opening tags (self-closing included)
+        osworld = [get("/accessibility")[0] for _ in range(args.runs)]
+        tree = [get("/accessibility/tree")[0] for _ in range(args.runs)]
+        text = [get("/accessibility/tree?format=text")[0] for _ in range(args.runs)]
+        find = [get("/accessibility/find?role=push%20button&name=Close&match=exact")[0] for _ in range(args.runs)]
+        rss_warm = rss_kb(app.pid)
+        for _ in range(400):
+            get("/accessibility")
+        rss_after = rss_kb(app.pid)
+
+        ref = json.loads(subprocess.run([PY, REFERENCE, "--time", str(max(6, args.runs // 5))], env=env,
+                                        capture_output=True, text=True, check=True).stdout)
+        ref_ms = ref["ms"]
+
+        print(f"accessibility benchmark: gtk3-widget-factory desktop, {elements} elements in ours, "
+              f"{ref['elements']} in the pyatspi walk; {args.runs} runs")
+        # The first walk of a process is cold; later ones reuse libatspi's cache of names, roles and states.
+        cold, warm = ref_ms[0], ref_ms[1:]
+        m_ref, p_ref = stats(warm)
+        for label, series in (("GET /accessibility (OSWorld XML)", osworld), ("GET /accessibility/tree (json)", tree),
+                              ("GET /accessibility/tree?format=text", text), ("GET /accessibility/find role+name", find)):
+            m, p = stats(series)
+            print(f"  {label:40s} median {m:7.1f} ms  p90 {p:7.1f} ms  ({m_ref / m:5.1f}x pyatspi warm, {cold / m:5.1f}x cold)")
+        print(f"  {'pyatspi walk, warm (OSWorld server way)':40s} median {m_ref:7.1f} ms  p90 {p_ref:7.1f} ms  ({len(warm)} runs)")
+        print(f"  {'pyatspi walk, first in its process':40s} {cold:7.1f} ms")
+        print(f"  appliance RSS: {rss_before / 1024:.1f} MB before, {rss_warm / 1024:.1f} MB after {4 * args.runs + 1} "
+              f"accessibility requests (+{(rss_warm - rss_before) / 1024:.1f} MB), {rss_after / 1024:.1f} MB after 400 more "
+              f"(+{(rss_after - rss_warm) / 1024:.1f} MB)")
+    finally:
+        for p in reversed(procs):
+            try:
+                p.terminate()
+                p.wait(10)
+            except Exception:
+                p.kill()
+        shutil.rmtree(runtime, ignore_errors=True)
+        shutil.rmtree(shared, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
