@@ -21,6 +21,8 @@ internal static class Program
         SandboxOptions options;
         GatewayOptions gatewayOptions;
         var env = Environment.GetEnvironmentVariables();
+        // --- Systemd: sd_notify under a Type=notify unit (its variables are kept from children) ---
+        using var systemd = SystemdNotify.FromEnvironment(env);
         try
         {
             var errors = new List<string>();
@@ -40,6 +42,9 @@ internal static class Program
         AppDomain.CurrentDomain.UnhandledException += (_, _) => gateway.KillEverything();
         await using var appliance = Appliance.Build(args, options, gateway);
         var gatewayStart = gateway.StartAsync();
+        // --- Systemd: READY=1 once both ports are bound, STATUS=, WATCHDOG=1, STOPPING=1 ---
+        systemd?.Attach(appliance.Api.Lifetime, gatewayStart,
+            () => SystemdNotify.Describe(appliance.DisplayState, options.Display, gateway.Health()));
         await appliance.RunAsync();
         await gatewayStart;
         return 0;
@@ -73,6 +78,7 @@ internal sealed class Appliance : IAsyncDisposable
 
     public WebApplication Api { get; }
     public SandboxOptions Options { get; }
+    public DisplayState DisplayState => _capture.Connection.State;
 
     public static Appliance Build(string[] args, SandboxOptions options, GatewayService? gateway = null)
     {
