@@ -16,7 +16,7 @@ kg_port=${SANDBOX_VM_KG_PORT:-18888}
 accel=${SANDBOX_VM_ACCEL:-tcg}
 format=raw; case "$disk_name" in *.qcow2) format=qcow2 ;; esac
 snapshot=on; [ "${SANDBOX_VM_PERSIST:-0}" = 1 ] && snapshot=off
-append="root=/dev/vda rw console=ttyS0,115200 quiet loglevel=3 systemd.show_status=false fsck.mode=skip net.ifnames=0 tsc=reliable"
+append="root=/dev/vda rw console=ttyS0,115200 quiet loglevel=3 systemd.show_status=false fsck.mode=skip net.ifnames=0 clocksource=hpet"
 [ "${SANDBOX_VM_CONSOLE:-0}" = 1 ] && append="$append sandbox.console"
 append="$append ${SANDBOX_VM_APPEND:-}"
 cpu=max; [ "$accel" = kvm ] && cpu=host
