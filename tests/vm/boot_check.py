@@ -60,12 +60,12 @@ with Guest(image, log_path=log) as g:
     print(f"kernel: executed 6*7 -> {value}", flush=True)
     if value != "42":
         sys.exit(1)
-    kernels_before = int(g.sh("grep -l ipykernel /proc/[0-9]*/cmdline 2>/dev/null | wc -l", 60)[0].strip() or 0)
+    kernels_before = int(g.sh("grep -l '[i]pykernel' /proc/[0-9]*/cmdline 2>/dev/null | wc -l", 60)[0].strip() or 0)
     print(f"kernels running before stop: {kernels_before}", flush=True)
 
     out, _ = g.sh("a=$(cut -d' ' -f1 /proc/uptime); systemctl stop sandbox.service; echo rc=$?; b=$(cut -d' ' -f1 /proc/uptime); "
                   "echo took=$a,$b; systemctl show sandbox.service -p ActiveState -p Result -p TimeoutStopUSec; "
-                  "echo kernels=$(grep -l ipykernel /proc/[0-9]*/cmdline 2>/dev/null | wc -l)", 300)
+                  "echo kernels=$(grep -l '[i]pykernel' /proc/[0-9]*/cmdline 2>/dev/null | wc -l)", 300)
     kv = dict(l.split("=", 1) for l in out.splitlines() if "=" in l)
     a, b = (float(x) for x in kv["took"].split(","))
     timeout_s = kv["TimeoutStopUSec"]
