@@ -6,6 +6,7 @@
 # SANDBOX_VM_PERSIST=1, so several guests can boot one image and every boot starts clean.
 #   SANDBOX_VM_ACCEL   tcg (default; KVM guests stall in early boot on nested hosts) or kvm
 #   SANDBOX_VM_MEMORY  MiB (default 1024)      SANDBOX_VM_CPUS  (default 2)
+#   SANDBOX_VM_CPU     QEMU CPU model (default Nehalem under TCG, host under KVM)
 #   SANDBOX_VM_CONSOLE=1  a root shell on the serial console (tests, benchmarks)
 #   SANDBOX_VM_APPEND  extra kernel command line
 set -euo pipefail
@@ -19,7 +20,9 @@ snapshot=on; [ "${SANDBOX_VM_PERSIST:-0}" = 1 ] && snapshot=off
 append="root=/dev/vda rw console=ttyS0,115200 quiet loglevel=3 systemd.show_status=false fsck.mode=skip net.ifnames=0 clocksource=hpet"
 [ "${SANDBOX_VM_CONSOLE:-0}" = 1 ] && append="$append sandbox.console"
 append="$append ${SANDBOX_VM_APPEND:-}"
-cpu=max; [ "$accel" = kvm ] && cpu=host
+# TCG: a named x86-64-v2 model (SSE4.2, no AVX). QEMU 7.2's "max" adds its new AVX emulation, and a guest
+# running the reference stack crashed QEMU with it (general protection fault in a vCPU thread).
+cpu=${SANDBOX_VM_CPU:-Nehalem}; [ "$accel" = kvm ] && cpu=${SANDBOX_VM_CPU:-host}
 
 # A background job's stdin would be /dev/null: hand the console ours explicitly.
 exec {stdin}<&0

@@ -87,6 +87,8 @@ def main():
     for label, key in rows:
         x, y = med(a, key), med(ref, key)
         print(f"{label:44}{x:12.2f}{y:12.2f}{x / y:8.2f}")
+    x, y = med(a, "health") - med(a, "unit_start"), med(ref, "health") - med(ref, "unit_start")
+    print(f"{'unit exec -> first 200 on /health, s':44}{x:12.2f}{y:12.2f}{x / y:8.2f}")
     x, y = med(a, "unit_ready_ms"), med(ref, "unit_ready_ms")
     print(f"{'unit exec -> active, ms (in the guest)':44}{x:12.0f}{y:12.0f}{(x / y if y else float('nan')):8.2f}")
     print(f"{'  unit types':44}{','.join(results[a][0]['types']):>12}{','.join(results[ref][0]['types']):>12}")
