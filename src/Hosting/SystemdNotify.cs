@@ -150,7 +150,7 @@ internal sealed class SystemdNotify : IDisposable
         lifetime.ApplicationStarted.Register(() =>
             gatewayStart.ContinueWith(_ =>
             {
-                if (_stopping != 0) return;
+                if (_stopping != 0 || _disposed) return;
                 Ready(SafeDescribe(describe));
                 _statusPoll = new Timer(_ => { if (_stopping == 0) Status(SafeDescribe(describe)); }, null, StatusInterval, StatusInterval);
             }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default));
