@@ -20,7 +20,7 @@ rm -rf "$out/bundle"
 install -d "$stage/tools" "$stage/packaging"
 install -m 0755 "$out/sandbox" start.sh packaging/install.sh "$stage/"
 install -m 0755 tools/ensure-packages.sh "$stage/tools/"
-install -m 0644 packaging/sandbox.service packaging/sandbox-user.service "$stage/packaging/"
+install -m 0644 packaging/sandbox.service packaging/sandbox-xvfb.service packaging/sandbox-user.service "$stage/packaging/"
 install -m 0644 README.md "$stage/"
 tar -C "$out/bundle" --owner=0 --group=0 --sort=name -czf "$out/$name.tar.gz" "$name"
 echo "$out/$name.tar.gz ($(stat -c %s "$out/$name.tar.gz") bytes)" >&2

@@ -39,7 +39,7 @@ if [ "$mode" != user ] && ! chroot "$root" id -u "$user" >/dev/null 2>&1; then
   chroot "$root" useradd --system --create-home --home-dir "/var/lib/$user" --shell /usr/sbin/nologin "$user"
 fi
 
-# Environment for the unit. DISPLAY is left out in xvfb mode so start.sh starts its own server.
+# Environment for the unit. In xvfb mode the display is sandbox-xvfb.service's :0.
 # It may hold the token: 0600 and root's (systemd reads it as root before dropping to the service user).
 env_file=${root%/}/etc/default/sandbox
 install -d "$(dirname "$env_file")"
@@ -51,6 +51,7 @@ token_line=
   echo "# Sandbox appliance environment (docs/configuration.md). Written by install.sh."
   echo "SHARED_DIR=$shared"
   [ "$mode" = dm ] && echo "DISPLAY=$display"
+  [ "$mode" = xvfb ] && echo "DISPLAY=:0"
   [ -n "$xauth" ] && echo "XAUTHORITY=$xauth"
   [ -n "$token_line" ] && echo "$token_line"
 } >"$env_file.new" )
@@ -73,12 +74,21 @@ else
   install -D -m 0644 "$here/packaging/sandbox.service" "${root%/}/etc/systemd/system/sandbox.service"
   sed -i -e "s#/opt/sandbox#$prefix#g" -e "s#^User=.*#User=$user#" -e "s#^Group=.*#Group=$user#" \
     "${root%/}/etc/systemd/system/sandbox.service"
+  units=(sandbox.service)
+  # Headless: Xvfb on :0 as its own unit, started before the appliance (sandbox-xvfb.service).
+  if [ "$mode" = xvfb ]; then
+    install -D -m 0644 "$here/packaging/sandbox-xvfb.service" "${root%/}/etc/systemd/system/sandbox-xvfb.service"
+    sed -i -e "s#^User=.*#User=$user#" -e "s#^Group=.*#Group=$user#" "${root%/}/etc/systemd/system/sandbox-xvfb.service"
+    units+=(sandbox-xvfb.service)
+  fi
   if [ "$enable" = 1 ]; then
     if [ "$root" = / ] && [ -d /run/systemd/system ]; then
-      systemctl daemon-reload && systemctl enable sandbox.service
+      systemctl daemon-reload && systemctl enable "${units[@]}"
     else
-      systemctl --root="$root" enable sandbox.service 2>/dev/null || \
-        { mkdir -p "${root%/}/etc/systemd/system/multi-user.target.wants"; ln -sf /etc/systemd/system/sandbox.service "${root%/}/etc/systemd/system/multi-user.target.wants/sandbox.service"; }
+      systemctl --root="$root" enable "${units[@]}" 2>/dev/null || {
+        mkdir -p "${root%/}/etc/systemd/system/multi-user.target.wants"
+        for u in "${units[@]}"; do ln -sf "/etc/systemd/system/$u" "${root%/}/etc/systemd/system/multi-user.target.wants/$u"; done
+      }
     fi
   fi
 fi

@@ -20,7 +20,8 @@ test=(xvfb x11-xserver-utils x11-utils x11-xkb-utils xdotool xfonts-base python3
       debootstrap curl chromium libxdamage1 libturbojpeg0
       podman buildah runc runsc catatonit python3-jsonschema python3-yaml
       python3-flask
-      at-spi2-core libatk-adaptor gtk-3-examples gir1.2-gtk-3.0 python3-gi python3-pyatspi python3-lxml zenity dbus dbus-bin)
+      at-spi2-core libatk-adaptor gtk-3-examples gir1.2-gtk-3.0 python3-gi python3-pyatspi python3-lxml zenity dbus dbus-bin
+      qemu-system-x86 qemu-utils e2fsprogs)
 
 want=()
 for set in "$@"; do

@@ -37,6 +37,8 @@ internal static class Program
         if (env["KG_PRESPAWN_COUNT"] is null
             && ContainerLimits.Read(env["SANDBOX_FLEET_CGROUP_ROOT"] as string ?? "/sys/fs/cgroup").KernelPoolCap < 1)
             env["KG_PRESPAWN_COUNT"] = "0";
+        // --- Systemd: sd_notify under a Type=notify unit (its variables are kept from children) ---
+        using var systemd = SystemdNotify.FromEnvironment(env);
         try
         {
             var errors = new List<string>();
@@ -69,6 +71,9 @@ internal static class Program
         AppDomain.CurrentDomain.UnhandledException += (_, _) => gateway.KillEverything();
         await using var appliance = Appliance.Build(options, gateway);
         var gatewayStart = gateway.StartAsync();
+        // --- Systemd: READY=1 once both ports are bound, STATUS=, WATCHDOG=1, STOPPING=1 ---
+        systemd?.Attach(appliance.Api.Lifetime, gatewayStart,
+            () => SystemdNotify.Describe(appliance.DisplayState, options.Display, gateway.Health()));
         await appliance.RunAsync();
         await gatewayStart;
         return 0;
@@ -102,6 +107,7 @@ internal sealed class Appliance : IAsyncDisposable
 
     public WebApplication Api { get; }
     public SandboxOptions Options { get; }
+    public DisplayState DisplayState => _capture.Connection.State;
 
     public static Appliance Build(SandboxOptions options, GatewayService? gateway = null)
     {

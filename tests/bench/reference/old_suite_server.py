@@ -63,4 +63,4 @@ def screenshot(method: str = "pyautogui"):
 
 
 if __name__ == "__main__":
-    uvicorn.run(app, host="127.0.0.1", port=PORT, log_level="warning")
+    uvicorn.run(app, host=os.environ.get("REFERENCE_HOST", "127.0.0.1"), port=PORT, log_level="warning")
