@@ -18,15 +18,15 @@ internal static class FleetApi
     public static IEndpointRouteBuilder MapFleetApi(this IEndpointRouteBuilder app, Readiness readiness, InitService init)
     {
         var alive = new LivenessReport("alive");
-        app.MapGet("/healthz", () => Results.Json(alive, FleetJson.Default.LivenessReport));
+        app.MapGet("/healthz", () => Results.Json(alive, FleetJson.Default.LivenessReport)).WithMetadata(NoTokenRequired.Instance);
         IResult Ready()
         {
             var report = readiness.Evaluate();
             return Results.Json(report, FleetJson.Default.ReadinessReport,
                 statusCode: report.Ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         }
-        app.MapGet("/readyz", Ready);
-        app.MapGet("/v1/health", Ready);
+        app.MapGet("/readyz", Ready).WithMetadata(NoTokenRequired.Instance);
+        app.MapGet("/v1/health", Ready).WithMetadata(NoTokenRequired.Instance);
         app.MapPost("/init", async Task<IResult> (HttpContext http) =>
         {
             var request = await JsonBody.ReadAsync(http.Request, FleetJson.Default.InitRequest, allowEmpty: true, http.RequestAborted)

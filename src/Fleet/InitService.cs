@@ -1,6 +1,8 @@
 using System.Text.RegularExpressions;
 using Sandbox.Common;
 
+using Sandbox.Web;
+
 namespace Sandbox.Fleet;
 
 /// <summary>The body of <c>POST /init</c>; every field optional.</summary>
@@ -9,7 +11,6 @@ internal sealed record InitRequest(string? Token = null, Dictionary<string, stri
 internal sealed record InitResponse(bool TokenSet, int EnvCount, double? ClockSkewMs);
 
 /// <summary>What setting the token did.</summary>
-internal enum TokenChange { Set, Same, Conflict }
 
 /// <summary>
 /// Per-claim settings pushed into a warm sandbox after it was claimed (agent-sandbox cannot give env to warm

@@ -35,7 +35,7 @@ internal sealed class AccessToken
     }
 
     /// <summary>Sets the token once (<c>POST /init</c>): the same value again changes nothing, another one is refused.</summary>
-    public Sandbox.Fleet.TokenChange Set(string token)
+    public TokenChange Set(string token)
     {
         var hash = Hash(token);
         lock (_gate)
@@ -43,9 +43,9 @@ internal sealed class AccessToken
             if (_hash is null)
             {
                 _hash = hash;
-                return Sandbox.Fleet.TokenChange.Set;
+                return TokenChange.Set;
             }
-            return CryptographicOperations.FixedTimeEquals(hash, _hash) ? Sandbox.Fleet.TokenChange.Same : Sandbox.Fleet.TokenChange.Conflict;
+            return CryptographicOperations.FixedTimeEquals(hash, _hash) ? TokenChange.Same : TokenChange.Conflict;
         }
     }
 
@@ -66,3 +66,6 @@ internal sealed class AccessToken
             : null;
     }
 }
+
+/// <summary>What setting a token did: set it, found the same one already set, or found another (409).</summary>
+internal enum TokenChange { Set, Same, Conflict }

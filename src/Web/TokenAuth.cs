@@ -22,7 +22,7 @@ internal static class TokenAuth
     {
         return app.Use(async (http, next) =>
         {
-            if (!expected.IsSet || IsOpen(http.Request) || expected.Authorizes(http.Request))
+            if (!expected.IsSet || IsOpen(http) || expected.Authorizes(http.Request))
             {
                 await next(http);
                 return;
@@ -33,8 +33,15 @@ internal static class TokenAuth
         });
     }
 
-    private static bool IsOpen(HttpRequest request) =>
-        (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
-        && request.Path.Value is { } path && path.TrimEnd('/') is var p
-        && (p.Equals("/health", StringComparison.OrdinalIgnoreCase) || Sandbox.Fleet.FleetApi.OpenPaths.Contains(p) || p is "" or "/view" || p.StartsWith("/view/assets/", StringComparison.Ordinal));
+    private static bool IsOpen(HttpContext http) =>
+        (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method))
+        && (http.GetEndpoint()?.Metadata.GetMetadata<NoTokenRequired>() is not null
+            || (http.Request.Path.Value is { } path && path.TrimEnd('/') is var p
+                && (p.Equals("/health", StringComparison.OrdinalIgnoreCase) || p is "" or "/view" || p.StartsWith("/view/assets/", StringComparison.Ordinal))));
+}
+
+/// <summary>Endpoint metadata: a GET that answers without the token (orchestrators' probes). Reveals state, never content.</summary>
+internal sealed class NoTokenRequired
+{
+    public static readonly NoTokenRequired Instance = new();
 }
