@@ -49,6 +49,8 @@ internal sealed class SandboxOptions
     public Sandbox.Recording.RecordingOptions Recording { get; init; } = new();
     /// <summary>The computer-use actions' limits and timings (<c>SANDBOX_ACTION_*</c>).</summary>
     public Sandbox.Input.InputOptions Input { get; init; } = new();
+    /// <summary>Screenshot encoding and reuse (<c>SANDBOX_PNG_THREADS</c>, <c>SANDBOX_SCREENSHOT_REUSE_MAX_BYTES</c>, <c>SANDBOX_TURBOJPEG</c>).</summary>
+    public Sandbox.Capture.CaptureOptions Capture { get; init; } = new();
 
     public string ScreenshotDir => Path.Combine(SharedDir, "screenshots");
     public string RecordingDir => Path.Combine(SharedDir, "recordings");
@@ -75,6 +77,7 @@ internal sealed class SandboxOptions
             LiveView = Sandbox.LiveView.LiveViewOptions.FromEnvironment(r),
             Recording = Sandbox.Recording.RecordingOptions.FromEnvironment(r),
             Input = Sandbox.Input.InputOptions.Read(r),
+            Capture = Sandbox.Capture.CaptureOptions.FromEnvironment(r),
         };
         r.ThrowIfInvalid();
         return o;
