@@ -5,8 +5,12 @@ using Sandbox.Native;
 
 namespace Sandbox.Gateway;
 
-/// <summary>What to start: an absolute executable, its argv, environment, directory and log file.</summary>
-internal sealed record ChildStart(string File, IReadOnlyList<string> Argv, IReadOnlyDictionary<string, string> Env, string? Cwd, string? LogPath);
+/// <summary>
+/// What to start: an absolute executable, its argv, environment, directory and log file; optionally
+/// fds of ours to become the child's stdin and stdout (pipes to the kernel zygote).
+/// </summary>
+internal sealed record ChildStart(string File, IReadOnlyList<string> Argv, IReadOnlyDictionary<string, string> Env, string? Cwd, string? LogPath,
+    int StdinFd = -1, int StdoutFd = -1);
 
 internal sealed class SpawnException(string message) : Exception(message);
 
@@ -25,6 +29,18 @@ internal sealed class ChildProcess
         var reaper = new Thread(Reap) { IsBackground = true, Name = $"reap {pid}" };
         reaper.Start();
     }
+
+    private ChildProcess(int pid, Task<int> exited)
+    {
+        Pid = pid;
+        _ = exited.ContinueWith(t => _exited.TrySetResult(t.IsCompletedSuccessfully ? t.Result : 255 << 8), TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// A process that another process of ours forked and reaps (a kernel of the zygote), whose wait
+    /// status arrives through <paramref name="exited"/>; it is in its own process group like the others.
+    /// </summary>
+    public static ChildProcess Adopt(int pid, Task<int> exited) => new(pid, exited);
 
     public int Pid { get; }
 
@@ -116,8 +132,16 @@ internal sealed class ChildProcess
             Check(Libc.posix_spawnattr_setflags(attr,
                 (short)(LibcProc.POSIX_SPAWN_SETPGROUP | LibcProc.POSIX_SPAWN_SETSIGDEF | LibcProc.POSIX_SPAWN_SETSIGMASK)), "setflags");
 
-            Check(Libc.posix_spawn_file_actions_addopen(actions, 0, strings.Add("/dev/null"), LibcProc.O_RDONLY, 0), "addopen stdin");
-            if (start.LogPath is { } log)
+            if (start.StdinFd >= 0) Check(Libc.posix_spawn_file_actions_adddup2(actions, start.StdinFd, 0), "adddup2 stdin");
+            else Check(Libc.posix_spawn_file_actions_addopen(actions, 0, strings.Add("/dev/null"), LibcProc.O_RDONLY, 0), "addopen stdin");
+            if (start.StdoutFd >= 0)
+            {
+                Check(Libc.posix_spawn_file_actions_adddup2(actions, start.StdoutFd, 1), "adddup2 stdout");
+                if (start.LogPath is { } errLog)
+                    Check(Libc.posix_spawn_file_actions_addopen(actions, 2, strings.Add(errLog),
+                        LibcProc.O_WRONLY | LibcProc.O_CREAT | LibcProc.O_APPEND, 0x1a4 /* 0644 */), "addopen log");
+            }
+            else if (start.LogPath is { } log)
             {
                 Check(Libc.posix_spawn_file_actions_addopen(actions, 1, strings.Add(log),
                     LibcProc.O_WRONLY | LibcProc.O_CREAT | LibcProc.O_APPEND, 0x1a4 /* 0644 */), "addopen log");
