@@ -148,6 +148,10 @@ def main():
                     continue
                 if pid == 0:
                     child(req)
+                try:
+                    os.setpgid(pid, pid)  # as the child does: a signal to the group right after this reply reaches it
+                except OSError:
+                    pass
                 reply({"id": req["id"], "pid": pid})
         reap()
 
