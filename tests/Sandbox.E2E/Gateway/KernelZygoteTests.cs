@@ -26,7 +26,8 @@ public sealed class KernelZygoteTests
             pid = int.Parse(parts[0]);
             Assert.Equal(parts[0], parts[1]);    // its own process group
             Assert.Equal("1", parts[2]);         // the parent is the zygote
-            Assert.Equal(Environment.CurrentDirectory, parts[3]);   // the appliance's cwd, as exec'd kernels get
+            // The appliance's own working directory, as exec'd kernels get it.
+            Assert.Equal(new DirectoryInfo($"/proc/{app.Pid}/cwd").LinkTarget, parts[3]);
 
             // SIGINT to the group becomes KeyboardInterrupt in the running cell.
             var msgId = await ws.ExecuteRequestAsync("import time\ntime.sleep(120)");
