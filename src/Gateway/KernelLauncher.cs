@@ -252,12 +252,24 @@ internal sealed partial class KernelLauncher
             try
             {
                 var parts = File.ReadAllText(file).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                if (parts.Length == 2 && int.TryParse(parts[0], out var pid) && pid > 1 && StartTime(pid) == parts[1])
+                if (parts.Length == 2 && int.TryParse(parts[0], out var pid) && pid > 1)
                 {
-                    Libc.kill(-pid, LibcProc.SIGKILL);
-                    Libc.kill(pid, LibcProc.SIGKILL);
-                    killed++;
-                    _log.LogWarning("killed leftover kernel process group {Pid} of a previous appliance", pid);
+                    var started = StartTime(pid);
+                    if (started == parts[1])
+                    {
+                        Libc.kill(-pid, LibcProc.SIGKILL);
+                        Libc.kill(pid, LibcProc.SIGKILL);
+                        killed++;
+                        _log.LogWarning("killed leftover kernel process group {Pid} of a previous appliance", pid);
+                    }
+                    else if (started == "" && Libc.kill(-pid, LibcProc.SIGKILL) == 0)
+                    {
+                        // The kernel itself is gone (died with the appliance and was reaped) but its group
+                        // lives on in what it started. Linux does not hand out a pid while a process group
+                        // still carries it, so a group with this id can only be the kernel's.
+                        killed++;
+                        _log.LogWarning("killed what remained of leftover kernel process group {Pid}", pid);
+                    }
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
