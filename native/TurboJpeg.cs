@@ -10,6 +10,7 @@ internal static unsafe partial class TurboJpeg
 {
     /// <summary>TJPF_BGRX: B,G,R,X bytes, the layout of an X11 TrueColor ZPixmap on little-endian machines.</summary>
     public const int PixelFormatBgrx = 3;
+    public const int Subsampling444 = 0;
     public const int Subsampling420 = 2;
     public const int FlagNoRealloc = 1024;
     public const int FlagFastDct = 2048;

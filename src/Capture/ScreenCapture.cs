@@ -11,8 +11,11 @@ namespace Sandbox.Capture;
 internal sealed record CursorImage(uint[] Pixels, int Width, int Height, int XHot, int YHot, nuint Serial);
 
 /// <summary>A captured screen, valid only during the <see cref="FrameProcessor{TState,TResult}"/> call.</summary>
-internal readonly ref struct CapturedFrame(BgraImage image, int pointerX, int pointerY, CursorImage? cursor, bool sharedMemory)
+internal readonly ref struct CapturedFrame(BgraImage image, int pointerX, int pointerY, CursorImage? cursor, bool sharedMemory,
+    ScreenStamp? stamp = null)
 {
+    /// <summary>What the frame shows, when the capture watches for changes (<see cref="ScreenCapture.CaptureOrReuse"/>).</summary>
+    public ScreenStamp? Stamp { get; } = stamp;
     public BgraImage Image { get; } = image;
     public int PointerX { get; } = pointerX;
     public int PointerY { get; } = pointerY;
@@ -31,21 +34,41 @@ internal sealed unsafe class ScreenCapture(XDisplayConnection connection, bool a
     : IDisposable
 {
     private const string ShmKey = "capture.shm";
+    private const string WatchKey = "capture.watch";
     private CursorImage? _lastCursor;
     private bool _shmRefusalLogged;
 
     public XDisplayConnection Connection => connection;
 
     public TResult Capture<TState, TResult>(bool withCursor, TState state, FrameProcessor<TState, TResult> process) =>
-        connection.Run(s => CaptureOn(s, withCursor, state, process), timeoutMs);
+        connection.Run(s => CaptureOn(s, withCursor, state, process, null), timeoutMs);
+
+    /// <summary>
+    /// Like <see cref="Capture"/>, but first asks <paramref name="reuse"/> whether a result made from a
+    /// frame with the current <see cref="ScreenStamp"/> can be given again; only when it answers null
+    /// (or no stamp can be had: no DAMAGE) is the screen read and <paramref name="process"/> run, with
+    /// the frame's stamp in <see cref="CapturedFrame.Stamp"/>.
+    /// </summary>
+    public TResult CaptureOrReuse<TState, TResult>(bool withCursor, TState state, Func<ScreenStamp, TState, TResult?> reuse,
+        FrameProcessor<TState, TResult> process) where TResult : class =>
+        connection.Run(s =>
+        {
+            var (width, height) = s.RefreshScreenSize();
+            var watch = s.GetOrAttach(WatchKey, ScreenWatch.Create);
+            var stamp = watch.Stamp(width, height, out var px, out var py);
+            if (stamp is { } st && reuse(st, state) is { } reused) return reused;
+            watch.Rearm();
+            return CaptureOn(s, withCursor, state, process, (stamp, px, py, width, height));
+        }, timeoutMs);
 
     public (int X, int Y) Pointer() => connection.Run(static s => s.QueryPointer(), timeoutMs);
 
     public (int Width, int Height) ScreenSize() => connection.Run(static s => s.RefreshScreenSize(), timeoutMs);
 
-    private TResult CaptureOn<TState, TResult>(XSession s, bool withCursor, TState state, FrameProcessor<TState, TResult> process)
+    private TResult CaptureOn<TState, TResult>(XSession s, bool withCursor, TState state, FrameProcessor<TState, TResult> process,
+        (ScreenStamp? Stamp, int X, int Y, int Width, int Height)? watched)
     {
-        var (width, height) = s.RefreshScreenSize();
+        var (width, height) = watched is { } known ? (known.Width, known.Height) : s.RefreshScreenSize();
         if (width <= 0 || height <= 0) throw new DisplayUnavailableException("the X screen reports no size");
 
         XImage* image = null;
@@ -90,7 +113,8 @@ internal sealed unsafe class ScreenCapture(XDisplayConnection connection, bool a
         byte[]? converted = null;
         try
         {
-            var (px, py) = s.QueryPointer();
+            // A watched capture draws the pointer its stamp recorded, so a reused result never shows another.
+            var (px, py) = watched is { } wp ? (wp.X, wp.Y) : s.QueryPointer();
             var cursor = withCursor && s.HasXFixes ? ReadCursor(s) : null;
             BgraImage view;
             if (PixelLayout.IsBgrx(image))
@@ -103,7 +127,7 @@ internal sealed unsafe class ScreenCapture(XDisplayConnection connection, bool a
                 converted = ArrayPool<byte>.Shared.Rent(image->Width * image->Height * 4);
                 view = PixelLayout.ConvertToBgrx(image, converted);
             }
-            return process(new CapturedFrame(view, px, py, cursor, shared), state);
+            return process(new CapturedFrame(view, px, py, cursor, shared, watched?.Stamp), state);
         }
         finally
         {

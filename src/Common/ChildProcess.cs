@@ -37,6 +37,18 @@ internal sealed class ChildProcess
         reaper.Start();
     }
 
+    private ChildProcess(int pid, Task<int> exited)
+    {
+        Pid = pid;
+        _ = exited.ContinueWith(t => _exited.TrySetResult(t.IsCompletedSuccessfully ? t.Result : 255 << 8), TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// A process that another process of ours forked and reaps (a kernel of the zygote), whose wait
+    /// status arrives through <paramref name="exited"/>; it is in its own process group like the others.
+    /// </summary>
+    public static ChildProcess Adopt(int pid, Task<int> exited) => new(pid, exited);
+
     public int Pid { get; }
 
     /// <summary>Completes with the wait status (see <see cref="Describe"/>) when the process has been reaped.</summary>
@@ -142,6 +154,9 @@ internal sealed class ChildProcess
             {
                 if (start.StdoutFd >= 0) Check(Libc.posix_spawn_file_actions_adddup2(actions, start.StdoutFd, 1), "adddup2 stdout");
                 if (start.StderrFd >= 0) Check(Libc.posix_spawn_file_actions_adddup2(actions, start.StderrFd, 2), "adddup2 stderr");
+                else if (start.LogPath is { } errLog)
+                    Check(Libc.posix_spawn_file_actions_addopen(actions, 2, strings.Add(errLog),
+                        Libc.O_WRONLY | Libc.O_CREAT | Libc.O_APPEND, (uint)PrivateFiles.FileMode), "addopen log");
             }
             else if (start.Tty is null && start.LogPath is { } log)
             {

@@ -113,6 +113,9 @@ internal sealed class GatewayOptions
     /// <summary>Wrap kernels in <c>setpriv --pdeathsig KILL</c> when available, so a crashed appliance takes them along.</summary>
     public bool KernelDeathSignal { get; init; } = true;
 
+    /// <summary>Fork Python ipykernel kernels from a zygote that imported ipykernel once (<c>SANDBOX_KERNEL_ZYGOTE</c>); false = exec each.</summary>
+    public bool KernelZygote { get; init; } = true;
+
     /// <summary>External mode: the command (run by /bin/sh -c) or null for the jupyter kernelgateway default.</summary>
     public string? ExternalCommand { get; init; }
     public int ExternalBackoffMinMs { get; init; } = 1_000;
@@ -187,6 +190,7 @@ internal sealed class GatewayOptions
             UvPath = r.String("SANDBOX_UV"),
             VenvCreateTimeoutSeconds = r.Int("SANDBOX_KERNEL_VENV_TIMEOUT", 600, 1, 86_400),
             KernelDeathSignal = r.Bool("SANDBOX_KERNEL_PDEATHSIG", true),
+            KernelZygote = r.Bool("SANDBOX_KERNEL_ZYGOTE", true),
             ExternalCommand = r.String("SANDBOX_KERNEL_GATEWAY_COMMAND"),
             ExternalBackoffMinMs = r.Int("SANDBOX_KERNEL_GATEWAY_BACKOFF_MIN_MS", 1_000, 10, 600_000),
             ExternalBackoffMaxMs = r.Int("SANDBOX_KERNEL_GATEWAY_BACKOFF_MAX_MS", 30_000, 10, 3_600_000),

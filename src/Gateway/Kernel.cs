@@ -111,7 +111,7 @@ internal sealed partial class Kernel : IAsyncDisposable
         var start = _launcher.Build(Spec, ConnectionFile, _requestEnv, _cwd);
         var ready = Volatile.Read(ref _ready);
         if (ready.Task.IsCompleted) Volatile.Write(ref _ready, ready = NewReady());
-        var process = await ChildProcess.StartAsync(start);
+        var process = await _launcher.StartAsync(Spec, start);
         _process = process;
         _launcher.WritePidFile(Id, process.Pid);
         _log.LogInformation("kernel {Kernel} ({Name}) started, pid {Pid}: {Argv}", Id, Name, process.Pid, string.Join(' ', start.Argv));

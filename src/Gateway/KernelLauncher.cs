@@ -35,6 +35,108 @@ internal sealed partial class KernelLauncher
             _setpriv = new[] { "/usr/bin/setpriv", "/bin/setpriv" }.FirstOrDefault(File.Exists);
     }
 
+    private readonly object _zygoteLock = new();
+    private readonly Dictionary<string, Task<KernelZygote?>> _zygotes = new(StringComparer.Ordinal);
+    private int _zygoteFailures;
+
+    /// <summary>
+    /// Starts a kernel: forked by the kernel zygote of its Python when the spec is a plain
+    /// <c>python -m ipykernel_launcher -f {connection_file}</c> (or <c>-m ipykernel</c>) and a zygote for that
+    /// interpreter and its start-up environment runs or can be started; exec'd otherwise, or when the
+    /// zygote fails. <paramref name="start"/> is what <see cref="Build"/> made for the spec.
+    /// </summary>
+    public async Task<ChildProcess> StartAsync(KernelSpec spec, ChildStart start)
+    {
+        if (ZygoteArgs(spec, start) is { } plan)
+        {
+            var zygote = await ZygoteFor(plan.Python, plan.Key, start.Env).ConfigureAwait(false);
+            if (zygote is not null)
+            {
+                try
+                {
+                    return await zygote.StartKernelAsync(plan.Args, start.Env, start.Cwd, start.LogPath, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+                }
+                catch (SpawnException e)
+                {
+                    _log.LogWarning("kernel zygote failed ({Error}); starting the kernel with exec", e.Message);
+                }
+            }
+        }
+        return await ChildProcess.StartAsync(start).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts the zygote for <paramref name="spec"/> ahead of the first request (at boot).</summary>
+    public void Warm(KernelSpec spec)
+    {
+        var env = BuildEnv(spec, "", null);
+        var start = new ChildStart("", spec.Argv.Select(a => Substitute(a, spec, "")).ToList(), env, null, null);
+        if (ZygoteArgs(spec, start) is { } plan) _ = ZygoteFor(plan.Python, plan.Key, env);
+    }
+
+    /// <summary>The interpreter, the arguments for ipykernel's app and the zygote key, or null when the spec needs exec.</summary>
+    private (string Python, string[] Args, string Key)? ZygoteArgs(KernelSpec spec, ChildStart start)
+    {
+        if (!_options.KernelZygote) return null;
+        var a = spec.Argv;
+        if (a.Length != 5 || a[1] != "-m" || a[2] is not ("ipykernel_launcher" or "ipykernel") || a[3] != "-f" || a[4] != "{connection_file}")
+            return null;
+        var python = Lookup.Executable(Substitute(a[0], spec, ""), start.Env.GetValueOrDefault("PATH"));
+        if (python is null || !Path.GetFileName(python).StartsWith("python", StringComparison.Ordinal)) return null;
+        // What the interpreter reads at start-up must match the zygote's: one zygote per such set.
+        var key = new System.Text.StringBuilder(python);
+        foreach (var (k, v) in start.Env.Where(kv => kv.Key.StartsWith("PYTHON", StringComparison.Ordinal)
+                     || kv.Key.StartsWith("LD_", StringComparison.Ordinal) || kv.Key == "VIRTUAL_ENV").OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            key.Append('\0').Append(k).Append('=').Append(v);
+        var file = start.Argv.Count > 0 ? start.Argv[^1] : "";
+        return (python, ["-f", file], key.ToString());
+    }
+
+    private Task<KernelZygote?> ZygoteFor(string python, string key, IReadOnlyDictionary<string, string> env)
+    {
+        lock (_zygoteLock)
+        {
+            if (_zygotes.TryGetValue(key, out var existing))
+            {
+                if (!existing.IsCompleted || existing.Result is null || existing.Result.IsAlive) return existing;
+                existing.Result.Dispose();
+                _zygoteFailures++;
+            }
+            if (_zygoteFailures >= 3) return _zygotes[key] = Task.FromResult<KernelZygote?>(null);   // keeps dying: exec from now on
+            var started = StartZygoteAsync(python, env);
+            _zygotes[key] = started;
+            return started;
+        }
+    }
+
+    private async Task<KernelZygote?> StartZygoteAsync(string python, IReadOnlyDictionary<string, string> env)
+    {
+        try
+        {
+            var z = await KernelZygote.StartAsync(python, _setpriv, env, _options.LogPath, TimeSpan.FromSeconds(60), _log).ConfigureAwait(false);
+            _log.LogInformation("kernel zygote for {Python} ready, pid {Pid}", python, z.Process.Pid);
+            return z;
+        }
+        catch (Exception e) when (e is SpawnException or IOException or TimeoutException or NativeCallException)
+        {
+            _log.LogWarning("no kernel zygote for {Python} ({Error}); kernels start with exec", python, e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Stops the zygotes (their kernels die with them); the appliance is exiting.</summary>
+    public void StopZygotes()
+    {
+        lock (_zygoteLock)
+        {
+            foreach (var z in _zygotes.Values)
+                if (z.IsCompletedSuccessfully && z.Result is { } zygote) zygote.Dispose();
+            _zygotes.Clear();
+        }
+    }
+
+    /// <summary>Whether kernels die with the appliance through PR_SET_PDEATHSIG (setpriv found).</summary>
+    public bool UsesDeathSignal => _setpriv is not null;
+
     public string RuntimeDir => _options.RuntimeDir;
 
     public string ConnectionFile(string kernelId) => Path.Combine(RuntimeDir, $"kernel-{kernelId}.json");
@@ -142,12 +244,24 @@ internal sealed partial class KernelLauncher
             try
             {
                 var parts = File.ReadAllText(file).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                if (parts.Length == 2 && int.TryParse(parts[0], out var pid) && pid > 1 && StartTime(pid) == parts[1])
+                if (parts.Length == 2 && int.TryParse(parts[0], out var pid) && pid > 1)
                 {
-                    Libc.kill(-pid, LibcProc.SIGKILL);
-                    Libc.kill(pid, LibcProc.SIGKILL);
-                    killed++;
-                    _log.LogWarning("killed leftover kernel process group {Pid} of a previous appliance", pid);
+                    var started = StartTime(pid);
+                    if (started == parts[1])
+                    {
+                        Libc.kill(-pid, LibcProc.SIGKILL);
+                        Libc.kill(pid, LibcProc.SIGKILL);
+                        killed++;
+                        _log.LogWarning("killed leftover kernel process group {Pid} of a previous appliance", pid);
+                    }
+                    else if (started == "" && Libc.kill(-pid, LibcProc.SIGKILL) == 0)
+                    {
+                        // The kernel itself is gone (died with the appliance and was reaped) but its group
+                        // lives on in what it started. Linux does not hand out a pid while a process group
+                        // still carries it, so a group with this id can only be the kernel's.
+                        killed++;
+                        _log.LogWarning("killed what remained of leftover kernel process group {Pid}", pid);
+                    }
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }

@@ -61,6 +61,12 @@ internal sealed class KernelManager : IAsyncDisposable
     {
         var killed = Launcher.KillLeftovers();
         if (killed > 0) _log.LogWarning("killed {Count} kernels left by a previous appliance", killed);
+        // The zygote imports ipykernel now, so the first kernel request already costs only a fork.
+        _ = Task.Run(async () =>
+        {
+            await _environmentReady().ConfigureAwait(false);
+            if (!_stopping.IsCancellationRequested && Specs.Find(DefaultKernelName) is { } spec) Launcher.Warm(spec);
+        });
         RefillPool();
         if (_options.CullIdleTimeoutSeconds > 0) _culler = CullLoopAsync(_stopping.Token);
     }
@@ -222,6 +228,7 @@ internal sealed class KernelManager : IAsyncDisposable
         List<Kernel> all;
         lock (_poolLock) all = [.. _pool, .. _kernels.Values];
         foreach (var k in all) k.KillNow();
+        Launcher.StopZygotes();
     }
 
     public async ValueTask DisposeAsync()
@@ -235,6 +242,7 @@ internal sealed class KernelManager : IAsyncDisposable
         }
         await Task.WhenAll(all.Select(k => k.ShutdownAsync(now: true))).ConfigureAwait(false);
         _kernels.Clear();
+        Launcher.StopZygotes();
         if (_culler is not null) await _culler.ConfigureAwait(false);
     }
 }

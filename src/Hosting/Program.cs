@@ -141,7 +141,7 @@ internal sealed class Appliance : IAsyncDisposable
         // connection, so a slow one (a long type, a recording's reconnect) never holds up another.
         var captureConnection = Connection("capture");
         var capture = new ScreenCapture(captureConnection, options.UseSharedMemory, options.DisplayTimeoutMs, logs.CreateLogger("Sandbox.Capture"));
-        var screenshots = new ScreenshotService(capture, options, logs.CreateLogger<ScreenshotService>());
+        var screenshots = new ScreenshotService(capture, options, options.Capture, logs.CreateLogger<ScreenshotService>());
         var activity = new ActivityFeed();
         var recorder = new Recorder(options, options.Recording, logs, activity);
         var computer = new ComputerService(Connection("input"), screenshots, options, options.Input, logs.CreateLogger("Sandbox.Input"), activity);

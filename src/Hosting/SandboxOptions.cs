@@ -26,6 +26,8 @@ internal sealed class SandboxOptions : ApplianceOptions
     public Sandbox.Files.FilesOptions Files { get; init; } = new();
     /// <summary>The accessibility tree (<c>SANDBOX_A11Y_*</c>, docs/accessibility.md).</summary>
     public Sandbox.Accessibility.AccessibilityOptions Accessibility { get; init; } = new();
+    /// <summary>Screenshot encoding and reuse (<c>SANDBOX_PNG_THREADS</c>, <c>SANDBOX_SCREENSHOT_REUSE_MAX_BYTES</c>, <c>SANDBOX_TURBOJPEG</c>).</summary>
+    public Sandbox.Capture.CaptureOptions Capture { get; init; } = new();
 
     /// <summary>Every default is written once, on the property; the reader falls back to it.</summary>
     private static readonly SandboxOptions Defaults = new();
@@ -60,6 +62,7 @@ internal sealed class SandboxOptions : ApplianceOptions
             Processes = Sandbox.Processes.ProcessesOptions.FromEnvironment(r),
             Files = Sandbox.Files.FilesOptions.FromEnvironment(r),
             Accessibility = Sandbox.Accessibility.AccessibilityOptions.FromEnvironment(r),
+            Capture = Sandbox.Capture.CaptureOptions.FromEnvironment(r),
         };
         r.ThrowIfInvalid();
         return o;

@@ -3,7 +3,7 @@
 python3-jupyter-server, the code Kernel Gateway is built on), measured in the same run on this machine.
 Prints figures and ratios; never fails on time.
 
-    /usr/bin/python3 tests/bench/gateway_bench.py [--rounds N]
+    /usr/bin/python3 tests/bench/gateway_bench.py [--rounds N] [--kernel-start-only N]
 """
 import http.client
 import json
@@ -19,7 +19,7 @@ import websocket
 
 from benchlib import PY, ROOT, free_port
 
-BINARY = os.path.join(ROOT, "out", "sandbox")
+BINARY = os.environ.get("SANDBOX_BENCH_BINARY") or os.path.join(ROOT, "out", "sandbox")
 ROUNDS = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 200
 
 
@@ -57,7 +57,7 @@ def wait_api(port, t0, proc, timeout=60):
 
 
 class Server:
-    def __init__(self, kind, prespawn=1, gateway="builtin"):
+    def __init__(self, kind, prespawn=1, gateway="builtin", extra_env=None):
         self.kind = kind
         self.port = free_port()
         self.tmp = tempfile.mkdtemp(prefix="gwbench-")
@@ -67,7 +67,7 @@ class Server:
             self.rest = free_port()
             env.update({"HOST": "127.0.0.1", "PORT": str(self.rest), "SHARED_DIR": self.tmp,
                         "JUPYTER_KERNEL_GATEWAY_APP_HOST": "127.0.0.1", "JUPYTER_KERNEL_GATEWAY_APP_PORT": str(self.port),
-                        "KG_PRESPAWN_COUNT": str(prespawn), "SANDBOX_KERNEL_GATEWAY": gateway})
+                        "KG_PRESPAWN_COUNT": str(prespawn), "SANDBOX_KERNEL_GATEWAY": gateway, **(extra_env or {})})
             env.pop("DISPLAY", None)
             cmd = [BINARY]
         else:
@@ -218,7 +218,60 @@ def post_times(server, n=5, wait_pool=False):
     return times
 
 
+def kernel_info(ws):
+    mid = uuid.uuid4().hex
+    ws.send(json.dumps({"header": {"msg_id": mid, "msg_type": "kernel_info_request", "username": "b", "session": "b", "version": "5.3"},
+                        "parent_header": {}, "metadata": {}, "content": {}, "channel": "shell"}))
+    until(ws, mid, lambda m: m["msg_type"] == "kernel_info_reply")
+
+
+def kernel_start_times(server, n):
+    """POST /api/kernels → first kernel_info_reply over the WebSocket, n kernels one after another (each deleted)."""
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        kid, _ = server.post_kernel()
+        ws = websocket.create_connection(f"ws://127.0.0.1:{server.port}/api/kernels/{kid}/channels", timeout=120)
+        kernel_info(ws)
+        times.append(time.perf_counter() - t)
+        ws.close()
+        server.delete(kid)
+    return times
+
+
+def kernel_start_rows(n):
+    """Kernel start without a pool: zygote fork vs exec per kernel vs jupyter server, same run, interleaved servers."""
+    rows = []
+    servers = {"zygote": Server("ours", prespawn=0), "exec": Server("ours", prespawn=0, extra_env={"SANDBOX_KERNEL_ZYGOTE": "0"}),
+               "jupyter": Server("jupyter")}
+    try:
+        for s in servers.values():
+            s.wait_api()
+        # Let the zygote finish importing ipykernel (it starts at boot) before timing, then warm each once.
+        time.sleep(3)
+        for s in servers.values():
+            kernel_start_times(s, 1)
+        # Round-robin, so load changes on a shared machine hit all three alike.
+        times = {k: [] for k in servers}
+        for _ in range(n):
+            for k, s in servers.items():
+                times[k] += kernel_start_times(s, 1)
+    finally:
+        for s in servers.values():
+            s.stop()
+    j = statistics.median(times["jupyter"])
+    rows.append((f"kernel start POST → kernel_info_reply, zygote (median of {n})", statistics.median(times["zygote"]), j))
+    rows.append((f"kernel start POST → kernel_info_reply, exec (median of {n})", statistics.median(times["exec"]), j))
+    return rows
+
+
 def main():
+    if "--kernel-start-only" in sys.argv:
+        n = int(sys.argv[sys.argv.index("--kernel-start-only") + 1])
+        print(f"{'measure':60} {'ours':>11} {'jupyter server':>15} {'ratio':>8}")
+        for name, a, b in kernel_start_rows(n):
+            print(f"{name:60} {ms(a):>11} {ms(b):>15} {b / a:7.1f}x")
+        return
     if not os.path.exists(BINARY):
         sys.exit("out/sandbox is missing: run ./build-aot.sh first")
     rows = []
@@ -260,10 +313,11 @@ def main():
     fr_ours = statistics.median([first_result("ours") for _ in range(3)])
     fr_js = statistics.median([first_result("jupyter") for _ in range(3)])
     rows.append(("exec → first execute_result, fresh server", fr_ours, fr_js))
+    rows.extend(kernel_start_rows(5))
 
-    print(f"{'measure':48} {'ours':>11} {'jupyter server':>15} {'ratio':>8}")
+    print(f"{'measure':60} {'ours':>11} {'jupyter server':>15} {'ratio':>8}")
     for name, a, b in rows:
-        print(f"{name:48} {ms(a):>11} {ms(b):>15} {b / a:7.1f}x")
+        print(f"{name:60} {ms(a):>11} {ms(b):>15} {b / a:7.1f}x")
     print(f"{'ipykernel start-up alone (jupyter_client)':48} {ms(ipk):>11}")
     print(f"{'round trip straight over ZMQ (jupyter_client)':48} {ms(statistics.median(direct)):>11}")
     print(f"{'first result minus ipykernel start-up':48} {ms(fr_ours - ipk):>11} {ms(fr_js - ipk):>15}")
