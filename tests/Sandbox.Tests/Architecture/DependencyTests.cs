@@ -33,7 +33,8 @@ public sealed partial class DependencyTests
         ["Accessibility"] = [.. Shared, "Display", "Web"],
         // Adapters: protocol front-ends over the areas.
         ["LiveView"] = [.. Shared, "Imaging", "Display", "Web", "Capture", "Input"],
-        ["Api"] = [.. Shared, "Imaging", "Display", "Web", "Capture", "Gateway", "Recording", "Input", "LiveView"],
+        ["Api"] = [.. Shared, "Imaging", "Display", "Web", "Capture", "Gateway", "Recording", "Input", "LiveView", "Fleet", "Processes", "Files",
+                   "Accessibility", "Clipboard", "Desktop"],
         // MCP reads the REST contract tables (parameters, action schema) that Api's OpenAPI document is built from.
         ["Mcp"] = [.. Shared, "Imaging", "Display", "Web", "Capture", "Gateway", "Recording", "Input", "Api"],
         // The composition root may reference everything; nothing may reference it.

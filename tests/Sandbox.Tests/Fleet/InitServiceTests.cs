@@ -1,3 +1,4 @@
+using Sandbox.Web;
 using Sandbox.Common;
 using Sandbox.Fleet;
 
