@@ -17,7 +17,8 @@ build=(gcc libc6-dev zlib1g-dev)
 test=(xvfb x11-xserver-utils x11-utils x11-xkb-utils xdotool xfonts-base python3-ipykernel python3-jupyter-server
       python3-websocket python3-requests python3-xlib python3-venv python3-pil python3-tk python3-fastapi python3-uvicorn
       ffmpeg libx11-6 libxext6 libxfixes3 libxtst6 gcc libc6-dev zlib1g-dev procps psmisc
-      debootstrap curl chromium libxdamage1 libturbojpeg0)
+      debootstrap curl chromium libxdamage1 libturbojpeg0
+      openbox xclip wmctrl zenity xterm gtk-3-examples x11-utils)
 
 want=()
 for set in "$@"; do

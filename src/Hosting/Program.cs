@@ -87,6 +87,8 @@ internal sealed class Appliance : IAsyncDisposable
         // into a log that runs unattended for weeks; its warnings and errors, and the lifetime lines, stay.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, AppJson.Default));
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(Sandbox.Clipboard.ClipboardJson.Default));
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(Sandbox.Desktop.DesktopJson.Default));
 
         var app = builder.Build();
         var logs = app.Services.GetRequiredService<ILoggerFactory>();
@@ -120,6 +122,20 @@ internal sealed class Appliance : IAsyncDisposable
             app.MapLiveViewApi(liveView);
             app.Lifetime.ApplicationStopping.Register(liveView.CloseViewers);
         }
+        // --- Clipboard ---
+        // Its own X connection and thread: the owner must answer other clients at any time.
+        var clipboard = new Sandbox.Clipboard.ClipboardService(
+            new XDisplayConnection(options.Display, "clipboard", logs.CreateLogger("Sandbox.Display")), options.Clipboard,
+            logs.CreateLogger("Sandbox.Clipboard"));
+        Sandbox.Clipboard.ClipboardApi.MapClipboardApi(app, clipboard);
+        app.Lifetime.ApplicationStopped.Register(clipboard.Dispose);
+        // --- end Clipboard ---
+        // --- Desktop ---
+        var desktop = new Sandbox.Desktop.DesktopService(
+            new XDisplayConnection(options.Display, "desktop", logs.CreateLogger("Sandbox.Display")), options.Desktop);
+        Sandbox.Desktop.DesktopApi.MapDesktopApi(app, desktop);
+        app.Lifetime.ApplicationStopped.Register(desktop.Dispose);
+        // --- end Desktop ---
         app.MapOpenApi();
 
         app.Lifetime.ApplicationStarted.Register(() =>

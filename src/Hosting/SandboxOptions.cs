@@ -49,6 +49,8 @@ internal sealed class SandboxOptions
     public Sandbox.Recording.RecordingOptions Recording { get; init; } = new();
     /// <summary>The computer-use actions' limits and timings (<c>SANDBOX_ACTION_*</c>).</summary>
     public Sandbox.Input.InputOptions Input { get; init; } = new();
+    public Sandbox.Clipboard.ClipboardOptions Clipboard { get; init; } = new();
+    public Sandbox.Desktop.DesktopOptions Desktop { get; init; } = new();
 
     public string ScreenshotDir => Path.Combine(SharedDir, "screenshots");
     public string RecordingDir => Path.Combine(SharedDir, "recordings");
@@ -75,6 +77,8 @@ internal sealed class SandboxOptions
             LiveView = Sandbox.LiveView.LiveViewOptions.FromEnvironment(r),
             Recording = Sandbox.Recording.RecordingOptions.FromEnvironment(r),
             Input = Sandbox.Input.InputOptions.Read(r),
+            Clipboard = Sandbox.Clipboard.ClipboardOptions.FromEnvironment(r),
+            Desktop = Sandbox.Desktop.DesktopOptions.FromEnvironment(r),
         };
         r.ThrowIfInvalid();
         return o;

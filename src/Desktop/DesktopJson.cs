@@ -1,0 +1,12 @@
+using System.Text.Json.Serialization;
+
+namespace Sandbox.Desktop;
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(WindowListAnswer))]
+[JsonSerializable(typeof(WindowInfo))]
+[JsonSerializable(typeof(WindowActionAnswer))]
+[JsonSerializable(typeof(WindowMove))]
+internal sealed partial class DesktopJson : JsonSerializerContext;
