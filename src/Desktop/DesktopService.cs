@@ -48,12 +48,15 @@ internal sealed unsafe class DesktopService(XDisplayConnection x, DesktopOptions
         if (WindowProps.Long(s, s.Root, a.SupportingWmCheck, Xlib.XA_WINDOW) is { } check and not 0)
             wmName = WindowProps.Text(s, (nuint)check, a.WmName, a.Utf8String);
         var windows = new List<WindowInfo>(ids.Length);
+        var cache = s.GetOrAttach("desktop-static", static _ => new StaticProps());
+        cache.Retain(ids);
         for (var i = 0; i < ids.Length; i++)
         {
-            var info = Describe(s, a, (nuint)ids[i], i, active);
-            s.SyncAndTakeError(); // a window destroyed meanwhile: BadWindow, skipped
+            // A window destroyed meanwhile fails its requests (BadWindow, recorded, not thrown) and is skipped.
+            var info = Describe(s, a, cache, (nuint)ids[i], i, active, ewmh);
             if (info is not null) windows.Add(info);
         }
+        s.SyncAndTakeError();
         return new WindowListAnswer(ewmh, wmName, active is 0 ? null : active, windows);
     }
 
@@ -85,7 +88,7 @@ internal sealed unsafe class DesktopService(XDisplayConnection x, DesktopOptions
         finally { if (children is not null) Xlib.XFree(children); }
     }
 
-    private static WindowInfo? Describe(XSession s, DesktopAtoms a, nuint w, int stacking, ulong? active)
+    private static WindowInfo? Describe(XSession s, DesktopAtoms a, StaticProps cache, nuint w, int stacking, ulong? active, bool ewmh)
     {
         XWindowAttributes attr;
         if (Xlib.XGetWindowAttributes(s.Handle, w, &attr) == 0) return null;
@@ -93,26 +96,34 @@ internal sealed unsafe class DesktopService(XDisplayConnection x, DesktopOptions
         nuint child;
         if (Xlib.XTranslateCoordinates(s.Handle, w, s.Root, 0, 0, &x, &y, &child) == 0) return null;
         var title = WindowProps.Text(s, w, a.WmName, a.Utf8String) ?? WindowProps.Text(s, w, Xlib.XA_WM_NAME, a.Utf8String);
-        string? instance = null, cls = null;
-        if (WindowProps.Read(s, w, Xlib.XA_WM_CLASS) is { Format: 8 } c)
+        // Class and pid are set before a window is mapped and never change: read once per window.
+        if (!cache.TryGet(w, out var fixedProps))
         {
-            var parts = System.Text.Encoding.Latin1.GetString(c.Data).Split('\0');
-            instance = parts.Length > 0 ? parts[0] : null;
-            cls = parts.Length > 1 ? parts[1] : null;
+            string? instance = null, cls = null;
+            if (WindowProps.Read(s, w, Xlib.XA_WM_CLASS) is { Format: 8 } c)
+            {
+                var parts = System.Text.Encoding.Latin1.GetString(c.Data).Split('\0');
+                instance = parts.Length > 0 ? parts[0] : null;
+                cls = parts.Length > 1 ? parts[1] : null;
+            }
+            var pidValue = WindowProps.Long(s, w, a.WmPid, Xlib.XA_CARDINAL);
+            fixedProps = (cls, instance, pidValue is { } v ? (int)v : null);
+            if (cls is not null) cache.Set(w, fixedProps);
         }
-        var pid = WindowProps.Long(s, w, a.WmPid, Xlib.XA_CARDINAL);
+        var (cls2, instance2, pid) = fixedProps;
         var states = WindowProps.Longs(s, w, a.WmState, Xlib.XA_ATOM)
             .Select(st => a.Name(s, (nuint)st)).Select(n => n.StartsWith("_NET_WM_STATE_", StringComparison.Ordinal) ? n[14..].ToLowerInvariant() : n)
             .ToList();
-        var icccm = WindowProps.Longs(s, w, a.IcccmWmState, a.IcccmWmState);
-        var minimized = states.Contains("hidden") || (icccm.Length > 0 && icccm[0] == 3);
+        // With EWMH, _NET_WM_STATE_HIDDEN says minimized; without it, ICCCM's WM_STATE Iconic (3).
+        var minimized = states.Contains("hidden")
+            || (!ewmh && WindowProps.Longs(s, w, a.IcccmWmState, a.IcccmWmState) is { Length: > 0 } icccm && icccm[0] == 3);
         var desktop = WindowProps.Long(s, w, a.WmDesktop, Xlib.XA_CARDINAL);
         var ext = WindowProps.Longs(s, w, a.FrameExtents, Xlib.XA_CARDINAL);
         int l = 0, r = 0, t = 0, b = 0;
         if (ext.Length == 4) (l, r, t, b) = ((int)ext[0], (int)ext[1], (int)ext[2], (int)ext[3]);
         var geometry = new WindowRect(x, y, attr.Width, attr.Height);
         var frame = new WindowRect(x - l, y - t, attr.Width + l + r, attr.Height + t + b);
-        return new WindowInfo(w, $"0x{(ulong)w:x8}", title, cls, instance, pid is { } p ? (int)p : null, active == w,
+        return new WindowInfo(w, $"0x{(ulong)w:x8}", title, cls2, instance2, pid, active == w,
             attr.MapState == Xlib.IsViewable, minimized, states, desktop is { } d ? (int)(uint)d : null, geometry, frame, stacking);
     }
 
@@ -213,6 +224,26 @@ internal sealed unsafe class DesktopService(XDisplayConnection x, DesktopOptions
     }
 
     public void Dispose() => x.Dispose();
+}
+
+/// <summary>WM_CLASS and _NET_WM_PID of the windows listed, per X session (ids are only unique per server).</summary>
+internal sealed class StaticProps : IDisposable
+{
+    private readonly Dictionary<nuint, (string? Class, string? Instance, int? Pid)> _byWindow = [];
+
+    public bool TryGet(nuint w, out (string? Class, string? Instance, int? Pid) props) => _byWindow.TryGetValue(w, out props);
+
+    public void Set(nuint w, (string? Class, string? Instance, int? Pid) props) => _byWindow[w] = props;
+
+    /// <summary>Forgets windows no longer listed (their ids may be reused).</summary>
+    public void Retain(ulong[] ids)
+    {
+        if (_byWindow.Count == 0) return;
+        var keep = ids.Select(i => (nuint)i).ToHashSet();
+        foreach (var k in _byWindow.Keys.Where(k => !keep.Contains(k)).ToList()) _byWindow.Remove(k);
+    }
+
+    public void Dispose() { }
 }
 
 /// <summary>The body of move and resize: what is absent stays as it is.</summary>
