@@ -10,8 +10,13 @@ namespace Sandbox.Desktop;
 /// <summary><c>GET /windows</c>, <c>GET /windows/active</c>, <c>POST /windows/{id}/{action}</c> (docs/desktop.md).</summary>
 internal static class DesktopApi
 {
-    public static IEndpointRouteBuilder MapDesktopApi(this IEndpointRouteBuilder app, DesktopService desktop)
+    public static IEndpointRouteBuilder MapDesktopApi(this IEndpointRouteBuilder app, DesktopService desktop, WaitService waits)
     {
+        app.MapPost("/wait", async Task<IResult> (HttpContext http) =>
+        {
+            var request = await JsonBody.ReadAsync(http.Request, DesktopJson.Default.WaitRequest, ct: http.RequestAborted);
+            return Results.Json(await waits.WaitAsync(request!, http.RequestAborted), DesktopJson.Default.WaitAnswer);
+        });
         app.MapGet("/windows", () => Results.Json(desktop.List(), DesktopJson.Default.WindowListAnswer));
         app.MapGet("/windows/active", () => Results.Json(desktop.Active(), DesktopJson.Default.WindowInfo));
         app.MapGet("/windows/{id}", (string id) => Results.Json(desktop.Get(ParseId(id)), DesktopJson.Default.WindowInfo));

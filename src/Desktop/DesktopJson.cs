@@ -9,4 +9,6 @@ namespace Sandbox.Desktop;
 [JsonSerializable(typeof(WindowInfo))]
 [JsonSerializable(typeof(WindowActionAnswer))]
 [JsonSerializable(typeof(WindowMove))]
+[JsonSerializable(typeof(WaitRequest))]
+[JsonSerializable(typeof(WaitAnswer))]
 internal sealed partial class DesktopJson : JsonSerializerContext;

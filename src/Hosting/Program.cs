@@ -133,8 +133,11 @@ internal sealed class Appliance : IAsyncDisposable
         // --- Desktop ---
         var desktop = new Sandbox.Desktop.DesktopService(
             new XDisplayConnection(options.Display, "desktop", logs.CreateLogger("Sandbox.Display")), options.Desktop);
-        Sandbox.Desktop.DesktopApi.MapDesktopApi(app, desktop);
+        var waits = new Sandbox.Desktop.WaitService(
+            new XDisplayConnection(options.Display, "wait", logs.CreateLogger("Sandbox.Display")), desktop, options.Desktop);
+        Sandbox.Desktop.DesktopApi.MapDesktopApi(app, desktop, waits);
         app.Lifetime.ApplicationStopped.Register(desktop.Dispose);
+        app.Lifetime.ApplicationStopped.Register(waits.Dispose);
         // --- end Desktop ---
         app.MapOpenApi();
 
