@@ -107,7 +107,7 @@ public sealed class WireTests
         Assert.Equal((20_000, 29_999), d.KernelPortRange);
         Assert.Equal((40_000, 40_100), GatewayOptions.FromEnvironment(new Hashtable { ["SANDBOX_KERNEL_PORT_RANGE"] = "40000-40100" }).KernelPortRange);
         Assert.Null(GatewayOptions.FromEnvironment(new Hashtable { ["SANDBOX_KERNEL_PORT_RANGE"] = "0" }).KernelPortRange);
-        var e = Assert.Throws<Sandbox.Hosting.OptionsException>(() => GatewayOptions.FromEnvironment(new Hashtable
+        var e = Assert.Throws<Sandbox.Common.OptionsException>(() => GatewayOptions.FromEnvironment(new Hashtable
         {
             ["JUPYTER_KERNEL_GATEWAY_APP_PORT"] = "x", ["KG_MAX_KERNELS"] = "-1", ["SANDBOX_KERNEL_GATEWAY"] = "sideways",
             ["SANDBOX_KERNEL_PORT_RANGE"] = "30000-30010",
