@@ -3,6 +3,7 @@
 
   GET /windows with 20 xterm windows   vs   `wmctrl -lpG` (one process per call, as harnesses do)
   clipboard set + read (PUT + GET)      vs   `xclip -i` + `xclip -o` (one process each)
+  POST /wait screen_settled             latency after an animation's last frame, beyond quiet_ms
 
 Prints medians, p90 and same-run ratios; never fails on time.
 Usage: tests/bench/desktop_bench.py [--runs 100] [--windows 20] [--binary out/sandbox]
@@ -17,7 +18,7 @@ import statistics
 import subprocess
 import tempfile
 import time
-from benchlib import ROOT, free_port, start_xvfb
+from benchlib import PY, ROOT, free_port, start_xvfb
 
 
 def figures(samples):
@@ -86,6 +87,9 @@ def main():
             if len(json.loads(req("GET", "/windows"))["windows"]) >= a.windows:
                 break
             time.sleep(0.1)
+        # Let the xterms finish starting (drawing) before timing anything.
+        req("POST", "/wait", json.dumps({"until": "screen_settled", "quiet_ms": 1000, "timeout_ms": 60000}).encode(),
+            {"Content-Type": "application/json"})
         n = len(json.loads(req("GET", "/windows"))["windows"])
         print(f"windows listed: {n}")
 
@@ -111,10 +115,28 @@ def main():
         time.sleep(0.2)
         foreign = timed(lambda: req("GET", "/clipboard"), a.runs)
 
+        # screen_settled: an animating Tk canvas stops; how long after its last frame (minus quiet_ms) we answer.
+        anim = subprocess.Popen([PY, os.path.join(ROOT, "tests", "Sandbox.E2E", "Desktop", "animate.py")], env=env,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        procs.append(anim)
+        anim.stdout.readline()  # ready
+        quiet = 200
+        settle = []
+        body = json.dumps({"until": "screen_settled", "quiet_ms": quiet, "timeout_ms": 30000}).encode()
+        req("POST", "/wait", body, {"Content-Type": "application/json"})
+        for _ in range(max(5, a.runs // 10)):
+            anim.stdin.write("animate 15\n")
+            anim.stdin.flush()
+            req("POST", "/wait", body, {"Content-Type": "application/json"})
+            answered = time.monotonic_ns()
+            stopped = json.loads(anim.stdout.readline())["stopped"]
+            settle.append((answered - stopped) / 1e9 - quiet / 1000)
+
         print(f"{'measure':44} {'median ms':>10} {'p90 ms':>10}")
         for name, s in [(f"GET /windows ({n} windows)", api), ("wmctrl -lpG", wm),
                         ("PUT+GET /clipboard", clip), ("xclip -i + xclip -o", xclip),
-                        ("GET /clipboard owned by xclip", foreign)]:
+                        ("GET /clipboard owned by xclip", foreign),
+                        (f"screen_settled answer - last frame - quiet_ms", settle)]:
             m, p = figures(s)
             print(f"{name:44} {m:10.2f} {p:10.2f}")
         print(f"ratio wmctrl / GET /windows:        {statistics.median(wm) / statistics.median(api):.1f}x")
