@@ -209,6 +209,41 @@ public sealed class ClipboardTests(ClipboardFixture f) : IClassFixture<Clipboard
     }
 
     [Fact]
+    public async Task A_gtk_entry_pastes_ours_and_we_read_what_gtk_copies()
+    {
+        var psi = new ProcessStartInfo("zenity") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "--entry", "--title", "gtk paste", "--text", "paste here" }) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in f.Env)
+            if (v is null) psi.Environment.Remove(k); else psi.Environment[k] = v;
+        psi.Environment["LANG"] = psi.Environment["LC_ALL"] = "C.UTF-8";
+        psi.Environment["NO_AT_BRIDGE"] = "1";
+        using var zenity = Process.Start(psi)!;
+        var stdout = zenity.StandardOutput.ReadToEndAsync();
+        _ = zenity.StandardError.ReadToEndAsync();
+        try
+        {
+            var window = Processes.Check("xdotool", ["search", "--sync", "--onlyvisible", "--name", "gtk paste"], f.Env, timeoutMs: 60_000)
+                .Split('\n')[0].Trim();
+            await PutText(Unicode);
+            Processes.Check("xdotool", ["windowfocus", "--sync", window], f.Env);
+            // GTK copies the entry's text (select all, ctrl+c) after our paste: GTK then owns CLIPBOARD.
+            Processes.Check("xdotool", ["key", "--clearmodifiers", "ctrl+v"], f.Env);
+            Processes.Check("xdotool", ["type", "--delay", "20", "!"], f.Env);
+            Processes.Check("xdotool", ["key", "--clearmodifiers", "ctrl+a", "ctrl+c"], f.Env);
+            WaitUntil(() => Get("").Result is { Status: HttpStatusCode.OK } r && Encoding.UTF8.GetString(r.Body) == Unicode + "!",
+                "GTK to own the clipboard with the pasted text");
+            Processes.Check("xdotool", ["key", "--clearmodifiers", "Return"], f.Env);
+            Assert.True(zenity.WaitForExit(30_000), "zenity did not close on Return");
+            Assert.Equal(Unicode + "!", (await stdout).TrimEnd('\n'));
+        }
+        finally
+        {
+            if (!zenity.HasExited) zenity.Kill();
+            zenity.WaitForExit(5000);
+        }
+    }
+
+    [Fact]
     public async Task Bad_requests_get_clear_4xx_answers()
     {
         using (var xml = new StringContent("<a/>", Encoding.UTF8, "application/xml"))
