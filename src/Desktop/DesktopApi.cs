@@ -10,8 +10,13 @@ namespace Sandbox.Desktop;
 /// <summary><c>GET /windows</c>, <c>GET /windows/active</c>, <c>POST /windows/{id}/{action}</c> (docs/desktop.md).</summary>
 internal static class DesktopApi
 {
-    public static IEndpointRouteBuilder MapDesktopApi(this IEndpointRouteBuilder app, DesktopService desktop, WaitService waits)
+    public static IEndpointRouteBuilder MapDesktopApi(this IEndpointRouteBuilder app, DesktopService desktop, WaitService waits, AppLauncher apps)
     {
+        app.MapPost("/apps/launch", async Task<IResult> (HttpContext http) =>
+        {
+            var request = await JsonBody.ReadAsync(http.Request, DesktopJson.Default.LaunchRequest, ct: http.RequestAborted);
+            return Results.Json(await apps.LaunchAsync(request!, http.RequestAborted), DesktopJson.Default.LaunchAnswer);
+        });
         app.MapPost("/wait", async Task<IResult> (HttpContext http) =>
         {
             var request = await JsonBody.ReadAsync(http.Request, DesktopJson.Default.WaitRequest, ct: http.RequestAborted);

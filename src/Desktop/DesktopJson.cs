@@ -11,4 +11,6 @@ namespace Sandbox.Desktop;
 [JsonSerializable(typeof(WindowMove))]
 [JsonSerializable(typeof(WaitRequest))]
 [JsonSerializable(typeof(WaitAnswer))]
+[JsonSerializable(typeof(LaunchRequest))]
+[JsonSerializable(typeof(LaunchAnswer))]
 internal sealed partial class DesktopJson : JsonSerializerContext;

@@ -135,7 +135,10 @@ internal sealed class Appliance : IAsyncDisposable
             new XDisplayConnection(options.Display, "desktop", logs.CreateLogger("Sandbox.Display")), options.Desktop);
         var waits = new Sandbox.Desktop.WaitService(
             new XDisplayConnection(options.Display, "wait", logs.CreateLogger("Sandbox.Display")), desktop, options.Desktop);
-        Sandbox.Desktop.DesktopApi.MapDesktopApi(app, desktop, waits);
+        // Launched applications are spawned like kernels: own process group, reaped by the appliance.
+        var apps = new Sandbox.Desktop.AppLauncher(desktop, async (file, argv, env) =>
+            (await ChildProcess.StartAsync(new ChildStart(file, argv, env, null, null))).Pid, options.Display, options.Desktop);
+        Sandbox.Desktop.DesktopApi.MapDesktopApi(app, desktop, waits, apps);
         app.Lifetime.ApplicationStopped.Register(desktop.Dispose);
         app.Lifetime.ApplicationStopped.Register(waits.Dispose);
         // --- end Desktop ---
