@@ -48,12 +48,10 @@ internal sealed unsafe class DesktopService(XDisplayConnection x, DesktopOptions
         if (WindowProps.Long(s, s.Root, a.SupportingWmCheck, Xlib.XA_WINDOW) is { } check and not 0)
             wmName = WindowProps.Text(s, (nuint)check, a.WmName, a.Utf8String);
         var windows = new List<WindowInfo>(ids.Length);
-        var cache = s.GetOrAttach("desktop-static", static _ => new StaticProps());
-        cache.Retain(ids);
         for (var i = 0; i < ids.Length; i++)
         {
             // A window destroyed meanwhile fails its requests (BadWindow, recorded, not thrown) and is skipped.
-            var info = Describe(s, a, cache, (nuint)ids[i], i, active, ewmh);
+            var info = Describe(s, a, (nuint)ids[i], i, active, ewmh);
             if (info is not null) windows.Add(info);
         }
         s.SyncAndTakeError();
@@ -88,7 +86,7 @@ internal sealed unsafe class DesktopService(XDisplayConnection x, DesktopOptions
         finally { if (children is not null) Xlib.XFree(children); }
     }
 
-    private static WindowInfo? Describe(XSession s, DesktopAtoms a, StaticProps cache, nuint w, int stacking, ulong? active, bool ewmh)
+    private static WindowInfo? Describe(XSession s, DesktopAtoms a, nuint w, int stacking, ulong? active, bool ewmh)
     {
         XWindowAttributes attr;
         if (Xlib.XGetWindowAttributes(s.Handle, w, &attr) == 0) return null;
@@ -96,21 +94,16 @@ internal sealed unsafe class DesktopService(XDisplayConnection x, DesktopOptions
         nuint child;
         if (Xlib.XTranslateCoordinates(s.Handle, w, s.Root, 0, 0, &x, &y, &child) == 0) return null;
         var title = WindowProps.Text(s, w, a.WmName, a.Utf8String) ?? WindowProps.Text(s, w, Xlib.XA_WM_NAME, a.Utf8String);
-        // Class and pid are set before a window is mapped and never change: read once per window.
-        if (!cache.TryGet(w, out var fixedProps))
+        // Not cached: a closed client's window ids are handed to the next client that connects.
+        string? instance2 = null, cls2 = null;
+        if (WindowProps.Read(s, w, Xlib.XA_WM_CLASS) is { Format: 8 } c)
         {
-            string? instance = null, cls = null;
-            if (WindowProps.Read(s, w, Xlib.XA_WM_CLASS) is { Format: 8 } c)
-            {
-                var parts = System.Text.Encoding.Latin1.GetString(c.Data).Split('\0');
-                instance = parts.Length > 0 ? parts[0] : null;
-                cls = parts.Length > 1 ? parts[1] : null;
-            }
-            var pidValue = WindowProps.Long(s, w, a.WmPid, Xlib.XA_CARDINAL);
-            fixedProps = (cls, instance, pidValue is { } v ? (int)v : null);
-            if (cls is not null) cache.Set(w, fixedProps);
+            var parts = System.Text.Encoding.Latin1.GetString(c.Data).Split('\0');
+            instance2 = parts.Length > 0 ? parts[0] : null;
+            cls2 = parts.Length > 1 ? parts[1] : null;
         }
-        var (cls2, instance2, pid) = fixedProps;
+        var pidValue = WindowProps.Long(s, w, a.WmPid, Xlib.XA_CARDINAL);
+        int? pid = pidValue is { } v ? (int)v : null;
         var states = WindowProps.Longs(s, w, a.WmState, Xlib.XA_ATOM)
             .Select(st => a.Name(s, (nuint)st)).Select(n => n.StartsWith("_NET_WM_STATE_", StringComparison.Ordinal) ? n[14..].ToLowerInvariant() : n)
             .ToList();
@@ -224,26 +217,6 @@ internal sealed unsafe class DesktopService(XDisplayConnection x, DesktopOptions
     }
 
     public void Dispose() => x.Dispose();
-}
-
-/// <summary>WM_CLASS and _NET_WM_PID of the windows listed, per X session (ids are only unique per server).</summary>
-internal sealed class StaticProps : IDisposable
-{
-    private readonly Dictionary<nuint, (string? Class, string? Instance, int? Pid)> _byWindow = [];
-
-    public bool TryGet(nuint w, out (string? Class, string? Instance, int? Pid) props) => _byWindow.TryGetValue(w, out props);
-
-    public void Set(nuint w, (string? Class, string? Instance, int? Pid) props) => _byWindow[w] = props;
-
-    /// <summary>Forgets windows no longer listed (their ids may be reused).</summary>
-    public void Retain(ulong[] ids)
-    {
-        if (_byWindow.Count == 0) return;
-        var keep = ids.Select(i => (nuint)i).ToHashSet();
-        foreach (var k in _byWindow.Keys.Where(k => !keep.Contains(k)).ToList()) _byWindow.Remove(k);
-    }
-
-    public void Dispose() { }
 }
 
 /// <summary>The body of move and resize: what is absent stays as it is.</summary>

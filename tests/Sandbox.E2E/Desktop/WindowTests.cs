@@ -61,9 +61,18 @@ public sealed partial class WindowTests(OpenboxFixture f) : IClassFixture<Openbo
             else {
             // wmctrl prints N/A for a title it cannot convert to the locale's charset.
             if (wm[id].Title != "N/A") Assert.Equal(wm[id].Title, w.GetProperty("title").GetString());
-            Assert.Equal(pid, w.GetProperty("pid").GetInt32());
+            Assert.Equal(wm[id].Pid, w.GetProperty("pid").GetInt32());
             }
+            // A client may still move itself right after mapping (Tk applies its +x+y after the WM placed it):
+            // compare when xwininfo reads the same geometry before and after our list.
             var (x, y, width, height) = XwinInfo(id);
+            for (var attempt = 0; attempt < 50; attempt++)
+            {
+                var g0 = XwinInfo(id);
+                w = Find(await f.Windows(), id);
+                if (XwinInfo(id) == g0) { (x, y, width, height) = g0; break; }
+                await Task.Delay(100);
+            }
             var g = w.GetProperty("geometry");
             Assert.Equal((x, y, width, height), (g.GetProperty("x").GetInt32(), g.GetProperty("y").GetInt32(),
                 g.GetProperty("width").GetInt32(), g.GetProperty("height").GetInt32()));
@@ -75,6 +84,7 @@ public sealed partial class WindowTests(OpenboxFixture f) : IClassFixture<Openbo
             Assert.Equal(width + ext[0] + ext[1], fr.GetProperty("width").GetInt32());
         }
         Assert.Equal("tk wíndow ✓", Find(list, wtk).GetProperty("title").GetString());
+        Assert.Equal(new[] { p1.Id, p2.Id }.Order(), new[] { w1, w2 }.Select(id => Find(list, id).GetProperty("pid").GetInt32()).Order());
         Assert.Equal("XTerm", Find(list, w1).GetProperty("wm_class").GetString());
         Assert.Equal("Tk", Find(list, wtk).GetProperty("wm_class").GetString());
         // The active window is the one xprop names on the root.
