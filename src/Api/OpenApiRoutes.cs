@@ -38,19 +38,6 @@ internal static partial class OpenApiRoutes
             { Enum = ["json", "image", "base64"], Default = "json" },
     ];
 
-    private static readonly string[] ActionNames =
-    [
-        "key", "type", "mouse_move", "left_click", "right_click", "middle_click", "double_click", "triple_click",
-        "left_click_drag", "left_mouse_down", "left_mouse_up", "scroll", "hold_key", "wait", "cursor_position",
-        "screenshot", "zoom",
-    ];
-
-    private static readonly string[] OsWorldNames =
-    [
-        "CLICK", "RIGHT_CLICK", "DOUBLE_CLICK", "MOVE_TO", "TYPING", "PRESS", "HOTKEY", "SCROLL", "DRAG_TO",
-        "MOUSE_DOWN", "MOUSE_UP", "KEY_DOWN", "KEY_UP", "WAIT",
-    ];
-
     private static JsonArray Strings(IEnumerable<string> values) => new(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
 
     private static JsonObject Point(string description) => new()
@@ -66,8 +53,8 @@ internal static partial class OpenApiRoutes
         ["description"] = "One action. Anthropic's vocabulary uses \"action\"; OSWorld's computer_13 uses \"action_type\" with its fields in \"parameters\" or beside it.",
         ["properties"] = new JsonObject
         {
-            ["action"] = new JsonObject { ["type"] = "string", ["enum"] = Strings(ActionNames) },
-            ["action_type"] = new JsonObject { ["type"] = "string", ["enum"] = Strings(OsWorldNames) },
+            ["action"] = new JsonObject { ["type"] = "string", ["enum"] = Strings(ActionParser.AnthropicActions) },
+            ["action_type"] = new JsonObject { ["type"] = "string", ["enum"] = Strings(ActionParser.OsWorldActions) },
             ["coordinate"] = Point("[x, y] in the request's coordinate space."),
             ["start_coordinate"] = Point("left_click_drag: where the drag starts (default: the pointer)."),
             ["text"] = new JsonObject { ["type"] = "string", ["description"] = "type: the text; key/hold_key: xdotool-style chords (ctrl+shift+t Return); clicks/scroll: keys held." },

@@ -77,6 +77,10 @@ internal sealed record ScreenshotRequest
         return Lookup.Flag(s) ?? throw SandboxException.BadField(name, $"{name} must be true or false, not '{s}'");
     }
 
+    /// <summary>Every parameter /screenshot reads: the action API's screenshot options and the OpenAPI document use this list.</summary>
+    internal static readonly string[] ParameterNames =
+        ["method", "format", "quality", "cursor", "annotate", "region", "max_width", "max_height", "response"];
+
     private const int MaxCoordinate = 65535;
 
     private static Region? ParseRegion(string? s, int maxEdge)

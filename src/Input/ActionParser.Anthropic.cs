@@ -7,7 +7,8 @@ namespace Sandbox.Input;
 /// <summary>Anthropic's computer-use vocabulary: <c>{"action": "left_click", "coordinate": [x, y]}</c>.</summary>
 internal sealed partial class ActionParser
 {
-    private static readonly string[] s_anthropic =
+    /// <summary>The Anthropic computer-use vocabulary (the OpenAPI document and the live view read this list).</summary>
+    internal static readonly string[] AnthropicActions =
     [
         "key", "type", "mouse_move", "left_click", "right_click", "middle_click", "double_click", "triple_click",
         "left_click_drag", "left_mouse_down", "left_mouse_up", "scroll", "hold_key", "wait", "cursor_position",
@@ -104,7 +105,7 @@ internal sealed partial class ActionParser
                 };
             }
             default:
-                throw new ActionInputException(prefix + "action", $"unknown action '{name}'; known: {string.Join(", ", s_anthropic)}");
+                throw new ActionInputException(prefix + "action", $"unknown action '{name}'; known: {string.Join(", ", AnthropicActions)}");
         }
     }
 }

@@ -10,7 +10,8 @@ namespace Sandbox.Input;
 /// </summary>
 internal sealed partial class ActionParser
 {
-    private static readonly string[] s_osworld =
+    /// <summary>OSWorld's action_type vocabulary (the OpenAPI document reads this list).</summary>
+    internal static readonly string[] OsWorldActions =
     [
         "CLICK", "RIGHT_CLICK", "DOUBLE_CLICK", "MOVE_TO", "TYPING", "PRESS", "HOTKEY", "SCROLL", "DRAG_TO",
         "MOUSE_DOWN", "MOUSE_UP", "KEY_DOWN", "KEY_UP", "WAIT",
@@ -89,7 +90,7 @@ internal sealed partial class ActionParser
                 return New(ActionKind.Wait) with { Duration = d ?? TimeSpan.FromMilliseconds(options.OsWorldWaitMs) };
             }
             default:
-                throw new ActionInputException(actionPrefix + "action_type", $"unknown action type '{name}'; known: {string.Join(", ", s_osworld)}");
+                throw new ActionInputException(actionPrefix + "action_type", $"unknown action type '{name}'; known: {string.Join(", ", OsWorldActions)}");
         }
     }
 }

@@ -135,8 +135,8 @@ internal sealed partial class ActionParser(InputOptions options, int maxImageEdg
             var label = prefix.Length == 0 ? n : $"{prefix.TrimEnd('.')} ({n})";
             return ParseOsWorld(p, n, pPrefix, prefix) with { Index = index, Label = label };
         }
-        throw new ActionInputException(prefix + "action", "is required: one of " + string.Join(", ", s_anthropic) +
-            " (or \"action_type\": one of " + string.Join(", ", s_osworld) + ")");
+        throw new ActionInputException(prefix + "action", "is required: one of " + string.Join(", ", AnthropicActions) +
+            " (or \"action_type\": one of " + string.Join(", ", OsWorldActions) + ")");
     }
 
     // ---- /screenshot parameters inside JSON ----
@@ -148,7 +148,7 @@ internal sealed partial class ActionParser(InputOptions options, int maxImageEdg
         {
             foreach (var prop in o.EnumerateObject())
             {
-                if (skip.Contains(prop.Name) || !ScreenshotParameters.Contains(prop.Name)) continue;
+                if (skip.Contains(prop.Name) || !ScreenshotRequest.ParameterNames.Contains(prop.Name)) continue;
                 query[prop.Name] = prop.Value.ValueKind switch
                 {
                     JsonValueKind.String => prop.Value.GetString(),
@@ -176,8 +176,6 @@ internal sealed partial class ActionParser(InputOptions options, int maxImageEdg
         return request;
     }
 
-    private static readonly string[] ScreenshotParameters =
-        ["method", "format", "quality", "cursor", "annotate", "region", "max_width", "max_height", "response"];
 
     /// <summary>A screenshot without its own size is taken at the size of the request's coordinate space.</summary>
     private static ScreenshotRequest WithSpaceSize(ScreenshotRequest r, JsonElement? own, CoordinateSpace space)

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Sandbox.Capture;
 using Sandbox.Display;
 using Sandbox.Common;
+using Sandbox.Web;
 using System.Text.Json.Serialization;
 
 namespace Sandbox.Input;
@@ -81,21 +82,7 @@ internal static class ComputerApi
             using var body = await ReadBody(http);
             var batch = Parse(() => service.Parser.ParseBatch(body.RootElement));
             var outcome = await service.RunAsync(batch, http.RequestAborted);
-            var answer = new ComputerActionsAnswer(
-                outcome.Failure is null ? "ok" : "error",
-                outcome.Failure is { } f ? Reason(f.Status) : null,
-                outcome.Failure?.Message,
-                outcome.Failure?.Index,
-                outcome.Results.Select(r => new ActionResultAnswer(r.Index, r.Action, r.Status switch
-                {
-                    ActionStatus.Ok => "ok",
-                    ActionStatus.Error => "error",
-                    _ => "skipped",
-                }, r.Error, Pair(r.Coordinate), Pair(r.ScreenCoordinate), Shot(r.Screenshot))).ToArray(),
-                Shot(outcome.ScreenshotAfter),
-                [outcome.ScreenWidth, outcome.ScreenHeight],
-                outcome.ElapsedMs);
-            return Results.Json(answer, InputJson.Default.ComputerActionsAnswer, statusCode: outcome.Failure?.Status ?? 200);
+            return Results.Json(Answer(outcome, withImages: true), InputJson.Default.ComputerActionsAnswer, statusCode: outcome.Failure?.Status ?? 200);
         });
     }
 
@@ -152,18 +139,30 @@ internal static class ComputerApi
         catch (ActionInputException e) { throw SandboxException.BadRequest(e.Message); }
     }
 
-    private static string Reason(int status) => status switch
-    {
-        400 => "Bad Request",
-        503 => "Service Unavailable",
-        _ => "Internal Server Error",
-    };
+    /// <summary>A batch's answer, as /computer/actions gives it and the MCP computer tool reports it (without the
+    /// base64 images, which MCP sends as image content).</summary>
+    internal static ComputerActionsAnswer Answer(BatchOutcome outcome, bool withImages) => new(
+        outcome.Failure is null ? "ok" : "error",
+        outcome.Failure is { } f ? Reason(f.Status) : null,
+        outcome.Failure?.Message,
+        outcome.Failure?.Index,
+        outcome.Results.Select(r => new ActionResultAnswer(r.Index, r.Action, r.Status switch
+        {
+            ActionStatus.Ok => "ok",
+            ActionStatus.Error => "error",
+            _ => "skipped",
+        }, r.Error, Pair(r.Coordinate), Pair(r.ScreenCoordinate), Shot(r.Screenshot, withImages))).ToArray(),
+        Shot(outcome.ScreenshotAfter, withImages),
+        [outcome.ScreenWidth, outcome.ScreenHeight],
+        outcome.ElapsedMs);
+
+    private static string Reason(int status) => ErrorResults.ReasonPhrase(status);
 
     private static int[]? Pair((int X, int Y)? p) => p is { } v ? [v.X, v.Y] : null;
 
-    private static ScreenshotAnswer? Shot(ShotResult? s) => s is null ? null : new ScreenshotAnswer(
+    private static ScreenshotAnswer? Shot(ShotResult? s, bool withImage = true) => s is null ? null : new ScreenshotAnswer(
         s.Path, s.Info.MousePosition, s.Info.ScreenSize, s.Info.ImageSize, s.Info.Scale, s.Info.Region,
-        s.Info.Format, s.Info.Bytes, s.Base64);
+        s.Info.Format, s.Info.Bytes, withImage ? s.Base64 : null);
 }
 
 /// <summary>The action API's JSON answers.</summary>

@@ -18,11 +18,8 @@ internal sealed record ControlOutcome(int Status, string? Message);
 internal sealed class LiveViewHub : IDisposable
 {
     /// <summary>What a viewer may ask for: input only, nothing that writes files or waits long.</summary>
-    public static readonly IReadOnlySet<string> ControlActions = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "mouse_move", "left_click", "right_click", "middle_click", "double_click", "triple_click",
-        "left_click_drag", "left_mouse_down", "left_mouse_up", "scroll", "key", "type",
-    };
+    public static readonly IReadOnlySet<string> ControlActions = ActionParser.AnthropicActions
+        .Except(["hold_key", "wait", "cursor_position", "screenshot", "zoom"]).ToHashSet(StringComparer.Ordinal);
 
     private readonly object _gate = new();
     private readonly List<Viewer> _viewers = [];

@@ -61,20 +61,7 @@ internal sealed class ComputerTools(ComputerService computer) : IMcpToolProvider
             if (r.Screenshot?.Base64 is { } b) result.Add(new McpImageBase64(b, Mime(r.Screenshot.Info)));
         if (outcome.ScreenshotAfter?.Base64 is { } after) result.Add(new McpImageBase64(after, Mime(outcome.ScreenshotAfter.Info)));
 
-        var answer = new ComputerActionsAnswer(
-            outcome.Failure is null ? "ok" : "error",
-            null,
-            outcome.Failure?.Message,
-            outcome.Failure?.Index,
-            outcome.Results.Select(r => new ActionResultAnswer(r.Index, r.Action, r.Status switch
-            {
-                ActionStatus.Ok => "ok",
-                ActionStatus.Error => "error",
-                _ => "skipped",
-            }, r.Error, Pair(r.Coordinate), Pair(r.ScreenCoordinate), Shot(r.Screenshot))).ToArray(),
-            Shot(outcome.ScreenshotAfter),
-            [outcome.ScreenWidth, outcome.ScreenHeight],
-            Math.Round(outcome.ElapsedMs, 3));
+        var answer = ComputerApi.Answer(outcome, withImages: false);
         var text = JsonSerializer.Serialize(answer, McpContractJson.Default.ComputerActionsAnswer);
         result.Content.Insert(0, new McpText(outcome.Failure is { } f ? $"action {f.Index} failed: {f.Message}\n{text}" : text));
         return result;
@@ -115,9 +102,5 @@ internal sealed class ComputerTools(ComputerService computer) : IMcpToolProvider
 
     private static string Mime(ScreenshotInfo info) => info.Format == "png" ? "image/png" : "image/jpeg";
 
-    private static int[]? Pair((int X, int Y)? p) => p is { } v ? [v.X, v.Y] : null;
 
-    private static ScreenshotAnswer? Shot(ShotResult? s) => s is null ? null : new ScreenshotAnswer(
-        s.Path, s.Info.MousePosition, s.Info.ScreenSize, s.Info.ImageSize, s.Info.Scale, s.Info.Region,
-        s.Info.Format, s.Info.Bytes, null);
 }

@@ -34,6 +34,14 @@ internal static class ErrorResults
         _ => (500, "Internal Server Error"),
     };
 
+    /// <summary>The reason phrase for a status this mapping gives (the action API reports failed actions with it).</summary>
+    public static string ReasonPhrase(int status)
+    {
+        foreach (var kind in Enum.GetValues<ErrorKind>())
+            if (Map(kind) is var (s, reason) && s == status) return reason;
+        return status == 401 ? "Unauthorized" : "Internal Server Error";
+    }
+
     public static IResult Error(int status, string reason, string message) =>
         Results.Json(new ApiError(reason, message), WebJson.Default.ApiError, statusCode: status);
 

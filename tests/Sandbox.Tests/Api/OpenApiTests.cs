@@ -54,6 +54,12 @@ public sealed class OpenApiTests
     }
 
     [Fact]
+    public void The_screenshot_parameters_documented_are_the_ones_the_parser_reads()
+    {
+        Assert.Equal(Sandbox.Capture.ScreenshotRequest.ParameterNames.Order(), OpenApiRoutes.ScreenshotParameters.Select(p => p.Name).Order());
+    }
+
+    [Fact]
     public void Every_documented_route_has_responses_and_a_summary()
     {
         Assert.All(OpenApiRoutes.All, r =>
