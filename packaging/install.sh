@@ -53,11 +53,11 @@ token_line=
   [ "$mode" = dm ] && echo "DISPLAY=$display"
   [ "$mode" = xvfb ] && echo "DISPLAY=:0"
   [ -n "$xauth" ] && echo "XAUTHORITY=$xauth"
-  [ -n "$token_line" ] && echo "$token_line"
+  if [ -n "$token_line" ]; then echo "$token_line"; fi
 } >"$env_file.new" )
 chmod 0600 "$env_file.new"
 mv -f "$env_file.new" "$env_file"
-[ "$gen_token" = 1 ] && echo "install.sh: a new SANDBOX_TOKEN is in $env_file (readable by root only)"
+if [ "$gen_token" = 1 ]; then echo "install.sh: a new SANDBOX_TOKEN is in $env_file (readable by root only)"; fi
 
 # The shared directory is made at every boot (it is usually on tmpfs) by start.sh; for a persistent
 # location create it now, owned by the service user.

@@ -23,7 +23,7 @@ internal static class ClipboardApi
             var kind = ClipboardContent.ParseKind(q["type"]);
             var content = await clipboard.GetAsync(selection, kind);
             http.Response.Headers.CacheControl = "no-store";
-            return Results.Bytes(content.Data, content.MediaType);
+            return content.IsEmpty ? Results.NoContent() : Results.Bytes(content.Data, content.MediaType);
         });
 
         app.MapPut("/clipboard", async Task<IResult> (HttpContext http) =>

@@ -13,6 +13,11 @@ internal sealed record ClipboardContent(ClipboardKind Kind, byte[] Data)
 {
     public static ClipboardContent FromText(string text) => new(ClipboardKind.Text, Encoding.UTF8.GetBytes(text));
 
+    /// <summary>No client owns the selection: nothing to read (GET /clipboard answers 204).</summary>
+    public static ClipboardContent Empty(ClipboardKind kind) => new(kind, []) { IsEmpty = true };
+
+    public bool IsEmpty { get; private init; }
+
     public string Text => Kind == ClipboardKind.Text ? Encoding.UTF8.GetString(Data)
         : throw new InvalidOperationException("the content is an image");
 

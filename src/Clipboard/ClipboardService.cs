@@ -59,8 +59,8 @@ internal sealed class ClipboardService : IDisposable
         SetAsync(selection, ClipboardContent.FromText(text));
 
     /// <summary>
-    /// What <paramref name="selection"/> holds, as text (UTF-8) or a PNG image. NotFound when nobody owns
-    /// it or the owner offers no such type; Timeout when the owner does not answer in time.
+    /// What <paramref name="selection"/> holds, as text (UTF-8) or a PNG image; <see cref="ClipboardContent.Empty"/>
+    /// when nobody owns it; NotFound when the owner offers no such type; Timeout when the owner does not answer in time.
     /// </summary>
     public Task<ClipboardContent> GetAsync(ClipboardSelection selection, ClipboardKind kind)
     {
@@ -75,7 +75,11 @@ internal sealed class ClipboardService : IDisposable
     /// <summary>The current content, or null when the selection is empty or holds neither text nor PNG (for save and restore).</summary>
     public async Task<ClipboardContent?> TryGetAnyAsync(ClipboardSelection selection = ClipboardSelection.Clipboard)
     {
-        try { return await GetAsync(selection, ClipboardKind.Text); }
+        try
+        {
+            var text = await GetAsync(selection, ClipboardKind.Text);
+            return text.IsEmpty ? null : text;
+        }
         catch (SandboxException e) when (e.Kind == ErrorKind.NotFound) { }
         try { return await GetAsync(selection, ClipboardKind.Image); }
         catch (SandboxException e) when (e.Kind == ErrorKind.NotFound) { return null; }
@@ -331,7 +335,11 @@ internal sealed class ClipboardService : IDisposable
             op.Done.TrySetResult(mine);
             return;
         }
-        if (owner == 0) throw SandboxException.NotFound($"{name} is empty (no client owns it)");
+        if (owner == 0)
+        {
+            op.Done.TrySetResult(ClipboardContent.Empty(op.Kind));
+            return;
+        }
         var targets = op.Kind == ClipboardKind.Text
             ? new[] { w.Utf8String, w.TextPlainUtf8, Xlib.XA_STRING, w.Text }
             : new[] { w.ImagePng };

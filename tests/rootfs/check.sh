@@ -70,7 +70,7 @@ read_fd=$work/displayfd; mkfifo "$read_fd"
 Xvfb -displayfd 3 -noreset -nolisten tcp -screen 0 1280x720x24 3>"$read_fd" >/dev/null 2>&1 &
 xvfb_pid=$!
 read -r -t 20 num <"$read_fd"
-DISPLAY=:$num /usr/bin/python3 "$here/tests/Shared/paint_root.py" "${SANDBOX_SCENES:-$here/../shared/scenes}/office.png"
+DISPLAY=:$num /usr/bin/python3 "$here/tests/Shared/paint_root.py" "${SANDBOX_SCENES:-$here/tests/fixtures}/office.png"
 
 mkdir -p "$root/tmp/.X11-unix"
 mount --bind /tmp/.X11-unix "$root/tmp/.X11-unix"
@@ -79,11 +79,12 @@ mount --bind /dev "$root/dev"
 
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 gport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-chroot "$root" env -i PATH=/usr/bin:/bin DISPLAY=:$num HOST=127.0.0.1 PORT=$port SHARED_DIR=/var/lib/sandbox-shared \
-  JUPYTER_KERNEL_GATEWAY_APP_HOST=127.0.0.1 JUPYTER_KERNEL_GATEWAY_APP_PORT=$gport HOME=/root \
+# As the service user install.sh made, who owns SHARED_DIR (the appliance refuses a SHARED_DIR of another user).
+chroot --userspec=sandbox:sandbox "$root" env -i PATH=/usr/bin:/bin DISPLAY=:$num HOST=127.0.0.1 PORT=$port SHARED_DIR=/var/lib/sandbox-shared \
+  JUPYTER_KERNEL_GATEWAY_APP_HOST=127.0.0.1 JUPYTER_KERNEL_GATEWAY_APP_PORT=$gport HOME=/var/lib/sandbox \
   /opt/sandbox/sandbox >"$work/appliance.log" 2>&1 &
 app_pid=$!
 
 /usr/bin/python3 "$here/tests/rootfs/probe.py" "$port" "$gport" "$root/var/lib/sandbox-shared" \
-  "${SANDBOX_SCENES:-$here/../shared/scenes}/office.png" || { echo "--- appliance log"; cat "$work/appliance.log"; exit 1; }
+  "${SANDBOX_SCENES:-$here/tests/fixtures}/office.png" || { echo "--- appliance log"; cat "$work/appliance.log"; exit 1; }
 echo "rootfs check: passed"
