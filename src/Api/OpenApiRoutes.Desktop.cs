@@ -22,7 +22,8 @@ internal static partial class OpenApiRoutes
                 "Converts the selection from its owner (INCR followed, with a timeout): UTF-8 text, or PNG bytes with type=image.")
             {
                 Parameters = [selection, new("type", "string", "What to read.") { Enum = ["text", "image"], Default = "text" }],
-                Responses = [new(200, "The content, as text/plain; charset=utf-8 or image/png.") { ContentType = "text/plain" }, BadRequest, noDisplay],
+                Responses = [new(200, "The content, as text/plain; charset=utf-8 or image/png.") { ContentType = "text/plain" },
+                    new(204, "The selection is empty (no client owns it)."), BadRequest, noDisplay],
             },
             new("PUT", "/clipboard", "desktop", "Set the clipboard",
                 "The appliance owns the selection through a hidden window of its own until another client takes it; text/plain (UTF-8), " +
@@ -39,7 +40,7 @@ internal static partial class OpenApiRoutes
             },
             new("GET", "/windows/active", "desktop", "The active window", "_NET_ACTIVE_WINDOW.")
             {
-                Responses = [new(200, "The window.") { Json = DesktopJson.Default.WindowInfo }, noWindow, noDisplay],
+                Responses = [new(200, "The window.") { Json = DesktopJson.Default.WindowInfo }, new(204, "No application window is active."), noDisplay],
             },
             new("GET", "/windows/{id}", "desktop", "One window", "The window now.")
             {

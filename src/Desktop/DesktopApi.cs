@@ -23,7 +23,9 @@ internal static class DesktopApi
             return Results.Json(await waits.WaitAsync(request!, http.RequestAborted), DesktopJson.Default.WaitAnswer);
         });
         app.MapGet("/windows", () => Results.Json(desktop.List(), DesktopJson.Default.WindowListAnswer));
-        app.MapGet("/windows/active", () => Results.Json(desktop.Active(), DesktopJson.Default.WindowInfo));
+        app.MapGet("/windows/active", () => desktop.Active() is { } active
+            ? Results.Json(active, DesktopJson.Default.WindowInfo)
+            : Results.NoContent());
         app.MapGet("/windows/{id}", (string id) => Results.Json(desktop.Get(ParseId(id)), DesktopJson.Default.WindowInfo));
         app.MapPost("/windows/{id}/{action}", async Task<IResult> (HttpContext http, string id, string action) =>
         {

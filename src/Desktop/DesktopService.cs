@@ -21,13 +21,8 @@ internal sealed unsafe class DesktopService(XDisplayConnection x, DesktopOptions
 
     public WindowListAnswer List() => x.Run(ListOn, options.DisplayTimeoutMs);
 
-    public WindowInfo Active()
-    {
-        var list = List();
-        return list.Windows.FirstOrDefault(w => w.Active)
-            ?? throw SandboxException.NotFound(list.ActiveId is { } id and not 0
-                ? $"the active window 0x{id:x} is not an application window" : "no window is active");
-    }
+    /// <summary>The active application window, or null when none is (no window manager, the desktop has the focus).</summary>
+    public WindowInfo? Active() => List().Windows.FirstOrDefault(w => w.Active);
 
     public WindowInfo Get(ulong id) => List().Windows.FirstOrDefault(w => w.Id == id)
         ?? throw SandboxException.NotFound($"no application window 0x{id:x}");
