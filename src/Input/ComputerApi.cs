@@ -155,6 +155,9 @@ internal static class ComputerApi
     private static string Reason(int status) => status switch
     {
         400 => "Bad Request",
+        404 => "Not Found",
+        408 => "Request Timeout",
+        409 => "Conflict",
         503 => "Service Unavailable",
         _ => "Internal Server Error",
     };
