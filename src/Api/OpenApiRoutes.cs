@@ -57,6 +57,13 @@ internal static partial class OpenApiRoutes
             ["action_type"] = new JsonObject { ["type"] = "string", ["enum"] = Strings(ActionParser.OsWorldActions) },
             ["coordinate"] = Point("[x, y] in the request's coordinate space."),
             ["start_coordinate"] = Point("left_click_drag: where the drag starts (default: the pointer)."),
+            ["element"] = new JsonObject
+            {
+                ["type"] = "integer", ["minimum"] = 1,
+                ["description"] = "Instead of coordinate (not with it), for mouse_move, the clicks, left_click_drag (its end), left_mouse_down/up and scroll: " +
+                    "an element id from /accessibility; the action acts on the centre of the element's current bounds. " +
+                    "404 if the element is unknown or gone, 503 without an accessibility bus, 400 if it has no bounds on the screen.",
+            },
             ["text"] = new JsonObject { ["type"] = "string", ["description"] = "type: the text; key/hold_key: xdotool-style chords (ctrl+shift+t Return); clicks/scroll: keys held." },
             ["scroll_direction"] = new JsonObject { ["type"] = "string", ["enum"] = Strings(["up", "down", "left", "right"]) },
             ["scroll_amount"] = new JsonObject { ["type"] = "integer", ["minimum"] = 0 },

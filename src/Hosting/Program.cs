@@ -145,7 +145,13 @@ internal sealed class Appliance : IAsyncDisposable
         var screenshots = new ScreenshotService(capture, options, options.Capture, logs.CreateLogger<ScreenshotService>());
         var activity = new ActivityFeed();
         var recorder = new Recorder(options, options.Recording, logs, activity);
-        var computer = new ComputerService(Connection("input"), screenshots, options, options.Input, logs.CreateLogger("Sandbox.Input"), activity);
+        // --- Accessibility --- (made before Input: actions may target an element by its id; mapped below)
+        var accessibility = new Sandbox.Accessibility.AccessibilityService(options.Accessibility,
+            Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                .ToDictionary(e => (string)e.Key, e => e.Value as string),
+            rootWindowAddress: () => Sandbox.Accessibility.RootWindowAddress.Read(options.Display), logs.CreateLogger("Sandbox.Accessibility"));
+        var computer = new ComputerService(Connection("input"), screenshots, options, options.Input, logs.CreateLogger("Sandbox.Input"), activity,
+            accessibility);
         // Its own X connection: streaming never waits on (or delays) screenshots and actions.
         var liveView = options.LiveView.Enabled
             ? new LiveViewHub(Connection("liveview"), options, options.LiveView, activity, logs, computer)
@@ -178,10 +184,6 @@ internal sealed class Appliance : IAsyncDisposable
         if (!OperatingSystem.IsWindows()) app.MapFilesApi(new Sandbox.Files.FileService(options.Files)); // Unix modes, statx, inotify
         // --- end Files ---
         // --- Accessibility ---
-        var accessibility = new Sandbox.Accessibility.AccessibilityService(options.Accessibility,
-            Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-                .ToDictionary(e => (string)e.Key, e => e.Value as string),
-            rootWindowAddress: () => Sandbox.Accessibility.RootWindowAddress.Read(options.Display), logs.CreateLogger("Sandbox.Accessibility"));
         Sandbox.Accessibility.AccessibilityApi.MapAccessibilityApi(app, accessibility);
         app.Lifetime.ApplicationStopped.Register(accessibility.Dispose);
         // --- end Accessibility ---

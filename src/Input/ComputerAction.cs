@@ -28,6 +28,11 @@ internal sealed record ComputerAction(int Index, string Name, ActionKind Kind)
     public string Label { get; init; } = Name;
 
     public ClientPoint? Coordinate { get; init; }
+    /// <summary>
+    /// Instead of <see cref="Coordinate"/>: an accessibility element id; the action acts on the centre of the
+    /// element's bounds as they are when it runs (for a drag, its end).
+    /// </summary>
+    public int? Element { get; init; }
     /// <summary>Drag start; null drags from where the pointer is (OSWorld DRAG_TO).</summary>
     public ClientPoint? Start { get; init; }
     public MouseButton Button { get; init; } = MouseButton.Left;
