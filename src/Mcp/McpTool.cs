@@ -98,6 +98,8 @@ internal sealed record McpText(string Text) : McpContent;
 internal sealed record McpImage(ReadOnlyMemory<byte> Data, string MimeType) : McpContent;
 /// <summary>Image data that is already base64 (a kernel's display data, an action's inline screenshot).</summary>
 internal sealed record McpImageBase64(string Data, string MimeType) : McpContent;
+/// <summary>An embedded resource with binary contents (<c>{"type":"resource","resource":{uri,mimeType,blob}}</c>), e.g. a file that is not text.</summary>
+internal sealed record McpBlob(ReadOnlyMemory<byte> Data, string Uri, string MimeType) : McpContent;
 
 internal sealed class McpToolResult : IDisposable
 {
@@ -117,6 +119,7 @@ internal sealed class McpToolResult : IDisposable
         McpText t => t.Text.Length * 2,
         McpImage i => (i.Data.Length + 2) / 3 * 4 + 64,
         McpImageBase64 b => b.Data.Length + 64,
+        McpBlob r => (r.Data.Length + 2) / 3 * 4 + r.Uri.Length * 2 + 96,
         _ => 64,
     });
 
