@@ -50,8 +50,8 @@ internal sealed class McpTool
     /// type's source-generated metadata (so it cannot drift from the endpoint), and the arguments are
     /// deserialized with it; a shape error is a tool error naming the problem.
     /// <code>
-    /// server.Add(McpTool.Create("read_file", "Read a file", "...", FilesJson.Default.ReadRequest, McpToolAnnotations.Reads,
-    ///     async (args, call, ct) => McpToolResult.Text(await files.ReadTextAsync(args, ct))));
+    /// server.Add(McpTool.Create("run_command", "Run a command", "...", ProcessesJson.Default.RunRequest, new(ReadOnly: false, Destructive: true),
+    ///     async (args, call, ct) => McpToolResult.Text(Describe(await processes.RunAsync(args, ct)))));
     /// </code>
     /// </summary>
     public static McpTool Create<TArgs>(string name, string title, string description, JsonTypeInfo<TArgs> arguments,
