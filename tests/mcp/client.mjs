@@ -142,6 +142,21 @@ const run = {
       slow: { text: text(slow), notifications: seen.length }, bad: { isError: !!bad.isError, text: text(bad) },
       missing: { isError: !!missing.isError, text: text(missing) } };
   },
+  async command_cancel() {
+    // The shell and its background sleep write their pids; the test checks both are gone after the cancel.
+    const dir = join(out, "cancel");
+    const controller = new AbortController();
+    let started = false;
+    const call = client.callTool({ name: "run_command", arguments: {
+      command: `mkdir -p '${dir}'; echo $$ > '${dir}/shell.pid'; sleep 60 & echo $! > '${dir}/child.pid'; wait` } },
+      undefined, { signal: controller.signal, onprogress: () => { started = true; } });
+    const outcome = call.then(() => "completed", (e) => "rejected: " + e.message);
+    for (let i = 0; i < 600 && !started; i++) await sleep(50);
+    controller.abort("test cancels");
+    const how = await outcome;
+    const after = await client.callTool({ name: "run_command", arguments: { argv: ["echo", "after"] } }, undefined, { timeout: 30000 });
+    return { dir, started, outcome: how, after: text(after) };
+  },
   async files() {
     const dir = join(out, "files");
     const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));

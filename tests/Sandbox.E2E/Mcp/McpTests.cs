@@ -26,7 +26,7 @@ public sealed class McpFixture : SceneFixture, IDisposable
             using (var stop = Authorized(HttpMethod.Get, "/record?mode=stop")) App.Http.Send(stop).EnsureSuccessStatusCode();
             X.MovePointer(1500, 900);
             Run = McpClientRun.Run(BaseUrl, Token, "tools", "screenshot", "screenshot_scaled", "batch", "bad_arguments", "python", "progress",
-                "cancel", "resources", "ping", "terminate", "command", "files", "a11y");
+                "cancel", "resources", "ping", "terminate", "command", "command_cancel", "files", "a11y");
         }
         catch
         {
@@ -249,6 +249,30 @@ public sealed class McpTests(McpFixture f) : IClassFixture<McpFixture>
         Assert.True(c.GetProperty("bad").GetProperty("isError").GetBoolean());
         Assert.Contains("timeout_s", c.GetProperty("bad").GetProperty("text").GetString());
         Assert.True(c.GetProperty("missing").GetProperty("isError").GetBoolean());
+    }
+
+    [Fact]
+    public void Cancelling_run_command_kills_its_process_group()
+    {
+        var c = f.Run.Step("command_cancel");
+        Assert.True(c.GetProperty("started").GetBoolean(), c.ToString());
+        Assert.StartsWith("rejected", c.GetProperty("outcome").GetString());
+        Assert.Contains("after", c.GetProperty("after").GetString());
+        var dir = c.GetProperty("dir").GetString()!;
+        foreach (var name in new[] { "shell.pid", "child.pid" })
+        {
+            var pid = int.Parse(File.ReadAllText(Path.Combine(dir, name)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            // Gone, or a zombie nobody reaps yet (the kill is SIGKILL to the group): wait for it generously.
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (Alive(pid) && DateTime.UtcNow < deadline) Thread.Sleep(100);
+            Assert.False(Alive(pid), $"{name} {pid} still runs after the cancel");
+        }
+
+        static bool Alive(int pid)
+        {
+            try { return !File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].StartsWith('Z'); }
+            catch (IOException) { return false; }
+        }
     }
 
     [Fact]
