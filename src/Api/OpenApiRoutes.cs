@@ -335,6 +335,7 @@ internal static partial class OpenApiRoutes
 
         .. ProcessRoutes(), // OpenApiRoutes.Processes.cs
         .. FileRoutes(), // OpenApiRoutes.Files.cs
+        .. DesktopRoutes(), // OpenApiRoutes.Desktop.cs
         // --- Accessibility ---
         new("GET", "/accessibility", "accessibility", "OSWorld's accessibility tree",
             "The desktop's AT-SPI tree as OSWorld's server answers it: {\"AT\": \"<xml>\"} (docs/accessibility.md).")

@@ -129,7 +129,8 @@ internal sealed class Appliance : IAsyncDisposable
             foreach (var context in new System.Text.Json.Serialization.JsonSerializerContext[]
                      { WebJson.Default, ApiJson.Default, CaptureJson.Default, RecordApiJson.Default, InputJson.Default, LiveViewJson.Default, FleetJson.Default,
                        ProcessesJson.Default, FilesJson.Default,
-                       Sandbox.Accessibility.AccessibilityJson.Default })
+                       Sandbox.Accessibility.AccessibilityJson.Default,
+                       Sandbox.Clipboard.ClipboardJson.Default, Sandbox.Desktop.DesktopJson.Default })
                 o.SerializerOptions.TypeInfoResolverChain.Insert(0, context);
         });
 
@@ -185,6 +186,26 @@ internal sealed class Appliance : IAsyncDisposable
         Sandbox.Accessibility.AccessibilityApi.MapAccessibilityApi(app, accessibility);
         app.Lifetime.ApplicationStopped.Register(accessibility.Dispose);
         // --- end Accessibility ---
+        // --- Clipboard ---
+        // Its own X connection and thread: the owner must answer other clients at any time.
+        var clipboard = new Sandbox.Clipboard.ClipboardService(
+            Connection("clipboard"), options.Clipboard,
+            logs.CreateLogger("Sandbox.Clipboard"));
+        Sandbox.Clipboard.ClipboardApi.MapClipboardApi(app, clipboard);
+        app.Lifetime.ApplicationStopped.Register(clipboard.Dispose);
+        // --- end Clipboard ---
+        // --- Desktop ---
+        var desktop = new Sandbox.Desktop.DesktopService(
+            Connection("desktop"), options.Desktop);
+        var waits = new Sandbox.Desktop.WaitService(
+            Connection("wait"), desktop, options.Desktop);
+        // Launched applications are spawned like kernels: own process group, reaped by the appliance.
+        var apps = new Sandbox.Desktop.AppLauncher(desktop, async (file, argv, env) =>
+            (await ChildProcess.StartAsync(new ChildStart(file, argv, env, null, null))).Pid, options.Display, options.Desktop);
+        Sandbox.Desktop.DesktopApi.MapDesktopApi(app, desktop, waits, apps);
+        app.Lifetime.ApplicationStopped.Register(desktop.Dispose);
+        app.Lifetime.ApplicationStopped.Register(waits.Dispose);
+        // --- end Desktop ---
         // --- Mcp ---
         if (options.Mcp.Enabled)
         {

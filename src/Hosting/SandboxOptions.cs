@@ -28,6 +28,8 @@ internal sealed class SandboxOptions : ApplianceOptions
     public Sandbox.Accessibility.AccessibilityOptions Accessibility { get; init; } = new();
     /// <summary>Screenshot encoding and reuse (<c>SANDBOX_PNG_THREADS</c>, <c>SANDBOX_SCREENSHOT_REUSE_MAX_BYTES</c>, <c>SANDBOX_TURBOJPEG</c>).</summary>
     public Sandbox.Capture.CaptureOptions Capture { get; init; } = new();
+    public Sandbox.Clipboard.ClipboardOptions Clipboard { get; init; } = new();
+    public Sandbox.Desktop.DesktopOptions Desktop { get; init; } = new();
 
     /// <summary>Every default is written once, on the property; the reader falls back to it.</summary>
     private static readonly SandboxOptions Defaults = new();
@@ -63,6 +65,8 @@ internal sealed class SandboxOptions : ApplianceOptions
             Files = Sandbox.Files.FilesOptions.FromEnvironment(r),
             Accessibility = Sandbox.Accessibility.AccessibilityOptions.FromEnvironment(r),
             Capture = Sandbox.Capture.CaptureOptions.FromEnvironment(r),
+            Clipboard = Sandbox.Clipboard.ClipboardOptions.FromEnvironment(r),
+            Desktop = Sandbox.Desktop.DesktopOptions.FromEnvironment(r),
         };
         r.ThrowIfInvalid();
         return o;

@@ -31,6 +31,8 @@ public sealed partial class DependencyTests
         ["Processes"] = [.. Shared, "Web"],
         ["Files"] = [.. Shared, "Web"],
         ["Accessibility"] = [.. Shared, "Display", "Web"],
+        ["Clipboard"] = [.. Shared, "Display", "Web"],
+        ["Desktop"] = [.. Shared, "Imaging", "Display", "Web"],
         // Adapters: protocol front-ends over the areas.
         ["LiveView"] = [.. Shared, "Imaging", "Display", "Web", "Capture", "Input"],
         ["Api"] = [.. Shared, "Imaging", "Display", "Web", "Capture", "Gateway", "Recording", "Input", "LiveView", "Fleet", "Processes", "Files",
