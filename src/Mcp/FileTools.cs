@@ -94,11 +94,26 @@ internal sealed class FileTools(FileService files, McpOptions options) : IMcpToo
         if (file.Length > options.MaxResourceBytes)
             throw SandboxException.TooLarge($"{path} is {file.Length} bytes, more than a tool answer may carry ({options.MaxResourceBytes}, SANDBOX_MCP_MAX_RESOURCE_BYTES); download it with GET /files");
         byte[] bytes;
-        try { bytes = await File.ReadAllBytesAsync(file.FullName, ct).ConfigureAwait(false); }
+        try
+        {
+            // Bounded whatever the file claims (a device or a growing file reads past its length).
+            var stream = new FileStream(file.FullName, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite, BufferSize = 0 });
+            await using (stream.ConfigureAwait(false))
+            {
+                using var into = new MemoryStream((int)Math.Min(file.Length, options.MaxResourceBytes) + 1);
+                var chunk = new byte[64 * 1024];
+                int n;
+                while ((n = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+                {
+                    if (into.Length + n > options.MaxResourceBytes)
+                        throw SandboxException.TooLarge($"{path} is larger than a tool answer may carry ({options.MaxResourceBytes} bytes, SANDBOX_MCP_MAX_RESOURCE_BYTES); download it with GET /files");
+                    into.Write(chunk, 0, n);
+                }
+                bytes = into.ToArray();
+            }
+        }
         catch (UnauthorizedAccessException) { throw SandboxException.Forbidden($"{path}: permission denied"); }
         catch (IOException e) { throw new McpToolException($"{path}: {e.Message}"); }
-        if (bytes.Length > options.MaxResourceBytes)
-            throw SandboxException.TooLarge($"{path} grew past {options.MaxResourceBytes} bytes (SANDBOX_MCP_MAX_RESOURCE_BYTES)");
         if (base64) return McpToolResult.Text(Convert.ToBase64String(bytes));
         try { return McpToolResult.Text(StrictUtf8.GetString(bytes)); }
         catch (DecoderFallbackException)

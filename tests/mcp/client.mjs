@@ -169,6 +169,7 @@ const run = {
     const list = await client.callTool({ name: "list_directory", arguments: { path: dir } });
     const missing = await client.callTool({ name: "read_file", arguments: { path: join(dir, "absent.txt") } });
     const noDir = await client.callTool({ name: "write_file", arguments: { path: join(dir, "no", "such", "x.txt"), content: "x" } });
+    const device = await client.callTool({ name: "read_file", arguments: { path: "/dev/zero" } });
     return {
       dir, writeText: { isError: !!writeText.isError, text: text(writeText) },
       readText: { isError: !!readText.isError, text: text(readText) },
@@ -178,6 +179,7 @@ const run = {
       list: { isError: !!list.isError, text: text(list) },
       missing: { isError: !!missing.isError, text: text(missing) },
       noDir: { isError: !!noDir.isError, text: text(noDir) },
+      device: { isError: !!device.isError, text: text(device) },
     };
   },
   async a11y() {

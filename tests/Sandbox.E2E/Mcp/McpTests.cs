@@ -300,6 +300,9 @@ public sealed class McpTests(McpFixture f) : IClassFixture<McpFixture>
         Assert.Contains("no such file", s.GetProperty("missing").GetProperty("text").GetString());
         Assert.True(s.GetProperty("noDir").GetProperty("isError").GetBoolean());
         Assert.False(File.Exists(Path.Combine(dir, "no", "such", "x.txt")));
+        // An endless device is cut at the limit, not read into memory forever.
+        Assert.True(s.GetProperty("device").GetProperty("isError").GetBoolean());
+        Assert.Contains("SANDBOX_MCP_MAX_RESOURCE_BYTES", s.GetProperty("device").GetProperty("text").GetString());
     }
 
     [Fact]
