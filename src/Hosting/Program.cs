@@ -181,7 +181,8 @@ internal sealed class Appliance : IAsyncDisposable
         app.Lifetime.ApplicationStopped.Register(processes.Dispose);
         // --- end Processes ---
         // --- Files ---
-        if (!OperatingSystem.IsWindows()) app.MapFilesApi(new Sandbox.Files.FileService(options.Files)); // Unix modes, statx, inotify
+        var files = OperatingSystem.IsWindows() ? null : new Sandbox.Files.FileService(options.Files);
+        if (files is not null && !OperatingSystem.IsWindows()) app.MapFilesApi(files); // Unix modes, statx, inotify
         // --- end Files ---
         // --- Accessibility ---
         Sandbox.Accessibility.AccessibilityApi.MapAccessibilityApi(app, accessibility);
@@ -214,6 +215,8 @@ internal sealed class Appliance : IAsyncDisposable
             var screen = new Sandbox.Mcp.ScreenTools(screenshots, options.MaxImageEdge);
             mcp.Add((Sandbox.Mcp.IMcpToolProvider)screen).Add(new Sandbox.Mcp.ComputerTools(computer));
             if (gateway?.Kernels is { } kernels) mcp.Add(new Sandbox.Mcp.PythonTools(kernels, options.Mcp));
+            mcp.Add(new Sandbox.Mcp.ProcessTools(processes)).Add(new Sandbox.Mcp.AccessibilityTools(accessibility));
+            if (files is not null && !OperatingSystem.IsWindows()) mcp.Add(new Sandbox.Mcp.FileTools(files, options.Mcp));
             mcp.Add((Sandbox.Mcp.IMcpResourceProvider)screen).Add(new Sandbox.Mcp.RecordingResources(options.RecordingDir, options.Mcp));
             app.MapMcpApi(mcp);
             // Sessions end (their kernels shut down) while the gateway still runs.
