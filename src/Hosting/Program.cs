@@ -150,8 +150,13 @@ internal sealed class Appliance : IAsyncDisposable
             Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
                 .ToDictionary(e => (string)e.Key, e => e.Value as string),
             rootWindowAddress: () => Sandbox.Accessibility.RootWindowAddress.Read(options.Display), logs.CreateLogger("Sandbox.Accessibility"));
+        // --- Clipboard --- (made before Input: paste_text sets the clipboard; mapped below)
+        // Its own X connection and thread: the owner must answer other clients at any time.
+        var clipboard = new Sandbox.Clipboard.ClipboardService(
+            Connection("clipboard"), options.Clipboard,
+            logs.CreateLogger("Sandbox.Clipboard"));
         var computer = new ComputerService(Connection("input"), screenshots, options, options.Input, logs.CreateLogger("Sandbox.Input"), activity,
-            accessibility);
+            accessibility, clipboard);
         // Its own X connection: streaming never waits on (or delays) screenshots and actions.
         var liveView = options.LiveView.Enabled
             ? new LiveViewHub(Connection("liveview"), options, options.LiveView, activity, logs, computer)
@@ -188,11 +193,7 @@ internal sealed class Appliance : IAsyncDisposable
         Sandbox.Accessibility.AccessibilityApi.MapAccessibilityApi(app, accessibility);
         app.Lifetime.ApplicationStopped.Register(accessibility.Dispose);
         // --- end Accessibility ---
-        // --- Clipboard ---
-        // Its own X connection and thread: the owner must answer other clients at any time.
-        var clipboard = new Sandbox.Clipboard.ClipboardService(
-            Connection("clipboard"), options.Clipboard,
-            logs.CreateLogger("Sandbox.Clipboard"));
+        // --- Clipboard --- (made above, before Input: paste_text sets the clipboard)
         Sandbox.Clipboard.ClipboardApi.MapClipboardApi(app, clipboard);
         app.Lifetime.ApplicationStopped.Register(clipboard.Dispose);
         // --- end Clipboard ---

@@ -21,8 +21,10 @@ internal sealed class RequestContext(CoordinateSpace space)
 /// </summary>
 /// <param name="accessibility">Resolves <c>"element": id</c> targets to screen bounds; null answers such actions 503.</param>
 internal sealed class ActionExecutor(InputConnection connection, KeymapBindings bindings, ScreenshotService screenshots, InputOptions options,
-    AccessibilityService? accessibility = null)
+    AccessibilityService? accessibility = null, Sandbox.Clipboard.ClipboardService? clipboard = null)
 {
+    private static readonly IReadOnlyList<KeyChord> s_ctrlV = KeyNames.ParseSequence("ctrl+v", "paste");
+    private readonly Sandbox.Clipboard.ClipboardService? _clipboard = clipboard;
     private const uint CapsLockKeysym = 0xffe5;
     private readonly InputConnection _connection = connection;
     private readonly KeymapBindings _bindings = bindings;
@@ -108,21 +110,8 @@ internal sealed class ActionExecutor(InputConnection connection, KeymapBindings 
                 return Acted(ok, a, p, run);
             }
             case ActionKind.Key:
-            {
-                foreach (var chord in a.Chords) await _bindings.EnsureBoundAsync(chord, ct);
-                for (var i = 0; i < a.Chords.Count; i++)
-                {
-                    var chord = a.Chords[i];
-                    if (i > 0 && a.DelayMs > 0) await Task.Delay(a.DelayMs, ct);
-                    Input(input =>
-                    {
-                        ReleaseKeys(input, PressChord(input, chord, a));
-                        return a.DelayMs > 0 ? Check(input, a) : 0;
-                    });
-                }
-                Input(input => Check(input, a));
+                await PressChordsAsync(a, a.Chords, a.DelayMs, ct);
                 return ok;
-            }
             case ActionKind.KeyDown or ActionKind.KeyUp:
             {
                 var chord = a.Chords[0];
@@ -152,7 +141,13 @@ internal sealed class ActionExecutor(InputConnection connection, KeymapBindings 
                 return ok;
             }
             case ActionKind.Type:
-                await TypeAsync(a, a.Text!, ct);
+                if (a.Method == TypeMethod.Paste || (a.Method == TypeMethod.Auto && !CanTypeWithKeys(a.Text!)))
+                    await PasteAsync(a, a.Text!, ct);
+                else
+                    await TypeAsync(a, a.Text!, ct);
+                return ok;
+            case ActionKind.PasteText:
+                await PasteAsync(a, a.Text!, ct);
                 return ok;
             case ActionKind.Wait:
                 await Task.Delay(a.Duration, ct);
@@ -178,6 +173,65 @@ internal sealed class ActionExecutor(InputConnection connection, KeymapBindings 
             default:
                 throw new UnreachableException($"action kind {a.Kind}");
         }
+    }
+
+    private async Task PressChordsAsync(ComputerAction a, IReadOnlyList<KeyChord> chords, int delayMs, CancellationToken ct)
+    {
+        foreach (var chord in chords) await _bindings.EnsureBoundAsync(chord, ct);
+        for (var i = 0; i < chords.Count; i++)
+        {
+            var chord = chords[i];
+            if (i > 0 && delayMs > 0) await Task.Delay(delayMs, ct);
+            Input(input =>
+            {
+                ReleaseKeys(input, PressChord(input, chord, a));
+                return delayMs > 0 ? Check(input, a) : 0;
+            });
+        }
+        Input(input => Check(input, a));
+    }
+
+    // ---- pasting ----
+
+    /// <summary>
+    /// Puts <paramref name="text"/> on the clipboard, presses ctrl+v and, unless the action says restore=false,
+    /// puts the previous content back once the application has fetched ours (or after
+    /// <see cref="InputOptions.PasteSettleMs"/>: the application reads the selection asynchronously).
+    /// </summary>
+    private async Task PasteAsync(ComputerAction a, string text, CancellationToken ct)
+    {
+        if (_clipboard is null)
+            throw new ActionFailedException($"{a.Label}: the clipboard is not available in this appliance", 503);
+        try
+        {
+            var previous = a.Restore ? await _clipboard.TryGetAnyAsync() : null;
+            await _clipboard.SetTextAsync(text);
+            var served = _clipboard.Served;
+            await PressChordsAsync(a, s_ctrlV, 0, ct);
+            if (!a.Restore) return;
+            var deadline = Stopwatch.GetTimestamp() + _options.PasteSettleMs * Stopwatch.Frequency / 1000;
+            while (_clipboard.Served == served && Stopwatch.GetTimestamp() < deadline)
+                await Task.Delay(10, ct);
+            // Nothing to put back when the clipboard was empty (or held neither text nor an image): ours stays.
+            if (previous is not null) await _clipboard.SetAsync(Sandbox.Clipboard.ClipboardSelection.Clipboard, previous);
+        }
+        catch (SandboxException e)
+        {
+            throw new ActionFailedException($"{a.Label}: clipboard: {e.Message}", ErrorResults.Map(e.Kind).Status);
+        }
+    }
+
+    /// <summary>
+    /// type method=auto: true when key events can type every character, on the layout's own keys or on spare
+    /// keycodes bound to it (what <see cref="TypeAsync"/> does); false sends the text by paste instead.
+    /// </summary>
+    private bool CanTypeWithKeys(string text)
+    {
+        var keysyms = TypingPlan.KeysymsOf(text);
+        if (keysyms.Any(k => k == Native.Xlib.NoSymbol)) return false;
+        var (useLayout, spares) = Input(input => (input.KeyboardState().Group == 0, input.Keyboard.SlotCount));
+        var plan = Input(input => keysyms.Select(k => useLayout ? input.Keyboard.InLayout(k) : null).ToArray());
+        return !TypingPlan.Create(keysyms, plan, spares).LacksSpareKeys;
     }
 
     // ---- typing ----

@@ -12,7 +12,7 @@ internal sealed partial class ActionParser
     [
         "key", "type", "mouse_move", "left_click", "right_click", "middle_click", "double_click", "triple_click",
         "left_click_drag", "left_mouse_down", "left_mouse_up", "scroll", "hold_key", "wait", "cursor_position",
-        "screenshot", "zoom",
+        "screenshot", "zoom", "paste_text",
     ];
 
     /// <summary>The actions that may name an accessibility element (<c>"element": id</c>) instead of a coordinate.</summary>
@@ -56,8 +56,16 @@ internal sealed partial class ActionParser
             case "type":
                 return New(ActionKind.Type) with
                 {
-                    Text = TypedText(a, "text", prefix),
+                    Text = Method(a, prefix) != TypeMethod.Keys ? PastedText(a, "text", prefix) : TypedText(a, "text", prefix),
                     DelayMs = OptionalInt(a, "delay_ms", prefix, 0, options.MaxDurationMs) ?? options.TypeDelayMs,
+                    Method = Method(a, prefix),
+                    Restore = OptionalBool(a, "restore", prefix) ?? true,
+                };
+            case "paste_text":
+                return New(ActionKind.PasteText) with
+                {
+                    Text = PastedText(a, "text", prefix),
+                    Restore = OptionalBool(a, "restore", prefix) ?? true,
                 };
             case "mouse_move":
             {

@@ -6,8 +6,11 @@ internal enum ActionKind
 {
     Key, KeyDown, KeyUp, HoldKey, Type,
     MouseMove, Click, Drag, MouseDown, MouseUp, Scroll,
-    Wait, CursorPosition, Screenshot, Zoom,
+    Wait, CursorPosition, Screenshot, Zoom, PasteText,
 }
+
+/// <summary>How a type action enters its text: key events, the clipboard and ctrl+v, or keys when the keymap can type it all.</summary>
+internal enum TypeMethod { Keys, Paste, Auto }
 
 /// <summary>X core button numbers; 4–7 are the wheel (up, down, left, right).</summary>
 internal enum MouseButton { Left = 1, Middle = 2, Right = 3 }
@@ -44,6 +47,10 @@ internal sealed record ComputerAction(int Index, string Name, ActionKind Kind)
     public string? Text { get; init; }
     /// <summary>Milliseconds between typed characters or pressed chords; 0 sends them at once.</summary>
     public int DelayMs { get; init; }
+    /// <summary>type: keys, paste or auto.</summary>
+    public TypeMethod Method { get; init; } = TypeMethod.Keys;
+    /// <summary>paste_text (and type by paste): put the previous clipboard content back after the paste.</summary>
+    public bool Restore { get; init; } = true;
 
     /// <summary>Wheel clicks: positive <see cref="ScrollY"/> is down, positive <see cref="ScrollX"/> is right.</summary>
     public int ScrollX { get; init; }

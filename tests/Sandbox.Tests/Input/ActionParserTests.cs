@@ -262,4 +262,30 @@ public sealed class ActionParserTests
         Assert.Null(a.Element);
         Assert.Equal(new ClientPoint(1, 2), a.Coordinate);
     }
+
+    [Fact]
+    public void Paste_text_takes_any_text_and_restores_by_default()
+    {
+        var a = One("""{"action": "paste_text", "text": "Grüße, 世界 — ñ\u0007"}""");
+        Assert.Equal(ActionKind.PasteText, a.Kind);
+        Assert.Equal("Grüße, 世界 — ñ\u0007", a.Text);
+        Assert.True(a.Restore);
+        Assert.False(One("""{"action": "paste_text", "text": "x", "restore": false}""").Restore);
+        Assert.Equal("restore", SingleFails("""{"action": "paste_text", "text": "x", "restore": "no"}""").Field);
+        Assert.Equal("text", SingleFails("""{"action": "paste_text"}""").Field);
+    }
+
+    [Fact]
+    public void Type_has_a_method_keys_by_default()
+    {
+        Assert.Equal(TypeMethod.Keys, One("""{"action": "type", "text": "a"}""").Method);
+        Assert.Equal(TypeMethod.Paste, One("""{"action": "type", "text": "a", "method": "paste"}""").Method);
+        var auto = One("""{"action": "type", "text": "a", "method": "auto", "restore": false}""");
+        Assert.Equal((TypeMethod.Auto, false), (auto.Method, auto.Restore));
+        Assert.Equal("method", SingleFails("""{"action": "type", "text": "a", "method": "clipboard"}""").Field);
+        Assert.Equal("method", SingleFails("""{"action": "type", "text": "a", "method": 1}""").Field);
+        // Keys cannot type a control character; a paste can.
+        Assert.Equal("text", SingleFails("""{"action": "type", "text": "\u0007"}""").Field);
+        Assert.Equal("\u0007", One("""{"action": "type", "text": "\u0007", "method": "paste"}""").Text);
+    }
 }
