@@ -71,7 +71,18 @@ internal static partial class OpenApiRoutes
             ["delay_ms"] = new JsonObject { ["type"] = "integer", ["minimum"] = 0 },
             ["method"] = new JsonObject { ["type"] = "string", ["enum"] = Strings(["keys", "paste", "auto"]), ["description"] = "type: key events (default), the clipboard and ctrl+v, or keys unless the keymap cannot type the text." },
             ["restore"] = new JsonObject { ["type"] = "boolean", ["description"] = "paste_text / type by paste: put the previous clipboard content back afterwards (default true)." },
-            ["region"] = new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "number" }, ["minItems"] = 4, ["maxItems"] = 4, ["description"] = "zoom: [x0, y0, x1, y1]." },
+            ["region"] = new JsonObject
+            {
+                ["oneOf"] = new JsonArray(
+                    new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "number" }, ["minItems"] = 4, ["maxItems"] = 4 },
+                    new JsonObject { ["type"] = "object" }),
+                ["description"] = "zoom: [x0, y0, x1, y1]; wait until pixel_changed: {x, y, width, height} in screen pixels.",
+            },
+            ["until"] = new JsonObject { ["type"] = "string", ["enum"] = Strings(["screen_settled", "pixel_changed", "window_exists", "window_gone", "process_exit"]), ["description"] = "wait: a POST /wait condition instead of duration (with quiet_ms, timeout_ms, window, region, pid); unmet in time fails the action (408)." },
+            ["quiet_ms"] = new JsonObject { ["type"] = "integer", ["minimum"] = 1 },
+            ["timeout_ms"] = new JsonObject { ["type"] = "integer", ["minimum"] = 0 },
+            ["window"] = new JsonObject { ["type"] = "object", ["description"] = "wait until window_exists/window_gone: {id, pid, class, title}." },
+            ["pid"] = new JsonObject { ["type"] = "integer", ["minimum"] = 1, ["description"] = "wait until process_exit." },
             ["parameters"] = new JsonObject { ["type"] = "object", ["description"] = "OSWorld fields (x, y, button, num_clicks, dx, dy, text, key, keys, seconds)." },
         },
         ["additionalProperties"] = true,

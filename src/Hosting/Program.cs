@@ -155,8 +155,13 @@ internal sealed class Appliance : IAsyncDisposable
         var clipboard = new Sandbox.Clipboard.ClipboardService(
             Connection("clipboard"), options.Clipboard,
             logs.CreateLogger("Sandbox.Clipboard"));
+        // --- Desktop --- (made before Input: batches may wait for a /wait condition; mapped below)
+        var desktop = new Sandbox.Desktop.DesktopService(
+            Connection("desktop"), options.Desktop);
+        var waits = new Sandbox.Desktop.WaitService(
+            Connection("wait"), desktop, options.Desktop);
         var computer = new ComputerService(Connection("input"), screenshots, options, options.Input, logs.CreateLogger("Sandbox.Input"), activity,
-            accessibility, clipboard);
+            accessibility, clipboard, waits);
         // Its own X connection: streaming never waits on (or delays) screenshots and actions.
         var liveView = options.LiveView.Enabled
             ? new LiveViewHub(Connection("liveview"), options, options.LiveView, activity, logs, computer)
@@ -197,11 +202,7 @@ internal sealed class Appliance : IAsyncDisposable
         Sandbox.Clipboard.ClipboardApi.MapClipboardApi(app, clipboard);
         app.Lifetime.ApplicationStopped.Register(clipboard.Dispose);
         // --- end Clipboard ---
-        // --- Desktop ---
-        var desktop = new Sandbox.Desktop.DesktopService(
-            Connection("desktop"), options.Desktop);
-        var waits = new Sandbox.Desktop.WaitService(
-            Connection("wait"), desktop, options.Desktop);
+        // --- Desktop --- (made above, before Input: batches may wait for a /wait condition)
         // Launched applications are spawned like kernels: own process group, reaped by the appliance.
         var apps = new Sandbox.Desktop.AppLauncher(desktop, async (file, argv, env) =>
             (await ChildProcess.StartAsync(new ChildStart(file, argv, env, null, null))).Pid, options.Display, options.Desktop);

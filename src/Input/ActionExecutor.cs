@@ -21,8 +21,10 @@ internal sealed class RequestContext(CoordinateSpace space)
 /// </summary>
 /// <param name="accessibility">Resolves <c>"element": id</c> targets to screen bounds; null answers such actions 503.</param>
 internal sealed class ActionExecutor(InputConnection connection, KeymapBindings bindings, ScreenshotService screenshots, InputOptions options,
-    AccessibilityService? accessibility = null, Sandbox.Clipboard.ClipboardService? clipboard = null)
+    AccessibilityService? accessibility = null, Sandbox.Clipboard.ClipboardService? clipboard = null,
+    Sandbox.Desktop.WaitService? waits = null)
 {
+    private readonly Sandbox.Desktop.WaitService? _waits = waits;
     private static readonly IReadOnlyList<KeyChord> s_ctrlV = KeyNames.ParseSequence("ctrl+v", "paste");
     private readonly Sandbox.Clipboard.ClipboardService? _clipboard = clipboard;
     private const uint CapsLockKeysym = 0xffe5;
@@ -148,6 +150,18 @@ internal sealed class ActionExecutor(InputConnection connection, KeymapBindings 
                 return ok;
             case ActionKind.PasteText:
                 await PasteAsync(a, a.Text!, ct);
+                return ok;
+            case ActionKind.Wait when a.Until is { } until:
+                if (_waits is null)
+                    throw new ActionFailedException($"{a.Label}: waiting for a condition is not available in this appliance", 503);
+                try
+                {
+                    await _waits.WaitAsync(until, ct);
+                }
+                catch (SandboxException e)
+                {
+                    throw new ActionFailedException($"{a.Label}: {e.Message}", ErrorResults.Map(e.Kind).Status);
+                }
                 return ok;
             case ActionKind.Wait:
                 await Task.Delay(a.Duration, ct);

@@ -133,6 +133,10 @@ internal sealed partial class ActionParser
                     Chords = KeyNames.ParseSequence(RequiredString(a, "text", prefix), prefix + "text"),
                     Duration = RequiredDuration(a, "duration", prefix),
                 };
+            case "wait" when Present(a, "until", out _):
+                if (Present(a, "duration", out _))
+                    throw new ActionInputException(prefix + "duration", "give either duration or until, not both");
+                return New(ActionKind.Wait) with { Until = WaitCondition(a, prefix) };
             case "wait":
                 return New(ActionKind.Wait) with { Duration = RequiredDuration(a, "duration", prefix) };
             case "cursor_position":

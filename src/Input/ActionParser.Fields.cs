@@ -61,6 +61,27 @@ internal sealed partial class ActionParser
         return text;
     }
 
+    private static readonly string[] s_waitConditions = ["screen_settled", "pixel_changed", "window_exists", "window_gone", "process_exit"];
+
+    /// <summary>
+    /// wait's <c>until</c> and the other fields of POST /wait (quiet_ms, timeout_ms, window, region, pid); the
+    /// Desktop area checks them further when the wait runs.
+    /// </summary>
+    private static Sandbox.Desktop.WaitRequest WaitCondition(JsonElement o, string prefix)
+    {
+        var until = RequiredString(o, "until", prefix);
+        if (!s_waitConditions.Contains(until))
+            throw new ActionInputException(prefix + "until", $"must be one of {string.Join(", ", s_waitConditions)}, not '{until}'");
+        try
+        {
+            return o.Deserialize(Sandbox.Desktop.DesktopJson.Default.WaitRequest)!;
+        }
+        catch (JsonException e)
+        {
+            throw new ActionInputException(prefix + (e.Path is { Length: > 2 } p ? p[2..] : "until"), "does not match POST /wait's fields: " + e.Message);
+        }
+    }
+
     /// <summary>type's "method": keys (default), paste or auto.</summary>
     private static TypeMethod Method(JsonElement o, string prefix)
     {

@@ -57,6 +57,8 @@ internal sealed record ComputerAction(int Index, string Name, ActionKind Kind)
     public int ScrollY { get; init; }
 
     public TimeSpan Duration { get; init; }
+    /// <summary>wait with <c>until</c>: a /wait condition (screen_settled, window_exists ...) instead of <see cref="Duration"/>.</summary>
+    public Sandbox.Desktop.WaitRequest? Until { get; init; }
 
     public ScreenshotRequest? Screenshot { get; init; }
     /// <summary>Zoom: [x0, y0, x1, y1] corners in the client's coordinate space.</summary>

@@ -57,11 +57,12 @@ internal sealed class ComputerService : IDisposable
     private readonly ActivityFeed? _activity;
 
     /// <param name="activity">Where each action run is reported (the live view's activity list); optional.</param>
+    /// <param name="waits">wait actions with <c>until</c> (the /wait conditions); optional (503 without).</param>
     /// <param name="clipboard">paste_text and type by paste set the clipboard through it; optional (503 without).</param>
     /// <param name="accessibility">Resolves actions that target an accessibility element (<c>"element": id</c>); optional.</param>
     public ComputerService(XDisplayConnection connection, ScreenshotService screenshots, ApplianceOptions appliance, InputOptions options, ILogger log,
         ActivityFeed? activity = null, Sandbox.Accessibility.AccessibilityService? accessibility = null,
-        Sandbox.Clipboard.ClipboardService? clipboard = null)
+        Sandbox.Clipboard.ClipboardService? clipboard = null, Sandbox.Desktop.WaitService? waits = null)
     {
         _activity = activity;
         _connection = connection;
@@ -70,7 +71,7 @@ internal sealed class ComputerService : IDisposable
         _log = log;
         _input = new InputConnection(connection, _displayTimeoutMs, log);
         _bindings = new KeymapBindings(_input, _options, _gate, log);
-        _executor = new ActionExecutor(_input, _bindings, screenshots, _options, accessibility, clipboard);
+        _executor = new ActionExecutor(_input, _bindings, screenshots, _options, accessibility, clipboard, waits);
         Parser = new ActionParser(options, appliance.MaxImageEdge);
     }
 

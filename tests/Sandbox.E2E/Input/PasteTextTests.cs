@@ -17,11 +17,11 @@ public sealed class PasteTextTests(ClipboardFixture f) : IClassFixture<Clipboard
 {
     private const string Unicode = "Grüße, 世界 — ñ";
 
-    private async Task Act(string json)
+    private async Task Act(string json, string path = "/computer/action")
     {
         using var content = new StringContent(json, Encoding.UTF8);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using var r = await f.App.Http.PostAsync("/computer/action", content);
+        using var r = await f.App.Http.PostAsync(path, content);
         var body = await r.Content.ReadAsStringAsync();
         Assert.True(r.IsSuccessStatusCode, $"{json} → {(int)r.StatusCode}: {body}");
     }
@@ -119,5 +119,39 @@ public sealed class PasteTextTests(ClipboardFixture f) : IClassFixture<Clipboard
         // A paste (even a restoring one) would have made the appliance the owner; xclip still is.
         Assert.True(XclipIsOwner(), "the clipboard changed owner: type method=auto pasted instead of typing");
         Assert.Equal("untouched", Clipboard());
+    }
+
+    [Fact]
+    public async Task A_batch_waits_for_a_window_and_an_unmet_wait_fails_with_408_and_stops_the_batch()
+    {
+        var psi = new ProcessStartInfo(Repo.SystemPython) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(Repo.Root, "tests", "Sandbox.E2E", "Clipboard", "paste_probe.py"));
+        psi.ArgumentList.Add("wait probe");
+        psi.Environment["DISPLAY"] = f.X.Display;
+        psi.Environment.Remove("XAUTHORITY");
+        using var tk = Process.Start(psi)!;
+        tk.BeginOutputReadLine();
+        tk.BeginErrorReadLine();
+        try
+        {
+            // Started, not waited for: the batch's wait does that, then types into it.
+            await Act("""{"actions": [{"action": "wait", "until": "window_exists", "window": {"title": "wait probe"}, "timeout_ms": 60000}]}""", "/computer/actions");
+            Assert.NotEqual("", Processes.Check("xdotool", ["search", "--name", "wait probe"], f.Env).Trim());
+
+            using var content = new StringContent("""
+                {"actions": [{"action": "wait", "until": "window_exists", "window": {"title": "never there"}, "timeout_ms": 100},
+                             {"action": "paste_text", "text": "must not run", "restore": false}]}
+                """, Encoding.UTF8, "application/json");
+            using var r = await f.App.Http.PostAsync("/computer/actions", content);
+            var body = await r.Content.ReadAsStringAsync();
+            Assert.Equal(408, (int)r.StatusCode);
+            Assert.Contains("never there", body);
+            Assert.NotEqual("must not run", Processes.Run("sh", ["-c", "xclip -o -selection clipboard"], f.Env).Stdout);
+        }
+        finally
+        {
+            if (!tk.HasExited) tk.Kill();
+            tk.WaitForExit(5000);
+        }
     }
 }

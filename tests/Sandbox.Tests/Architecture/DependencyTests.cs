@@ -26,7 +26,7 @@ public sealed partial class DependencyTests
         ["Capture"] = [.. Shared, "Imaging", "Display", "Web"],
         ["Gateway"] = [.. Shared, "Web"],
         ["Recording"] = [.. Shared, "Display", "Web"],
-        ["Input"] = [.. Shared, "Imaging", "Display", "Web", "Capture", "Accessibility", "Clipboard"],
+        ["Input"] = [.. Shared, "Imaging", "Display", "Web", "Capture", "Accessibility", "Clipboard", "Desktop"],
         ["Fleet"] = [.. Shared, "Web"],
         ["Processes"] = [.. Shared, "Web"],
         ["Files"] = [.. Shared, "Web"],

@@ -288,4 +288,19 @@ public sealed class ActionParserTests
         Assert.Equal("text", SingleFails("""{"action": "type", "text": "\u0007"}""").Field);
         Assert.Equal("\u0007", One("""{"action": "type", "text": "\u0007", "method": "paste"}""").Text);
     }
+
+    [Fact]
+    public void Wait_takes_a_duration_or_a_wait_condition()
+    {
+        Assert.Null(One("""{"action": "wait", "duration": 1}""").Until);
+        var w = One("""{"action": "wait", "until": "screen_settled", "quiet_ms": 150, "timeout_ms": 5000}""");
+        Assert.Equal(ActionKind.Wait, w.Kind);
+        Assert.Equal(("screen_settled", 150, 5000), (w.Until!.Until, w.Until.QuietMs, w.Until.TimeoutMs));
+        var win = One("""{"action": "wait", "until": "window_exists", "window": {"title": "Calc"}}""");
+        Assert.Equal("Calc", win.Until!.Window!.Title);
+        Assert.Equal("until", SingleFails("""{"action": "wait", "until": "forever"}""").Field);
+        Assert.Equal("duration", SingleFails("""{"action": "wait", "until": "screen_settled", "duration": 1}""").Field);
+        Assert.StartsWith("quiet_ms", SingleFails("""{"action": "wait", "until": "screen_settled", "quiet_ms": "x"}""").Field);
+        Assert.Equal("duration", SingleFails("""{"action": "wait"}""").Field);
+    }
 }
