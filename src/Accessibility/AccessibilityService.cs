@@ -171,7 +171,10 @@ internal sealed class AccessibilityService : IDisposable
     {
         var (client, r, states) = await ResolveAsync(id, ct);
         if (!AtspiNames.Has(states, AtspiNames.Showing)) return null;
-        var ext = await Call(client.GetExtents(r), r);
+        (int X, int Y, int W, int H) ext;
+        // No Component interface (UnknownInterface/UnknownMethod → Conflict with a "missing" text): no bounds.
+        try { ext = await Call(client.GetExtents(r), r, missing: "no Component interface"); }
+        catch (SandboxException e) when (e.Kind == ErrorKind.Conflict) { return null; }
         return ext.W <= 0 || ext.H <= 0 ? null : (ext.X, ext.Y, ext.W, ext.H);
     }
 
@@ -226,8 +229,9 @@ internal sealed class AccessibilityService : IDisposable
 
     private async Task<(AtspiClient Client, ObjRef Ref, ulong States)> ResolveAsync(int id, CancellationToken ct)
     {
-        if (!_ids.TryGet(id, out var r)) throw SandboxException.NotFound($"no element {id} (ids come from a tree or find answer)");
+        // The bus first: without one every id is unknown, and the answer that helps is "no bus" (503), not 404.
         var client = await _bus.GetAsync(ct);
+        if (!_ids.TryGet(id, out var r)) throw SandboxException.NotFound($"no element {id} (ids come from a tree or find answer)");
         var states = await Call(client.GetState(r), r);
         if (AtspiNames.Has(states, AtspiNames.Defunct)) throw SandboxException.NotFound($"element {id} no longer exists");
         return (client, r, states);

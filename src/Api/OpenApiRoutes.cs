@@ -57,12 +57,32 @@ internal static partial class OpenApiRoutes
             ["action_type"] = new JsonObject { ["type"] = "string", ["enum"] = Strings(ActionParser.OsWorldActions) },
             ["coordinate"] = Point("[x, y] in the request's coordinate space."),
             ["start_coordinate"] = Point("left_click_drag: where the drag starts (default: the pointer)."),
-            ["text"] = new JsonObject { ["type"] = "string", ["description"] = "type: the text; key/hold_key: xdotool-style chords (ctrl+shift+t Return); clicks/scroll: keys held." },
+            ["element"] = new JsonObject
+            {
+                ["type"] = "integer", ["minimum"] = 1,
+                ["description"] = "Instead of coordinate (not with it), for mouse_move, the clicks, left_click_drag (its end), left_mouse_down/up and scroll: " +
+                    "an element id from /accessibility; the action acts on the centre of the element's current bounds. " +
+                    "404 if the element is unknown or gone, 503 without an accessibility bus, 400 if it has no bounds on the screen.",
+            },
+            ["text"] = new JsonObject { ["type"] = "string", ["description"] = "type/paste_text: the text; key/hold_key: xdotool-style chords (ctrl+shift+t Return); clicks/scroll: keys held." },
             ["scroll_direction"] = new JsonObject { ["type"] = "string", ["enum"] = Strings(["up", "down", "left", "right"]) },
             ["scroll_amount"] = new JsonObject { ["type"] = "integer", ["minimum"] = 0 },
             ["duration"] = new JsonObject { ["type"] = "number", ["minimum"] = 0, ["description"] = "Seconds (wait, hold_key)." },
             ["delay_ms"] = new JsonObject { ["type"] = "integer", ["minimum"] = 0 },
-            ["region"] = new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "number" }, ["minItems"] = 4, ["maxItems"] = 4, ["description"] = "zoom: [x0, y0, x1, y1]." },
+            ["method"] = new JsonObject { ["type"] = "string", ["enum"] = Strings(["keys", "paste", "auto"]), ["description"] = "type: key events (default), the clipboard and ctrl+v, or keys unless the keymap cannot type the text." },
+            ["restore"] = new JsonObject { ["type"] = "boolean", ["description"] = "paste_text / type by paste: put the previous clipboard content back afterwards (default true)." },
+            ["region"] = new JsonObject
+            {
+                ["oneOf"] = new JsonArray(
+                    new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "number" }, ["minItems"] = 4, ["maxItems"] = 4 },
+                    new JsonObject { ["type"] = "object" }),
+                ["description"] = "zoom: [x0, y0, x1, y1]; wait until pixel_changed: {x, y, width, height} in screen pixels.",
+            },
+            ["until"] = new JsonObject { ["type"] = "string", ["enum"] = Strings(["screen_settled", "pixel_changed", "window_exists", "window_gone", "process_exit"]), ["description"] = "wait: a POST /wait condition instead of duration (with quiet_ms, timeout_ms, window, region, pid); unmet in time fails the action (408)." },
+            ["quiet_ms"] = new JsonObject { ["type"] = "integer", ["minimum"] = 1 },
+            ["timeout_ms"] = new JsonObject { ["type"] = "integer", ["minimum"] = 0 },
+            ["window"] = new JsonObject { ["type"] = "object", ["description"] = "wait until window_exists/window_gone: {id, pid, class, title}." },
+            ["pid"] = new JsonObject { ["type"] = "integer", ["minimum"] = 1, ["description"] = "wait until process_exit." },
             ["parameters"] = new JsonObject { ["type"] = "object", ["description"] = "OSWorld fields (x, y, button, num_clicks, dx, dy, text, key, keys, seconds)." },
         },
         ["additionalProperties"] = true,

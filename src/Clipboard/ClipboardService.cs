@@ -45,6 +45,14 @@ internal sealed class ClipboardService : IDisposable
 
     public ClipboardOptions Options => _o;
 
+    private long _served;
+
+    /// <summary>
+    /// How many requests for content we own (not the TARGETS list) have been answered with data so far: a
+    /// paste compares it before and after ctrl+v to know the application has fetched the text.
+    /// </summary>
+    public long Served => Interlocked.Read(ref _served);
+
     /// <summary>Makes the appliance the owner of <paramref name="selection"/> with this content.</summary>
     public Task SetAsync(ClipboardSelection selection, ClipboardContent content)
     {
@@ -240,6 +248,7 @@ internal sealed class ClipboardService : IDisposable
         var property = r->Property != 0 ? r->Property : r->Target;
         var ok = r->Owner == w.Window && _owned.TryGetValue(r->Selection, out var content)
             && Provide(s, w, r->Requestor, property, r->Target, content);
+        if (ok && r->Target != w.Targets) Interlocked.Increment(ref _served);
         var notify = new XSelectionEvent
         {
             Type = Xlib.SelectionNotify,

@@ -145,7 +145,23 @@ internal sealed class Appliance : IAsyncDisposable
         var screenshots = new ScreenshotService(capture, options, options.Capture, logs.CreateLogger<ScreenshotService>());
         var activity = new ActivityFeed();
         var recorder = new Recorder(options, options.Recording, logs, activity);
-        var computer = new ComputerService(Connection("input"), screenshots, options, options.Input, logs.CreateLogger("Sandbox.Input"), activity);
+        // --- Accessibility --- (made before Input: actions may target an element by its id; mapped below)
+        var accessibility = new Sandbox.Accessibility.AccessibilityService(options.Accessibility,
+            Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                .ToDictionary(e => (string)e.Key, e => e.Value as string),
+            rootWindowAddress: () => Sandbox.Accessibility.RootWindowAddress.Read(options.Display), logs.CreateLogger("Sandbox.Accessibility"));
+        // --- Clipboard --- (made before Input: paste_text sets the clipboard; mapped below)
+        // Its own X connection and thread: the owner must answer other clients at any time.
+        var clipboard = new Sandbox.Clipboard.ClipboardService(
+            Connection("clipboard"), options.Clipboard,
+            logs.CreateLogger("Sandbox.Clipboard"));
+        // --- Desktop --- (made before Input: batches may wait for a /wait condition; mapped below)
+        var desktop = new Sandbox.Desktop.DesktopService(
+            Connection("desktop"), options.Desktop);
+        var waits = new Sandbox.Desktop.WaitService(
+            Connection("wait"), desktop, options.Desktop);
+        var computer = new ComputerService(Connection("input"), screenshots, options, options.Input, logs.CreateLogger("Sandbox.Input"), activity,
+            accessibility, clipboard, waits);
         // Its own X connection: streaming never waits on (or delays) screenshots and actions.
         var liveView = options.LiveView.Enabled
             ? new LiveViewHub(Connection("liveview"), options, options.LiveView, activity, logs, computer)
@@ -175,29 +191,18 @@ internal sealed class Appliance : IAsyncDisposable
         app.Lifetime.ApplicationStopped.Register(processes.Dispose);
         // --- end Processes ---
         // --- Files ---
-        if (!OperatingSystem.IsWindows()) app.MapFilesApi(new Sandbox.Files.FileService(options.Files)); // Unix modes, statx, inotify
+        var files = OperatingSystem.IsWindows() ? null : new Sandbox.Files.FileService(options.Files);
+        if (files is not null && !OperatingSystem.IsWindows()) app.MapFilesApi(files); // Unix modes, statx, inotify
         // --- end Files ---
         // --- Accessibility ---
-        var accessibility = new Sandbox.Accessibility.AccessibilityService(options.Accessibility,
-            Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-                .ToDictionary(e => (string)e.Key, e => e.Value as string),
-            rootWindowAddress: () => Sandbox.Accessibility.RootWindowAddress.Read(options.Display), logs.CreateLogger("Sandbox.Accessibility"));
         Sandbox.Accessibility.AccessibilityApi.MapAccessibilityApi(app, accessibility);
         app.Lifetime.ApplicationStopped.Register(accessibility.Dispose);
         // --- end Accessibility ---
-        // --- Clipboard ---
-        // Its own X connection and thread: the owner must answer other clients at any time.
-        var clipboard = new Sandbox.Clipboard.ClipboardService(
-            Connection("clipboard"), options.Clipboard,
-            logs.CreateLogger("Sandbox.Clipboard"));
+        // --- Clipboard --- (made above, before Input: paste_text sets the clipboard)
         Sandbox.Clipboard.ClipboardApi.MapClipboardApi(app, clipboard);
         app.Lifetime.ApplicationStopped.Register(clipboard.Dispose);
         // --- end Clipboard ---
-        // --- Desktop ---
-        var desktop = new Sandbox.Desktop.DesktopService(
-            Connection("desktop"), options.Desktop);
-        var waits = new Sandbox.Desktop.WaitService(
-            Connection("wait"), desktop, options.Desktop);
+        // --- Desktop --- (made above, before Input: batches may wait for a /wait condition)
         // Launched applications are spawned like kernels: own process group, reaped by the appliance.
         var apps = new Sandbox.Desktop.AppLauncher(desktop, async (file, argv, env) =>
             (await ChildProcess.StartAsync(new ChildStart(file, argv, env, null, null))).Pid, options.Display, options.Desktop);
@@ -212,6 +217,8 @@ internal sealed class Appliance : IAsyncDisposable
             var screen = new Sandbox.Mcp.ScreenTools(screenshots, options.MaxImageEdge);
             mcp.Add((Sandbox.Mcp.IMcpToolProvider)screen).Add(new Sandbox.Mcp.ComputerTools(computer));
             if (gateway?.Kernels is { } kernels) mcp.Add(new Sandbox.Mcp.PythonTools(kernels, options.Mcp));
+            mcp.Add(new Sandbox.Mcp.ProcessTools(processes)).Add(new Sandbox.Mcp.AccessibilityTools(accessibility));
+            if (files is not null && !OperatingSystem.IsWindows()) mcp.Add(new Sandbox.Mcp.FileTools(files, options.Mcp));
             mcp.Add((Sandbox.Mcp.IMcpResourceProvider)screen).Add(new Sandbox.Mcp.RecordingResources(options.RecordingDir, options.Mcp));
             app.MapMcpApi(mcp);
             // Sessions end (their kernels shut down) while the gateway still runs.

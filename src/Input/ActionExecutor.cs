@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using Sandbox.Accessibility;
 using Sandbox.Capture;
 using Sandbox.Common;
+using Sandbox.Web;
 
 namespace Sandbox.Input;
 
@@ -17,13 +19,20 @@ internal sealed class RequestContext(CoordinateSpace space)
 /// screenshots actions take. Each step runs briefly inside the connection's lock; what a step presses is
 /// released by the step or, at the latest, by the service at the end of the request.
 /// </summary>
-internal sealed class ActionExecutor(InputConnection connection, KeymapBindings bindings, ScreenshotService screenshots, InputOptions options)
+/// <param name="accessibility">Resolves <c>"element": id</c> targets to screen bounds; null answers such actions 503.</param>
+internal sealed class ActionExecutor(InputConnection connection, KeymapBindings bindings, ScreenshotService screenshots, InputOptions options,
+    AccessibilityService? accessibility = null, Sandbox.Clipboard.ClipboardService? clipboard = null,
+    Sandbox.Desktop.WaitService? waits = null)
 {
+    private readonly Sandbox.Desktop.WaitService? _waits = waits;
+    private static readonly IReadOnlyList<KeyChord> s_ctrlV = KeyNames.ParseSequence("ctrl+v", "paste");
+    private readonly Sandbox.Clipboard.ClipboardService? _clipboard = clipboard;
     private const uint CapsLockKeysym = 0xffe5;
     private readonly InputConnection _connection = connection;
     private readonly KeymapBindings _bindings = bindings;
     private readonly ScreenshotService _screenshots = screenshots;
     private readonly InputOptions _options = options;
+    private readonly AccessibilityService? _accessibility = accessibility;
 
     // ---- one action ----
 
@@ -34,13 +43,13 @@ internal sealed class ActionExecutor(InputConnection connection, KeymapBindings 
         {
             case ActionKind.MouseMove:
             {
-                var p = ScreenPoint(a, a.Coordinate!.Value, "coordinate", run);
+                var p = (await TargetAsync(a, run, ct))!.Value;
                 Input(input => { input.MoveTo(p.X, p.Y); return Check(input, a); });
-                return ok with { ScreenCoordinate = p };
+                return Acted(ok, a, p, run);
             }
             case ActionKind.Click:
             {
-                var p = a.Coordinate is { } c ? ScreenPoint(a, c, "coordinate", run) : ((int X, int Y)?)null;
+                var p = await TargetAsync(a, run, ct);
                 if (a.Held is { } held) await _bindings.EnsureBoundAsync(held, ct);
                 Input(input =>
                 {
@@ -50,11 +59,11 @@ internal sealed class ActionExecutor(InputConnection connection, KeymapBindings 
                     ReleaseKeys(input, keys);
                     return Check(input, a);
                 });
-                return ok with { ScreenCoordinate = p };
+                return Acted(ok, a, p, run);
             }
             case ActionKind.Drag:
             {
-                var end = ScreenPoint(a, a.Coordinate!.Value, "coordinate", run);
+                var end = (await TargetAsync(a, run, ct))!.Value;
                 var start = a.Start is { } s ? ScreenPoint(a, s, "start_coordinate", run) : ((int X, int Y)?)null;
                 if (a.Held is { } held) await _bindings.EnsureBoundAsync(held, ct);
                 Input(input =>
@@ -72,11 +81,11 @@ internal sealed class ActionExecutor(InputConnection connection, KeymapBindings 
                     ReleaseKeys(input, keys);
                     return Check(input, a);
                 });
-                return ok with { ScreenCoordinate = end };
+                return Acted(ok, a, end, run);
             }
             case ActionKind.MouseDown or ActionKind.MouseUp:
             {
-                var p = a.Coordinate is { } c ? ScreenPoint(a, c, "coordinate", run) : ((int X, int Y)?)null;
+                var p = await TargetAsync(a, run, ct);
                 Input(input =>
                 {
                     if (p is { } q) input.MoveTo(q.X, q.Y);
@@ -84,11 +93,11 @@ internal sealed class ActionExecutor(InputConnection connection, KeymapBindings 
                     else input.ButtonUp((uint)a.Button);
                     return Check(input, a);
                 });
-                return ok with { ScreenCoordinate = p };
+                return Acted(ok, a, p, run);
             }
             case ActionKind.Scroll:
             {
-                var p = a.Coordinate is { } c ? ScreenPoint(a, c, "coordinate", run) : ((int X, int Y)?)null;
+                var p = await TargetAsync(a, run, ct);
                 if (a.Held is { } held) await _bindings.EnsureBoundAsync(held, ct);
                 Input(input =>
                 {
@@ -100,24 +109,11 @@ internal sealed class ActionExecutor(InputConnection connection, KeymapBindings 
                     ReleaseKeys(input, keys);
                     return Check(input, a);
                 });
-                return ok with { ScreenCoordinate = p };
+                return Acted(ok, a, p, run);
             }
             case ActionKind.Key:
-            {
-                foreach (var chord in a.Chords) await _bindings.EnsureBoundAsync(chord, ct);
-                for (var i = 0; i < a.Chords.Count; i++)
-                {
-                    var chord = a.Chords[i];
-                    if (i > 0 && a.DelayMs > 0) await Task.Delay(a.DelayMs, ct);
-                    Input(input =>
-                    {
-                        ReleaseKeys(input, PressChord(input, chord, a));
-                        return a.DelayMs > 0 ? Check(input, a) : 0;
-                    });
-                }
-                Input(input => Check(input, a));
+                await PressChordsAsync(a, a.Chords, a.DelayMs, ct);
                 return ok;
-            }
             case ActionKind.KeyDown or ActionKind.KeyUp:
             {
                 var chord = a.Chords[0];
@@ -147,7 +143,25 @@ internal sealed class ActionExecutor(InputConnection connection, KeymapBindings 
                 return ok;
             }
             case ActionKind.Type:
-                await TypeAsync(a, a.Text!, ct);
+                if (a.Method == TypeMethod.Paste || (a.Method == TypeMethod.Auto && !CanTypeWithKeys(a.Text!)))
+                    await PasteAsync(a, a.Text!, ct);
+                else
+                    await TypeAsync(a, a.Text!, ct);
+                return ok;
+            case ActionKind.PasteText:
+                await PasteAsync(a, a.Text!, ct);
+                return ok;
+            case ActionKind.Wait when a.Until is { } until:
+                if (_waits is null)
+                    throw new ActionFailedException($"{a.Label}: waiting for a condition is not available in this appliance", 503);
+                try
+                {
+                    await _waits.WaitAsync(until, ct);
+                }
+                catch (SandboxException e)
+                {
+                    throw new ActionFailedException($"{a.Label}: {e.Message}", ErrorResults.Map(e.Kind).Status);
+                }
                 return ok;
             case ActionKind.Wait:
                 await Task.Delay(a.Duration, ct);
@@ -173,6 +187,65 @@ internal sealed class ActionExecutor(InputConnection connection, KeymapBindings 
             default:
                 throw new UnreachableException($"action kind {a.Kind}");
         }
+    }
+
+    private async Task PressChordsAsync(ComputerAction a, IReadOnlyList<KeyChord> chords, int delayMs, CancellationToken ct)
+    {
+        foreach (var chord in chords) await _bindings.EnsureBoundAsync(chord, ct);
+        for (var i = 0; i < chords.Count; i++)
+        {
+            var chord = chords[i];
+            if (i > 0 && delayMs > 0) await Task.Delay(delayMs, ct);
+            Input(input =>
+            {
+                ReleaseKeys(input, PressChord(input, chord, a));
+                return delayMs > 0 ? Check(input, a) : 0;
+            });
+        }
+        Input(input => Check(input, a));
+    }
+
+    // ---- pasting ----
+
+    /// <summary>
+    /// Puts <paramref name="text"/> on the clipboard, presses ctrl+v and, unless the action says restore=false,
+    /// puts the previous content back once the application has fetched ours (or after
+    /// <see cref="InputOptions.PasteSettleMs"/>: the application reads the selection asynchronously).
+    /// </summary>
+    private async Task PasteAsync(ComputerAction a, string text, CancellationToken ct)
+    {
+        if (_clipboard is null)
+            throw new ActionFailedException($"{a.Label}: the clipboard is not available in this appliance", 503);
+        try
+        {
+            var previous = a.Restore ? await _clipboard.TryGetAnyAsync() : null;
+            await _clipboard.SetTextAsync(text);
+            var served = _clipboard.Served;
+            await PressChordsAsync(a, s_ctrlV, 0, ct);
+            if (!a.Restore) return;
+            var deadline = Stopwatch.GetTimestamp() + _options.PasteSettleMs * Stopwatch.Frequency / 1000;
+            while (_clipboard.Served == served && Stopwatch.GetTimestamp() < deadline)
+                await Task.Delay(10, ct);
+            // Nothing to put back when the clipboard was empty (or held neither text nor an image): ours stays.
+            if (previous is not null) await _clipboard.SetAsync(Sandbox.Clipboard.ClipboardSelection.Clipboard, previous);
+        }
+        catch (SandboxException e)
+        {
+            throw new ActionFailedException($"{a.Label}: clipboard: {e.Message}", ErrorResults.Map(e.Kind).Status);
+        }
+    }
+
+    /// <summary>
+    /// type method=auto: true when key events can type every character, on the layout's own keys or on spare
+    /// keycodes bound to it (what <see cref="TypeAsync"/> does); false sends the text by paste instead.
+    /// </summary>
+    private bool CanTypeWithKeys(string text)
+    {
+        var keysyms = TypingPlan.KeysymsOf(text);
+        if (keysyms.Any(k => k == Native.Xlib.NoSymbol)) return false;
+        var (useLayout, spares) = Input(input => (input.KeyboardState().Group == 0, input.Keyboard.SlotCount));
+        var plan = Input(input => keysyms.Select(k => useLayout ? input.Keyboard.InLayout(k) : null).ToArray());
+        return !TypingPlan.Create(keysyms, plan, spares).LacksSpareKeys;
     }
 
     // ---- typing ----
@@ -273,6 +346,47 @@ internal sealed class ActionExecutor(InputConnection connection, KeymapBindings 
     }
 
     // ---- helpers ----
+
+    /// <summary>The screen pixel a pointer action acts on: its element's centre, its coordinate, or none (the pointer).</summary>
+    private async Task<(int X, int Y)?> TargetAsync(ComputerAction a, RequestContext run, CancellationToken ct) =>
+        a.Element is { } id ? await ElementCentreAsync(a, id, run, ct)
+        : a.Coordinate is { } c ? ScreenPoint(a, c, "coordinate", run)
+        : null;
+
+    /// <summary>
+    /// The centre of an accessibility element's bounds, read now. Its failures fail the action with the status the
+    /// accessibility endpoints would answer: 404 for an unknown or vanished element, 503 without a bus, 408 when the
+    /// application does not answer; 400 when it has no bounds on the screen.
+    /// </summary>
+    private async Task<(int X, int Y)> ElementCentreAsync(ComputerAction a, int id, RequestContext run, CancellationToken ct)
+    {
+        if (_accessibility is null)
+            throw new ActionFailedException($"{a.Label}: element {id}: accessibility is not available in this appliance", 503);
+        (int X, int Y, int Width, int Height)? bounds;
+        try
+        {
+            bounds = await _accessibility.GetBoundsAsync(id, ct);
+        }
+        catch (SandboxException e)
+        {
+            var message = e.Message.Contains($"element {id}", StringComparison.Ordinal) ? e.Message : $"element {id}: {e.Message}";
+            throw new ActionFailedException($"{a.Label}: {message}", ErrorResults.Map(e.Kind).Status);
+        }
+        if (bounds is not { } b)
+            throw new ActionFailedException($"{a.Label}: element {id} has no bounds on the screen (it is not showing, or has no size)");
+        var (x, y) = (b.X + b.Width / 2, b.Y + b.Height / 2);
+        if (x < 0 || y < 0 || x >= run.ScreenWidth || y >= run.ScreenHeight)
+            throw new ActionFailedException(
+                $"{a.Label}: element {id}'s centre ({x}, {y}) of its bounds [{b.X}, {b.Y}, {b.Width}, {b.Height}] is outside the {run.ScreenWidth}x{run.ScreenHeight} screen");
+        return (x, y);
+    }
+
+    /// <summary>An action's result: where it acted on the screen and, for an element target, that point in the request's space.</summary>
+    private static ActionResult Acted(ActionResult ok, ComputerAction a, (int X, int Y)? p, RequestContext run) => ok with
+    {
+        ScreenCoordinate = p,
+        Coordinate = a.Element is not null && p is { } q ? run.Space.FromScreen(q.X, q.Y, run.ScreenWidth, run.ScreenHeight) : null,
+    };
 
     private (int X, int Y) ScreenPoint(ComputerAction a, ClientPoint p, string field, RequestContext run)
     {

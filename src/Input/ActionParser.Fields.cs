@@ -45,6 +45,67 @@ internal sealed partial class ActionParser
         return text;
     }
 
+    /// <summary>Text to paste: any Unicode (no key needs to type it), within the length limit.</summary>
+    private string PastedText(JsonElement o, string name, string prefix)
+    {
+        var text = RequiredString(o, name, prefix);
+        if (text.Length > options.MaxTextLength)
+            throw new ActionInputException(prefix + name, $"is {text.Length} characters long; at most {options.MaxTextLength} are accepted (SANDBOX_ACTION_MAX_TEXT)");
+        var position = 0;
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (rune == System.Text.Rune.ReplacementChar && text[position] != '\uFFFD')
+                throw new ActionInputException(prefix + name, $"has a lone surrogate at index {position}");
+            position += rune.Utf16SequenceLength;
+        }
+        return text;
+    }
+
+    private static readonly string[] s_waitConditions = ["screen_settled", "pixel_changed", "window_exists", "window_gone", "process_exit"];
+
+    /// <summary>
+    /// wait's <c>until</c> and the other fields of POST /wait (quiet_ms, timeout_ms, window, region, pid); the
+    /// Desktop area checks them further when the wait runs.
+    /// </summary>
+    private static Sandbox.Desktop.WaitRequest WaitCondition(JsonElement o, string prefix)
+    {
+        var until = RequiredString(o, "until", prefix);
+        if (!s_waitConditions.Contains(until))
+            throw new ActionInputException(prefix + "until", $"must be one of {string.Join(", ", s_waitConditions)}, not '{until}'");
+        try
+        {
+            return o.Deserialize(Sandbox.Desktop.DesktopJson.Default.WaitRequest)!;
+        }
+        catch (JsonException e)
+        {
+            throw new ActionInputException(prefix + (e.Path is { Length: > 2 } p ? p[2..] : "until"), "does not match POST /wait's fields: " + e.Message);
+        }
+    }
+
+    /// <summary>type's "method": keys (default), paste or auto.</summary>
+    private static TypeMethod Method(JsonElement o, string prefix)
+    {
+        if (!Present(o, "method", out var v)) return TypeMethod.Keys;
+        return v.ValueKind == JsonValueKind.String ? v.GetString() switch
+        {
+            "keys" => TypeMethod.Keys,
+            "paste" => TypeMethod.Paste,
+            "auto" => TypeMethod.Auto,
+            var other => throw new ActionInputException(prefix + "method", $"must be keys, paste or auto, not '{other}'"),
+        } : throw new ActionInputException(prefix + "method", $"must be a string, not {Kind(v)}");
+    }
+
+    private static bool? OptionalBool(JsonElement o, string name, string prefix)
+    {
+        if (!Present(o, name, out var v)) return null;
+        return v.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw new ActionInputException(prefix + name, $"must be a boolean, not {Kind(v)}"),
+        };
+    }
+
     private static int? OptionalInt(JsonElement o, string name, string prefix, int min, int max)
     {
         if (!Present(o, name, out var v)) return null;

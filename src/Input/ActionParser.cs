@@ -132,6 +132,8 @@ internal sealed partial class ActionParser(InputOptions options, int maxImageEdg
                 p = parameters;
                 pPrefix = prefix + "parameters.";
             }
+            if (Present(a, "element", out _) || Present(p, "element", out _))
+                throw new ActionInputException((Present(a, "element", out _) ? prefix : pPrefix) + "element", "is only understood with \"action\" (Anthropic's vocabulary), not with action_type");
             var label = prefix.Length == 0 ? n : $"{prefix.TrimEnd('.')} ({n})";
             return ParseOsWorld(p, n, pPrefix, prefix) with { Index = index, Label = label };
         }

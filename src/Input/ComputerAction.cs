@@ -6,8 +6,11 @@ internal enum ActionKind
 {
     Key, KeyDown, KeyUp, HoldKey, Type,
     MouseMove, Click, Drag, MouseDown, MouseUp, Scroll,
-    Wait, CursorPosition, Screenshot, Zoom,
+    Wait, CursorPosition, Screenshot, Zoom, PasteText,
 }
+
+/// <summary>How a type action enters its text: key events, the clipboard and ctrl+v, or keys when the keymap can type it all.</summary>
+internal enum TypeMethod { Keys, Paste, Auto }
 
 /// <summary>X core button numbers; 4–7 are the wheel (up, down, left, right).</summary>
 internal enum MouseButton { Left = 1, Middle = 2, Right = 3 }
@@ -28,6 +31,11 @@ internal sealed record ComputerAction(int Index, string Name, ActionKind Kind)
     public string Label { get; init; } = Name;
 
     public ClientPoint? Coordinate { get; init; }
+    /// <summary>
+    /// Instead of <see cref="Coordinate"/>: an accessibility element id; the action acts on the centre of the
+    /// element's bounds as they are when it runs (for a drag, its end).
+    /// </summary>
+    public int? Element { get; init; }
     /// <summary>Drag start; null drags from where the pointer is (OSWorld DRAG_TO).</summary>
     public ClientPoint? Start { get; init; }
     public MouseButton Button { get; init; } = MouseButton.Left;
@@ -39,12 +47,18 @@ internal sealed record ComputerAction(int Index, string Name, ActionKind Kind)
     public string? Text { get; init; }
     /// <summary>Milliseconds between typed characters or pressed chords; 0 sends them at once.</summary>
     public int DelayMs { get; init; }
+    /// <summary>type: keys, paste or auto.</summary>
+    public TypeMethod Method { get; init; } = TypeMethod.Keys;
+    /// <summary>paste_text (and type by paste): put the previous clipboard content back after the paste.</summary>
+    public bool Restore { get; init; } = true;
 
     /// <summary>Wheel clicks: positive <see cref="ScrollY"/> is down, positive <see cref="ScrollX"/> is right.</summary>
     public int ScrollX { get; init; }
     public int ScrollY { get; init; }
 
     public TimeSpan Duration { get; init; }
+    /// <summary>wait with <c>until</c>: a /wait condition (screen_settled, window_exists ...) instead of <see cref="Duration"/>.</summary>
+    public Sandbox.Desktop.WaitRequest? Until { get; init; }
 
     public ScreenshotRequest? Screenshot { get; init; }
     /// <summary>Zoom: [x0, y0, x1, y1] corners in the client's coordinate space.</summary>

@@ -14,7 +14,7 @@ internal sealed record ShotResult(ScreenshotInfo Info, string? Path, string? Bas
 internal sealed record ActionResult(int Index, string Action, ActionStatus Status)
 {
     public string? Error { get; init; }
-    /// <summary>cursor_position: the pointer in the request's coordinate space.</summary>
+    /// <summary>cursor_position: the pointer in the request's coordinate space; an element target: the point acted on, in that space.</summary>
     public (int X, int Y)? Coordinate { get; init; }
     /// <summary>Where on the screen the action acted (or the pointer is, for cursor_position).</summary>
     public (int X, int Y)? ScreenCoordinate { get; init; }
@@ -57,8 +57,12 @@ internal sealed class ComputerService : IDisposable
     private readonly ActivityFeed? _activity;
 
     /// <param name="activity">Where each action run is reported (the live view's activity list); optional.</param>
+    /// <param name="waits">wait actions with <c>until</c> (the /wait conditions); optional (503 without).</param>
+    /// <param name="clipboard">paste_text and type by paste set the clipboard through it; optional (503 without).</param>
+    /// <param name="accessibility">Resolves actions that target an accessibility element (<c>"element": id</c>); optional.</param>
     public ComputerService(XDisplayConnection connection, ScreenshotService screenshots, ApplianceOptions appliance, InputOptions options, ILogger log,
-        ActivityFeed? activity = null)
+        ActivityFeed? activity = null, Sandbox.Accessibility.AccessibilityService? accessibility = null,
+        Sandbox.Clipboard.ClipboardService? clipboard = null, Sandbox.Desktop.WaitService? waits = null)
     {
         _activity = activity;
         _connection = connection;
@@ -67,7 +71,7 @@ internal sealed class ComputerService : IDisposable
         _log = log;
         _input = new InputConnection(connection, _displayTimeoutMs, log);
         _bindings = new KeymapBindings(_input, _options, _gate, log);
-        _executor = new ActionExecutor(_input, _bindings, screenshots, _options);
+        _executor = new ActionExecutor(_input, _bindings, screenshots, _options, accessibility, clipboard, waits);
         Parser = new ActionParser(options, appliance.MaxImageEdge);
     }
 
@@ -80,8 +84,9 @@ internal sealed class ComputerService : IDisposable
         var parts = new List<string> { a.Name };
         if (a.Start is { } start) parts.Add($"from {start}");
         if (a.Coordinate is { } c) parts.Add(a.Start is null ? c.ToString() : $"to {c}");
+        if (a.Element is { } element) parts.Add(a.Start is null ? $"element {element}" : $"to element {element}");
         if (a.Chords.Count > 0) parts.Add(string.Join(' ', a.Chords));
-        if (a.Kind == ActionKind.Type && a.Text is { } t) parts.Add(t.Length <= 60 ? $"\"{t}\"" : $"\"{t[..57]}…\" ({t.Length} chars)");
+        if (a.Kind is ActionKind.Type or ActionKind.PasteText && a.Text is { } t) parts.Add(t.Length <= 60 ? $"\"{t}\"" : $"\"{t[..57]}…\" ({t.Length} chars)");
         if (a.ScrollX != 0 || a.ScrollY != 0) parts.Add($"dx={a.ScrollX} dy={a.ScrollY}");
         if (a.Duration > TimeSpan.Zero) parts.Add(FormattableString.Invariant($"{a.Duration.TotalSeconds:0.###} s"));
         return string.Join(' ', parts);
@@ -120,7 +125,7 @@ internal sealed class ComputerService : IDisposable
         {
             _bindings.CancelRestore();
             usesKeyboard = batch.Actions.Any(a => a.Kind is ActionKind.Key or ActionKind.KeyDown or ActionKind.KeyUp
-                or ActionKind.HoldKey or ActionKind.Type || a.Held is not null);
+                or ActionKind.HoldKey or ActionKind.Type or ActionKind.PasteText || a.Held is not null);
             var run = new RequestContext(batch.Space);
             Input(input =>
             {

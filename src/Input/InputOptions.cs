@@ -49,6 +49,12 @@ internal sealed record InputOptions
     /// </summary>
     public int RemapNotifyMs { get; init; } = 50;
 
+    /// <summary>
+    /// paste_text: how long, after ctrl+v, to wait for the target application to read the clipboard before the
+    /// previous content is put back, ms. The wait ends early once the application has fetched our text.
+    /// </summary>
+    public int PasteSettleMs { get; init; } = 1000;
+
     internal static InputOptions Read(EnvReader r) => new()
     {
         MaxActions = r.Int("SANDBOX_ACTION_MAX_ACTIONS", 1000, 1, 1_000_000),
@@ -63,5 +69,6 @@ internal sealed record InputOptions
         KeymapRestoreMs = r.Int("SANDBOX_ACTION_KEYMAP_RESTORE_MS", 500, 0, 3_600_000),
         RemapSettleMs = r.Int("SANDBOX_ACTION_REMAP_SETTLE_MS", 30, 0, 10_000),
         RemapNotifyMs = r.Int("SANDBOX_ACTION_REMAP_NOTIFY_MS", 50, 0, 10_000),
+        PasteSettleMs = r.Int("SANDBOX_ACTION_PASTE_SETTLE_MS", 1000, 0, 60_000),
     };
 }

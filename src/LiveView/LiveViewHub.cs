@@ -17,9 +17,9 @@ internal sealed record ControlOutcome(int Status, string? Message);
 /// </summary>
 internal sealed class LiveViewHub : IDisposable
 {
-    /// <summary>What a viewer may ask for: input only, nothing that writes files or waits long.</summary>
+    /// <summary>What a viewer may ask for: input only, nothing that writes files, changes the clipboard or waits long.</summary>
     public static readonly IReadOnlySet<string> ControlActions = ActionParser.AnthropicActions
-        .Except(["hold_key", "wait", "cursor_position", "screenshot", "zoom"]).ToHashSet(StringComparer.Ordinal);
+        .Except(["hold_key", "wait", "cursor_position", "screenshot", "zoom", "paste_text"]).ToHashSet(StringComparer.Ordinal);
 
     private readonly object _gate = new();
     private readonly List<Viewer> _viewers = [];
@@ -98,6 +98,9 @@ internal sealed class LiveViewHub : IDisposable
             return new ControlOutcome(400, "action: expected an object with \"action\" (e.g. {\"action\": \"left_click\", \"coordinate\": [x, y]})");
         if (!ControlActions.Contains(name.GetString()!))
             return new ControlOutcome(400, $"action: '{name.GetString()}' is not allowed from the live view (allowed: {string.Join(", ", ControlActions)})");
+        // type by paste changes the clipboard, like paste_text: viewers type with keys only.
+        if (action.TryGetProperty("method", out var method) && !(method.ValueKind == JsonValueKind.String && method.GetString() == "keys"))
+            return new ControlOutcome(400, "method: only \"keys\" is allowed from the live view (paste changes the clipboard)");
         return await ForwardAsync(_control!, action, ct);
     }
 

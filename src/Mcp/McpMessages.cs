@@ -130,6 +130,14 @@ internal static class McpMessages
                 w.WriteString("data"u8, b.Data);
                 w.WriteString("mimeType"u8, b.MimeType);
                 break;
+            case McpBlob r:
+                w.WriteString("type"u8, "resource");
+                w.WriteStartObject("resource"u8);
+                w.WriteString("uri"u8, r.Uri);
+                w.WriteString("mimeType"u8, r.MimeType);
+                w.WriteBase64String("blob"u8, r.Data.Span);
+                w.WriteEndObject();
+                break;
         }
         w.WriteEndObject();
     }

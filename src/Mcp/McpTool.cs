@@ -50,8 +50,8 @@ internal sealed class McpTool
     /// type's source-generated metadata (so it cannot drift from the endpoint), and the arguments are
     /// deserialized with it; a shape error is a tool error naming the problem.
     /// <code>
-    /// server.Add(McpTool.Create("read_file", "Read a file", "...", FilesJson.Default.ReadRequest, McpToolAnnotations.Reads,
-    ///     async (args, call, ct) => McpToolResult.Text(await files.ReadTextAsync(args, ct))));
+    /// server.Add(McpTool.Create("run_command", "Run a command", "...", ProcessesJson.Default.RunRequest, new(ReadOnly: false, Destructive: true),
+    ///     async (args, call, ct) => McpToolResult.Text(Describe(await processes.RunAsync(args, ct)))));
     /// </code>
     /// </summary>
     public static McpTool Create<TArgs>(string name, string title, string description, JsonTypeInfo<TArgs> arguments,
@@ -98,6 +98,8 @@ internal sealed record McpText(string Text) : McpContent;
 internal sealed record McpImage(ReadOnlyMemory<byte> Data, string MimeType) : McpContent;
 /// <summary>Image data that is already base64 (a kernel's display data, an action's inline screenshot).</summary>
 internal sealed record McpImageBase64(string Data, string MimeType) : McpContent;
+/// <summary>An embedded resource with binary contents (<c>{"type":"resource","resource":{uri,mimeType,blob}}</c>), e.g. a file that is not text.</summary>
+internal sealed record McpBlob(ReadOnlyMemory<byte> Data, string Uri, string MimeType) : McpContent;
 
 internal sealed class McpToolResult : IDisposable
 {
@@ -117,6 +119,7 @@ internal sealed class McpToolResult : IDisposable
         McpText t => t.Text.Length * 2,
         McpImage i => (i.Data.Length + 2) / 3 * 4 + 64,
         McpImageBase64 b => b.Data.Length + 64,
+        McpBlob r => (r.Data.Length + 2) / 3 * 4 + r.Uri.Length * 2 + 96,
         _ => 64,
     });
 

@@ -130,6 +130,65 @@ const run = {
     return { uris: resources.map((r) => r.uri), templates: resourceTemplates.map((t) => t.uriTemplate), screenMime: c.mimeType,
       screenFile: "resource.png", recording: recording?.uri ?? null, recordingText, missing };
   },
+  async command() {
+    const ok = await client.callTool({ name: "run_command", arguments: { command: "echo hello from sh; echo oops >&2; exit 3" } });
+    const argv = await client.callTool({ name: "run_command", arguments: { argv: ["printf", "%s|", "a b", "c"] } });
+    const seen = [];
+    const slow = await client.callTool({ name: "run_command", arguments: { command: "sleep 1.5; echo done" } },
+      undefined, { onprogress: (p) => seen.push(p) });
+    const bad = await client.callTool({ name: "run_command", arguments: { timeout_s: "x" } });
+    const missing = await client.callTool({ name: "run_command", arguments: {} });
+    return { ok: { isError: !!ok.isError, text: text(ok) }, argv: { isError: !!argv.isError, text: text(argv) },
+      slow: { text: text(slow), notifications: seen.length }, bad: { isError: !!bad.isError, text: text(bad) },
+      missing: { isError: !!missing.isError, text: text(missing) } };
+  },
+  async command_cancel() {
+    // The shell and its background sleep write their pids; the test checks both are gone after the cancel.
+    const dir = join(out, "cancel");
+    const controller = new AbortController();
+    let started = false;
+    const call = client.callTool({ name: "run_command", arguments: {
+      command: `mkdir -p '${dir}'; echo $$ > '${dir}/shell.pid'; sleep 60 & echo $! > '${dir}/child.pid'; wait` } },
+      undefined, { signal: controller.signal, onprogress: () => { started = true; } });
+    const outcome = call.then(() => "completed", (e) => "rejected: " + e.message);
+    for (let i = 0; i < 600 && !started; i++) await sleep(50);
+    controller.abort("test cancels");
+    const how = await outcome;
+    const after = await client.callTool({ name: "run_command", arguments: { argv: ["echo", "after"] } }, undefined, { timeout: 30000 });
+    return { dir, started, outcome: how, after: text(after) };
+  },
+  async files() {
+    const dir = join(out, "files");
+    const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    const writeText = await client.callTool({ name: "write_file", arguments: { path: join(dir, "note.txt"), content: "héllo\nwörld\n", mkdirs: true } });
+    const readText = await client.callTool({ name: "read_file", arguments: { path: join(dir, "note.txt") } });
+    const writeBin = await client.callTool({ name: "write_file", arguments: { path: join(dir, "bytes.bin"), content: bytes.toString("base64"), encoding: "base64" } });
+    const readB64 = await client.callTool({ name: "read_file", arguments: { path: join(dir, "bytes.bin"), encoding: "base64" } });
+    const readBlob = await client.callTool({ name: "read_file", arguments: { path: join(dir, "bytes.bin") } });
+    const blob = readBlob.content.find((c) => c.type === "resource");
+    const list = await client.callTool({ name: "list_directory", arguments: { path: dir } });
+    const missing = await client.callTool({ name: "read_file", arguments: { path: join(dir, "absent.txt") } });
+    const noDir = await client.callTool({ name: "write_file", arguments: { path: join(dir, "no", "such", "x.txt"), content: "x" } });
+    const device = await client.callTool({ name: "read_file", arguments: { path: "/dev/zero" } });
+    return {
+      dir, writeText: { isError: !!writeText.isError, text: text(writeText) },
+      readText: { isError: !!readText.isError, text: text(readText) },
+      writeBin: { isError: !!writeBin.isError, text: text(writeBin) },
+      readB64: { isError: !!readB64.isError, text: text(readB64) },
+      readBlob: { isError: !!readBlob.isError, uri: blob?.resource?.uri ?? null, blob: blob?.resource?.blob ?? null },
+      list: { isError: !!list.isError, text: text(list) },
+      missing: { isError: !!missing.isError, text: text(missing) },
+      noDir: { isError: !!noDir.isError, text: text(noDir) },
+      device: { isError: !!device.isError, text: text(device) },
+    };
+  },
+  async a11y() {
+    const tree = await client.callTool({ name: "accessibility_tree", arguments: { max_depth: 3 } });
+    const find = await client.callTool({ name: "find_elements", arguments: { role: "push button" } });
+    const bad = await client.callTool({ name: "accessibility_tree", arguments: { window: "sideways" } });
+    return { tree: { isError: !!tree.isError, text: text(tree) }, find: { isError: !!find.isError, text: text(find) },
+      bad: { isError: !!bad.isError, text: text(bad) } };
+  },
   async ping() {
     return await client.ping();
   },

@@ -12,7 +12,12 @@ public sealed class McpFixture : SceneFixture, IDisposable
 {
     public const string Token = "mcp-e2e-token";
 
-    public McpFixture() : base(new Dictionary<string, string?> { ["SANDBOX_TOKEN"] = Token })
+    public McpFixture() : base(new Dictionary<string, string?>
+    {
+        ["SANDBOX_TOKEN"] = Token,
+        // No accessibility bus (whatever the machine has): accessibility_tree answers with a tool error.
+        ["DBUS_SESSION_BUS_ADDRESS"] = null, ["AT_SPI_BUS_ADDRESS"] = null,
+    })
     {
         try
         {
@@ -21,7 +26,7 @@ public sealed class McpFixture : SceneFixture, IDisposable
             using (var stop = Authorized(HttpMethod.Get, "/record?mode=stop")) App.Http.Send(stop).EnsureSuccessStatusCode();
             X.MovePointer(1500, 900);
             Run = McpClientRun.Run(BaseUrl, Token, "tools", "screenshot", "screenshot_scaled", "batch", "bad_arguments", "python", "progress",
-                "cancel", "resources", "ping", "terminate");
+                "cancel", "resources", "ping", "terminate", "command", "command_cancel", "files", "a11y");
         }
         catch
         {
@@ -50,6 +55,9 @@ public sealed class McpFixture : SceneFixture, IDisposable
 [Collection("Mcp")]
 public sealed class McpTests(McpFixture f) : IClassFixture<McpFixture>
 {
+    private static readonly string[] AllTools =
+        ["accessibility_tree", "computer", "find_elements", "list_directory", "read_file", "run_command", "run_python", "screenshot", "write_file"];
+
     private static JsonElement Tool(JsonElement tools, string name) =>
         tools.EnumerateArray().Single(t => t.GetProperty("name").GetString() == name);
 
@@ -58,7 +66,26 @@ public sealed class McpTests(McpFixture f) : IClassFixture<McpFixture>
     {
         Assert.Equal("2025-11-25", f.Run.Result.GetProperty("protocol").GetString());
         var tools = f.Run.Step("tools");
-        Assert.Equal(["computer", "run_python", "screenshot"], tools.EnumerateArray().Select(t => t.GetProperty("name").GetString()).Order());
+        Assert.Equal(AllTools, tools.EnumerateArray().Select(t => t.GetProperty("name").GetString()).Order());
+        foreach (var reads in new[] { "read_file", "list_directory", "accessibility_tree", "find_elements" })
+        {
+            Assert.True(Tool(tools, reads).GetProperty("annotations").GetProperty("readOnlyHint").GetBoolean(), reads);
+            Assert.False(Tool(tools, reads).GetProperty("annotations").GetProperty("destructiveHint").GetBoolean(), reads);
+        }
+        foreach (var writes in new[] { "write_file", "run_command" })
+        {
+            Assert.False(Tool(tools, writes).GetProperty("annotations").GetProperty("readOnlyHint").GetBoolean(), writes);
+            Assert.True(Tool(tools, writes).GetProperty("annotations").GetProperty("destructiveHint").GetBoolean(), writes);
+        }
+        // The schemas are the REST contracts': /process/run's body, /files' and /accessibility/tree's parameters.
+        var run = Tool(tools, "run_command").GetProperty("schema").GetProperty("properties");
+        Assert.True(run.TryGetProperty("command", out _));
+        Assert.True(run.TryGetProperty("timeout_s", out _));
+        Assert.Contains("path", Tool(tools, "read_file").GetProperty("schema").GetProperty("required").EnumerateArray().Select(e => e.GetString()));
+        Assert.True(Tool(tools, "list_directory").GetProperty("schema").GetProperty("properties").TryGetProperty("depth", out _));
+        var tree = Tool(tools, "accessibility_tree").GetProperty("schema").GetProperty("properties");
+        Assert.True(tree.TryGetProperty("max_depth", out _));
+        Assert.False(tree.TryGetProperty("format", out _));
 
         var shot = Tool(tools, "screenshot");
         Assert.True(shot.GetProperty("annotations").GetProperty("readOnlyHint").GetBoolean());
@@ -206,6 +233,91 @@ public sealed class McpTests(McpFixture f) : IClassFixture<McpFixture>
     }
 
     [Fact]
+    public void Run_command_returns_stdout_stderr_and_the_exit_code_with_progress_while_it_runs()
+    {
+        var c = f.Run.Step("command");
+        var ok = c.GetProperty("ok");
+        Assert.False(ok.GetProperty("isError").GetBoolean(), ok.GetProperty("text").GetString());
+        var text = ok.GetProperty("text").GetString()!;
+        Assert.StartsWith("exit code 3\n", text);
+        Assert.Contains("--- stdout ---\nhello from sh\n", text);
+        Assert.Contains("--- stderr ---\noops\n", text);
+        Assert.Contains("\"exit_code\":3", text);
+        Assert.Contains("--- stdout ---\na b|c|\n", c.GetProperty("argv").GetProperty("text").GetString());
+        Assert.Contains("done", c.GetProperty("slow").GetProperty("text").GetString());
+        Assert.True(c.GetProperty("slow").GetProperty("notifications").GetInt32() >= 1);
+        Assert.True(c.GetProperty("bad").GetProperty("isError").GetBoolean());
+        Assert.Contains("timeout_s", c.GetProperty("bad").GetProperty("text").GetString());
+        Assert.True(c.GetProperty("missing").GetProperty("isError").GetBoolean());
+    }
+
+    [Fact]
+    public void Cancelling_run_command_kills_its_process_group()
+    {
+        var c = f.Run.Step("command_cancel");
+        Assert.True(c.GetProperty("started").GetBoolean(), c.ToString());
+        Assert.StartsWith("rejected", c.GetProperty("outcome").GetString());
+        Assert.Contains("after", c.GetProperty("after").GetString());
+        var dir = c.GetProperty("dir").GetString()!;
+        foreach (var name in new[] { "shell.pid", "child.pid" })
+        {
+            var pid = int.Parse(File.ReadAllText(Path.Combine(dir, name)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            // Gone, or a zombie nobody reaps yet (the kill is SIGKILL to the group): wait for it generously.
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (Alive(pid) && DateTime.UtcNow < deadline) Thread.Sleep(100);
+            Assert.False(Alive(pid), $"{name} {pid} still runs after the cancel");
+        }
+
+        static bool Alive(int pid)
+        {
+            try { return !File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].StartsWith('Z'); }
+            catch (IOException) { return false; }
+        }
+    }
+
+    [Fact]
+    public void Write_file_then_read_file_round_trips_text_and_bytes_and_list_directory_lists_them()
+    {
+        var s = f.Run.Step("files");
+        var dir = s.GetProperty("dir").GetString()!;
+        foreach (var step in new[] { "writeText", "readText", "writeBin", "readB64", "readBlob", "list" })
+            Assert.False(s.GetProperty(step).GetProperty("isError").GetBoolean(), $"{step}: {s.GetProperty(step)}");
+        // The bytes on disk are what was written, with the 0600 default.
+        Assert.Equal("héllo\nwörld\n", File.ReadAllText(Path.Combine(dir, "note.txt")));
+        var bytes = Enumerable.Range(0, 256).Select(i => (byte)i).ToArray();
+        Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(dir, "bytes.bin")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(dir, "bytes.bin")));
+        // And they come back.
+        Assert.Equal("héllo\nwörld\n", s.GetProperty("readText").GetProperty("text").GetString());
+        Assert.Equal(bytes, Convert.FromBase64String(s.GetProperty("readB64").GetProperty("text").GetString()!));
+        Assert.Equal(bytes, Convert.FromBase64String(s.GetProperty("readBlob").GetProperty("blob").GetString()!));
+        Assert.StartsWith("file:///", s.GetProperty("readBlob").GetProperty("uri").GetString());
+        var list = s.GetProperty("list").GetProperty("text").GetString()!;
+        Assert.Contains("file\t256\t", list);
+        Assert.Contains(Path.Combine(dir, "note.txt"), list);
+        Assert.Contains(Path.Combine(dir, "bytes.bin"), list);
+        Assert.True(s.GetProperty("missing").GetProperty("isError").GetBoolean());
+        Assert.Contains("no such file", s.GetProperty("missing").GetProperty("text").GetString());
+        Assert.True(s.GetProperty("noDir").GetProperty("isError").GetBoolean());
+        Assert.False(File.Exists(Path.Combine(dir, "no", "such", "x.txt")));
+        // An endless device is cut at the limit, not read into memory forever.
+        Assert.True(s.GetProperty("device").GetProperty("isError").GetBoolean());
+        Assert.Contains("SANDBOX_MCP_MAX_RESOURCE_BYTES", s.GetProperty("device").GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public void Accessibility_tools_without_a_bus_are_tool_errors_not_protocol_errors()
+    {
+        var a = f.Run.Step("a11y");
+        foreach (var step in new[] { "tree", "find", "bad" })
+        {
+            Assert.True(a.GetProperty(step).GetProperty("isError").GetBoolean(), $"{step}: {a.GetProperty(step)}");
+            Assert.False(string.IsNullOrWhiteSpace(a.GetProperty(step).GetProperty("text").GetString()), step);
+        }
+        Assert.Contains("window", a.GetProperty("bad").GetProperty("text").GetString());
+    }
+
+    [Fact]
     public void Ping_answers_and_a_terminated_session_is_gone()
     {
         f.Run.Step("ping");
@@ -222,7 +334,7 @@ public sealed class McpTests(McpFixture f) : IClassFixture<McpFixture>
             new Dictionary<string, string?> { ["MCP_CATALOG_PATH"] = catalog }, timeoutMs: 120_000);
         Assert.True(code == 0, stderr + stdout);
         using var doc = JsonDocument.Parse(stdout);
-        Assert.Equal(["computer", "run_python", "screenshot"],
+        Assert.Equal(AllTools,
             doc.RootElement.GetProperty("tools").EnumerateArray().Select(t => t.GetProperty("name").GetString()).Order());
     }
 

@@ -69,4 +69,16 @@ public sealed class OpenApiTests
             Assert.StartsWith("/", r.Path);
         });
     }
+
+    [Fact]
+    public void Action_schema_documents_the_element_target_for_rest_and_the_mcp_tool()
+    {
+        var element = OpenApiRoutes.ActionSchema()["properties"]!["element"]!;
+        Assert.Equal("integer", (string?)element["type"]);
+        Assert.Contains("accessibility", (string?)element["description"]);
+        // The MCP computer tool's schema is built from the same table (single actions and batch items).
+        var tool = new Sandbox.Mcp.ComputerTools(null!).Tools.Single();
+        var json = tool.InputSchema.ToJsonString();
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(json, "\"element\"").Count);
+    }
 }

@@ -26,7 +26,7 @@ public sealed partial class DependencyTests
         ["Capture"] = [.. Shared, "Imaging", "Display", "Web"],
         ["Gateway"] = [.. Shared, "Web"],
         ["Recording"] = [.. Shared, "Display", "Web"],
-        ["Input"] = [.. Shared, "Imaging", "Display", "Web", "Capture"],
+        ["Input"] = [.. Shared, "Imaging", "Display", "Web", "Capture", "Accessibility", "Clipboard", "Desktop"],
         ["Fleet"] = [.. Shared, "Web"],
         ["Processes"] = [.. Shared, "Web"],
         ["Files"] = [.. Shared, "Web"],
@@ -38,7 +38,8 @@ public sealed partial class DependencyTests
         ["Api"] = [.. Shared, "Imaging", "Display", "Web", "Capture", "Gateway", "Recording", "Input", "LiveView", "Fleet", "Processes", "Files",
                    "Accessibility", "Clipboard", "Desktop"],
         // MCP reads the REST contract tables (parameters, action schema) that Api's OpenAPI document is built from.
-        ["Mcp"] = [.. Shared, "Imaging", "Display", "Web", "Capture", "Gateway", "Recording", "Input", "Api"],
+        // Its tools for processes, files and accessibility are thin calls into those areas' services.
+        ["Mcp"] = [.. Shared, "Imaging", "Display", "Web", "Capture", "Gateway", "Recording", "Input", "Api", "Processes", "Files", "Accessibility"],
         // The composition root may reference everything; nothing may reference it.
         ["Hosting"] = ["*"],
     };

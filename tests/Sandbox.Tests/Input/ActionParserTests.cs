@@ -194,4 +194,113 @@ public sealed class ActionParserTests
         Assert.Null(Batch("""{"actions": [], "screenshot_after": false}""").ScreenshotAfter);
         Assert.NotNull(Batch("""{"actions": [], "screenshot_after": true}""").ScreenshotAfter);
     }
+
+    [Theory]
+    [InlineData("mouse_move", "MouseMove")]
+    [InlineData("left_click", "Click")]
+    [InlineData("right_click", "Click")]
+    [InlineData("middle_click", "Click")]
+    [InlineData("double_click", "Click")]
+    [InlineData("triple_click", "Click")]
+    [InlineData("left_mouse_down", "MouseDown")]
+    [InlineData("left_mouse_up", "MouseUp")]
+    public void Pointer_actions_may_target_an_element_instead_of_a_coordinate(string name, string kind)
+    {
+        var a = One($$"""{"action": "{{name}}", "element": 42}""");
+        Assert.Equal(kind, a.Kind.ToString());
+        Assert.Equal(42, a.Element);
+        Assert.Null(a.Coordinate);
+        Assert.Null(One($$"""{"action": "{{name}}", "coordinate": [1, 2]}""").Element);
+    }
+
+    [Fact]
+    public void Drag_and_scroll_take_an_element_as_their_target()
+    {
+        var drag = One("""{"action": "left_click_drag", "start_coordinate": [1, 2], "element": 7}""");
+        Assert.Equal((new ClientPoint(1, 2), 7), (drag.Start!.Value, drag.Element!.Value));
+        Assert.Null(drag.Coordinate);
+        var scroll = One("""{"action": "scroll", "element": 3, "scroll_direction": "down", "scroll_amount": 2, "scale": 0.5}""");
+        Assert.Equal((3, 0, 2), (scroll.Element!.Value, scroll.ScrollX, scroll.ScrollY));
+        var batch = Batch("""{"actions": [{"action": "left_click", "element": 5}, {"action": "type", "text": "x"}], "max_width": 640}""");
+        Assert.Equal(5, batch.Actions[0].Element);
+        Assert.Equal(640, batch.Space.MaxWidth);
+    }
+
+    [Theory]
+    [InlineData("""{"action": "left_click", "element": 4, "coordinate": [1, 2]}""", "element", "either element or coordinate")]
+    [InlineData("""{"action": "left_click_drag", "element": 4, "coordinate": [1, 2]}""", "element", "either element or coordinate")]
+    [InlineData("""{"action": "left_click", "element": "4"}""", "element", "must be an integer")]
+    [InlineData("""{"action": "left_click", "element": 4.5}""", "element", "must be an integer")]
+    [InlineData("""{"action": "left_click", "element": 0}""", "element", "from 1 to")]
+    [InlineData("""{"action": "left_click", "element": -3}""", "element", "from 1 to")]
+    [InlineData("""{"action": "left_click", "element": 1e12}""", "element", "from 1 to")]
+    [InlineData("""{"action": "left_click", "element": [1, 2]}""", "element", "must be an integer")]
+    [InlineData("""{"action": "mouse_move"}""", "coordinate", "or \"element\"")]
+    [InlineData("""{"action": "left_click_drag", "start_coordinate": [1, 2]}""", "coordinate", "or \"element\"")]
+    [InlineData("""{"action": "type", "text": "hi", "element": 4}""", "element", "act on an element, not type")]
+    [InlineData("""{"action": "zoom", "region": [0, 0, 5, 5], "element": 4}""", "element", "not zoom")]
+    [InlineData("""{"action_type": "CLICK", "parameters": {"element": 4}}""", "parameters.element", "only understood with \"action\"")]
+    [InlineData("""{"action_type": "CLICK", "element": 4, "parameters": {"x": 1, "y": 2}}""", "element", "only understood with \"action\"")]
+    public void Element_targets_are_validated_and_errors_name_the_field(string json, string field, string says)
+    {
+        var e = SingleFails(json);
+        Assert.Equal(field, e.Field);
+        Assert.Contains(says, e.Message);
+    }
+
+    [Fact]
+    public void Element_errors_in_a_batch_name_the_index()
+    {
+        var e = BatchFails("""[{"action": "left_click", "element": 1}, {"action": "double_click", "element": 2, "coordinate": [0, 0]}]""");
+        Assert.Equal("actions[1].element", e.Field);
+    }
+
+    [Fact]
+    public void A_null_element_is_no_element()
+    {
+        var a = One("""{"action": "left_click", "element": null, "coordinate": [1, 2]}""");
+        Assert.Null(a.Element);
+        Assert.Equal(new ClientPoint(1, 2), a.Coordinate);
+    }
+
+    [Fact]
+    public void Paste_text_takes_any_text_and_restores_by_default()
+    {
+        var a = One("""{"action": "paste_text", "text": "Grüße, 世界 — ñ\u0007"}""");
+        Assert.Equal(ActionKind.PasteText, a.Kind);
+        Assert.Equal("Grüße, 世界 — ñ\u0007", a.Text);
+        Assert.True(a.Restore);
+        Assert.False(One("""{"action": "paste_text", "text": "x", "restore": false}""").Restore);
+        Assert.Equal("restore", SingleFails("""{"action": "paste_text", "text": "x", "restore": "no"}""").Field);
+        Assert.Equal("text", SingleFails("""{"action": "paste_text"}""").Field);
+    }
+
+    [Fact]
+    public void Type_has_a_method_keys_by_default()
+    {
+        Assert.Equal(TypeMethod.Keys, One("""{"action": "type", "text": "a"}""").Method);
+        Assert.Equal(TypeMethod.Paste, One("""{"action": "type", "text": "a", "method": "paste"}""").Method);
+        var auto = One("""{"action": "type", "text": "a", "method": "auto", "restore": false}""");
+        Assert.Equal((TypeMethod.Auto, false), (auto.Method, auto.Restore));
+        Assert.Equal("method", SingleFails("""{"action": "type", "text": "a", "method": "clipboard"}""").Field);
+        Assert.Equal("method", SingleFails("""{"action": "type", "text": "a", "method": 1}""").Field);
+        // Keys cannot type a control character; a paste can.
+        Assert.Equal("text", SingleFails("""{"action": "type", "text": "\u0007"}""").Field);
+        Assert.Equal("\u0007", One("""{"action": "type", "text": "\u0007", "method": "paste"}""").Text);
+    }
+
+    [Fact]
+    public void Wait_takes_a_duration_or_a_wait_condition()
+    {
+        Assert.Null(One("""{"action": "wait", "duration": 1}""").Until);
+        var w = One("""{"action": "wait", "until": "screen_settled", "quiet_ms": 150, "timeout_ms": 5000}""");
+        Assert.Equal(ActionKind.Wait, w.Kind);
+        Assert.Equal(("screen_settled", 150, 5000), (w.Until!.Until, w.Until.QuietMs, w.Until.TimeoutMs));
+        var win = One("""{"action": "wait", "until": "window_exists", "window": {"title": "Calc"}}""");
+        Assert.Equal("Calc", win.Until!.Window!.Title);
+        Assert.Equal("until", SingleFails("""{"action": "wait", "until": "forever"}""").Field);
+        Assert.Equal("duration", SingleFails("""{"action": "wait", "until": "screen_settled", "duration": 1}""").Field);
+        Assert.StartsWith("quiet_ms", SingleFails("""{"action": "wait", "until": "screen_settled", "quiet_ms": "x"}""").Field);
+        Assert.Equal("duration", SingleFails("""{"action": "wait"}""").Field);
+    }
 }

@@ -71,4 +71,12 @@ public sealed class ViewerTests
             SandboxOptions.FromEnvironment(new System.Collections.Hashtable { ["SANDBOX_VIEW_FPS"] = "0", ["SANDBOX_VIEW_QUALITY"] = "101" }));
         Assert.Equal(2, e.Errors.Count);
     }
+
+    [Fact]
+    public void The_live_view_may_type_but_not_paste_it_would_change_the_clipboard()
+    {
+        Assert.Contains("type", LiveViewHub.ControlActions);
+        Assert.Contains("paste_text", Sandbox.Input.ActionParser.AnthropicActions);
+        Assert.DoesNotContain("paste_text", LiveViewHub.ControlActions);
+    }
 }
