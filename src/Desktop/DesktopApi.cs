@@ -58,7 +58,7 @@ internal static class DesktopApi
     }
 
     /// <summary>A window id as xdotool prints it (decimal) or as xprop/wmctrl do (0x hex).</summary>
-    private static ulong ParseId(string id)
+    internal static ulong ParseId(string id)
     {
         var ok = id.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
             ? ulong.TryParse(id.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var v)

@@ -219,6 +219,7 @@ internal sealed class Appliance : IAsyncDisposable
             if (gateway?.Kernels is { } kernels) mcp.Add(new Sandbox.Mcp.PythonTools(kernels, options.Mcp));
             mcp.Add(new Sandbox.Mcp.ProcessTools(processes)).Add(new Sandbox.Mcp.AccessibilityTools(accessibility));
             if (files is not null && !OperatingSystem.IsWindows()) mcp.Add(new Sandbox.Mcp.FileTools(files, options.Mcp));
+            mcp.Add(new Sandbox.Mcp.DesktopTools(clipboard, desktop, apps, waits));
             mcp.Add((Sandbox.Mcp.IMcpResourceProvider)screen).Add(new Sandbox.Mcp.RecordingResources(options.RecordingDir, options.Mcp));
             app.MapMcpApi(mcp);
             // Sessions end (their kernels shut down) while the gateway still runs.

@@ -189,6 +189,16 @@ const run = {
     return { tree: { isError: !!tree.isError, text: text(tree) }, find: { isError: !!find.isError, text: text(find) },
       bad: { isError: !!bad.isError, text: text(bad) } };
   },
+  async desktop() {
+    const set = await client.callTool({ name: "clipboard_set", arguments: { text: "Grüße, 世界 — ñ" } });
+    const get = await client.callTool({ name: "clipboard_get", arguments: {} });
+    const windows = await client.callTool({ name: "list_windows", arguments: {} });
+    const settled = await client.callTool({ name: "wait", arguments: { until: "screen_settled", quiet_ms: 100, timeout_ms: 10000 } });
+    const badWait = await client.callTool({ name: "wait", arguments: { until: "never" } });
+    const noWindow = await client.callTool({ name: "activate_window", arguments: { id: "0x7ffffff0" } });
+    const r = (x) => ({ isError: !!x.isError, text: text(x) });
+    return { set: r(set), get: r(get), windows: r(windows), settled: r(settled), badWait: r(badWait), noWindow: r(noWindow) };
+  },
   async ping() {
     return await client.ping();
   },

@@ -26,7 +26,7 @@ public sealed class McpFixture : SceneFixture, IDisposable
             using (var stop = Authorized(HttpMethod.Get, "/record?mode=stop")) App.Http.Send(stop).EnsureSuccessStatusCode();
             X.MovePointer(1500, 900);
             Run = McpClientRun.Run(BaseUrl, Token, "tools", "screenshot", "screenshot_scaled", "batch", "bad_arguments", "python", "progress",
-                "cancel", "resources", "ping", "terminate", "command", "command_cancel", "files", "a11y");
+                "cancel", "resources", "ping", "terminate", "command", "command_cancel", "files", "a11y", "desktop");
         }
         catch
         {
@@ -56,7 +56,8 @@ public sealed class McpFixture : SceneFixture, IDisposable
 public sealed class McpTests(McpFixture f) : IClassFixture<McpFixture>
 {
     private static readonly string[] AllTools =
-        ["accessibility_tree", "computer", "find_elements", "list_directory", "read_file", "run_command", "run_python", "screenshot", "write_file"];
+        ["accessibility_tree", "activate_window", "clipboard_get", "clipboard_set", "computer", "find_elements", "launch_app", "list_directory",
+         "list_windows", "read_file", "run_command", "run_python", "screenshot", "wait", "write_file"];
 
     private static JsonElement Tool(JsonElement tools, string name) =>
         tools.EnumerateArray().Single(t => t.GetProperty("name").GetString() == name);
@@ -273,6 +274,25 @@ public sealed class McpTests(McpFixture f) : IClassFixture<McpFixture>
             try { return !File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].StartsWith('Z'); }
             catch (IOException) { return false; }
         }
+    }
+
+    [Fact]
+    public void Clipboard_windows_and_wait_tools_call_the_desktop_areas()
+    {
+        var s = f.Run.Step("desktop");
+        foreach (var step in new[] { "set", "get", "windows", "settled" })
+            Assert.False(s.GetProperty(step).GetProperty("isError").GetBoolean(), $"{step}: {s.GetProperty(step)}");
+        // What clipboard_set put on the clipboard, another X client (xclip) reads, and clipboard_get returns.
+        Assert.Equal("Grüße, 世界 — ñ", s.GetProperty("get").GetProperty("text").GetString());
+        var (code, xclip, _) = Processes.Run("xclip", ["-o", "-selection", "clipboard"], new Dictionary<string, string?>(f.X.Env), timeoutMs: 10_000);
+        Assert.Equal(0, code);
+        Assert.Equal("Grüße, 世界 — ñ", xclip);
+        using var windows = JsonDocument.Parse(s.GetProperty("windows").GetProperty("text").GetString()!);
+        Assert.True(windows.RootElement.TryGetProperty("windows", out _));
+        using var settled = JsonDocument.Parse(s.GetProperty("settled").GetProperty("text").GetString()!);
+        Assert.True(settled.RootElement.GetProperty("met").GetBoolean());
+        Assert.True(s.GetProperty("badWait").GetProperty("isError").GetBoolean());
+        Assert.True(s.GetProperty("noWindow").GetProperty("isError").GetBoolean());
     }
 
     [Fact]

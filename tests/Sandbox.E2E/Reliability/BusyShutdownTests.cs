@@ -34,6 +34,7 @@ public sealed class BusyShutdownTests(ITestOutputHelper output)
             using var app = ApplianceProcess.Start(x, sharedDir: shared);
 
             var recording = await app.GetJsonAsync("/record?mode=start&fps=10");
+            var recordingFor = Stopwatch.StartNew();
             Rec.Xdo(x, "type", "busy");
 
             var kernelId = await Kernels.StartAsync(app);
@@ -80,8 +81,11 @@ public sealed class BusyShutdownTests(ITestOutputHelper output)
                 }
             })).ToArray();
 
-            // Everything in flight: the key is down, screenshots are being served, the viewer has frames.
-            Eventually(() => XState.Read(x).Keys.Length > 0 && Volatile.Read(ref served) > 5 && viewerFrames > 0, "everything busy");
+            // Everything in flight: the key is down, screenshots are being served, the viewer has frames, and the video
+            // has run long enough to hold frames (kernels now start from the zygote in ~0.1 s, so this no longer
+            // comes for free while the kernel starts).
+            Eventually(() => XState.Read(x).Keys.Length > 0 && Volatile.Read(ref served) > 5 && viewerFrames > 0
+                             && recordingFor.Elapsed > TimeSpan.FromSeconds(1.5), "everything busy");
 
             var sw = Stopwatch.StartNew();
             var code = app.Stop(30_000);

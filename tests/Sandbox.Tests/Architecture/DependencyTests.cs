@@ -39,7 +39,7 @@ public sealed partial class DependencyTests
                    "Accessibility", "Clipboard", "Desktop"],
         // MCP reads the REST contract tables (parameters, action schema) that Api's OpenAPI document is built from.
         // Its tools for processes, files and accessibility are thin calls into those areas' services.
-        ["Mcp"] = [.. Shared, "Imaging", "Display", "Web", "Capture", "Gateway", "Recording", "Input", "Api", "Processes", "Files", "Accessibility"],
+        ["Mcp"] = [.. Shared, "Imaging", "Display", "Web", "Capture", "Gateway", "Recording", "Input", "Api", "Processes", "Files", "Accessibility", "Clipboard", "Desktop"],
         // The composition root may reference everything; nothing may reference it.
         ["Hosting"] = ["*"],
     };
