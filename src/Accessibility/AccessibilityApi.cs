@@ -59,21 +59,8 @@ internal static class AccessibilityApi
         {
             var q = http.Request.Query;
             Only(q, FindParams);
-            var mode = (Str(q, "match") ?? "substring") switch
-            {
-                "exact" => MatchMode.Exact,
-                "substring" => MatchMode.Substring,
-                "regex" => MatchMode.Regex,
-                _ => throw SandboxException.BadField("match", "must be exact, substring or regex"),
-            };
-            var states = Str(q, "states") is { } s ? s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
-            var role = Str(q, "role");
-            var name = Str(q, "name");
-            var text = Str(q, "text");
-            if (role is null && name is null && text is null && states.Length == 0)
-                throw SandboxException.BadField("role", "give at least one of role, name, text or states");
             var scale = Scale(q);
-            var find = new FindQuery(role, name, text, states, mode, Int(q, "max_results", 1, 10_000) ?? 100, Tree(q, service.Options));
+            var find = ParseFind(q, service.Options);
             var (matches, tree) = await service.FindAsync(find, http.RequestAborted);
             var apps = tree.Apps.SelectMany(a => a.DescendantsAndSelf().Select(n => (n, a.Name))).ToDictionary(p => p.n, p => p.Name);
             var list = matches.Select(m => Json(m, apps.GetValueOrDefault(m), scale, recursive: false)).ToList();
@@ -114,7 +101,26 @@ internal static class AccessibilityApi
         int.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0
             ? v : throw SandboxException.BadField("id", "must be a positive integer element id");
 
-    private static TreeQuery Tree(IQueryCollection q, AccessibilityOptions options)
+    /// <summary>GET /accessibility/find's parameters (the MCP find_elements tool reads the same).</summary>
+    internal static FindQuery ParseFind(IQueryCollection q, AccessibilityOptions options)
+    {
+        var mode = (Str(q, "match") ?? "substring") switch
+        {
+            "exact" => MatchMode.Exact,
+            "substring" => MatchMode.Substring,
+            "regex" => MatchMode.Regex,
+            _ => throw SandboxException.BadField("match", "must be exact, substring or regex"),
+        };
+        var states = Str(q, "states") is { } s ? s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
+        var role = Str(q, "role");
+        var name = Str(q, "name");
+        var text = Str(q, "text");
+        if (role is null && name is null && text is null && states.Length == 0)
+            throw SandboxException.BadField("role", "give at least one of role, name, text or states");
+        return new FindQuery(role, name, text, states, mode, Int(q, "max_results", 1, 10_000) ?? 100, Tree(q, options));
+    }
+
+    internal static TreeQuery Tree(IQueryCollection q, AccessibilityOptions options)
     {
         var window = Str(q, "window");
         if (window is not (null or "active" or "all")) throw SandboxException.BadField("window", "must be active or all");
@@ -137,9 +143,9 @@ internal static class AccessibilityApi
         }
     }
 
-    private static string? Str(IQueryCollection q, string key) => q.TryGetValue(key, out var v) && v.Count > 0 && !string.IsNullOrEmpty(v[0]) ? v[0] : null;
+    internal static string? Str(IQueryCollection q, string key) => q.TryGetValue(key, out var v) && v.Count > 0 && !string.IsNullOrEmpty(v[0]) ? v[0] : null;
 
-    private static int? Int(IQueryCollection q, string key, int min, int max)
+    internal static int? Int(IQueryCollection q, string key, int min, int max)
     {
         if (Str(q, key) is not { } s) return null;
         if (int.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max) return v;
@@ -154,7 +160,7 @@ internal static class AccessibilityApi
         _ => throw SandboxException.BadField(key, "must be true or false"),
     };
 
-    private static double? Scale(IQueryCollection q)
+    internal static double? Scale(IQueryCollection q)
     {
         if (Str(q, "scale") is not { } s) return null;
         if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && v <= 16) return v;

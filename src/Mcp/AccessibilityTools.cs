@@ -50,21 +50,8 @@ internal sealed class AccessibilityTools(AccessibilityService accessibility) : I
     private async ValueTask<McpToolResult> FindAsync(McpToolCall call, CancellationToken ct)
     {
         var q = McpContracts.AsQuery(call.Arguments, Known("/accessibility/find", []));
-        var mode = (Str(q, "match") ?? "substring") switch
-        {
-            "exact" => MatchMode.Exact,
-            "substring" => MatchMode.Substring,
-            "regex" => MatchMode.Regex,
-            _ => throw SandboxException.BadField("match", "must be exact, substring or regex"),
-        };
-        var states = Str(q, "states") is { } s ? s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
-        var role = Str(q, "role");
-        var name = Str(q, "name");
-        var text = Str(q, "text");
-        if (role is null && name is null && text is null && states.Length == 0)
-            throw SandboxException.BadField("role", "give at least one of role, name, text or states");
         var scale = Scale(q);
-        var find = new FindQuery(role, name, text, states, mode, Int(q, "max_results", 1, 10_000) ?? 100, Tree(q, accessibility.Options));
+        var find = AccessibilityApi.ParseFind(q, accessibility.Options);
         var (matches, tree) = await accessibility.FindAsync(find, ct).ConfigureAwait(false);
         var sb = new StringBuilder();
         sb.Append(matches.Count).Append(matches.Count == 1 ? " match" : " matches");
@@ -87,36 +74,7 @@ internal sealed class AccessibilityTools(AccessibilityService accessibility) : I
         return McpToolResult.Text(sb.ToString());
     }
 
-    private static TreeQuery Tree(IQueryCollection q, AccessibilityOptions options)
-    {
-        var window = Str(q, "window");
-        if (window is not (null or "active" or "all")) throw SandboxException.BadField("window", "must be active or all");
-        return new TreeQuery(App: Str(q, "app"), ActiveWindow: window == "active", VisibleOnly: Flag(q, "visible_only"),
-            TimeoutMs: Int(q, "timeout_ms", 1, options.MaxTimeoutMs));
-    }
-
-    private static string? Str(IQueryCollection q, string key) => q.TryGetValue(key, out var v) && v.Count > 0 && !string.IsNullOrEmpty(v[0]) ? v[0] : null;
-
-    private static bool Flag(IQueryCollection q, string key) => Str(q, key) switch
-    {
-        null or "false" => false,
-        "true" => true,
-        _ => throw SandboxException.BadField(key, $"{key} must be true or false"),
-    };
-
-    private static int? Int(IQueryCollection q, string key, int min, int max)
-    {
-        if (Str(q, key) is not { } s) return null;
-        if (!int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) || v < min || v > max)
-            throw SandboxException.BadField(key, $"{key} must be an integer from {min} to {max}");
-        return v;
-    }
-
-    private static double? Scale(IQueryCollection q)
-    {
-        if (Str(q, "scale") is not { } s) return null;
-        if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !(v > 0) || v > 16)
-            throw SandboxException.BadField("scale", "scale must be a number above 0 and at most 16");
-        return v;
-    }
+    private static TreeQuery Tree(IQueryCollection q, AccessibilityOptions options) => AccessibilityApi.Tree(q, options);
+    private static int? Int(IQueryCollection q, string key, int min, int max) => AccessibilityApi.Int(q, key, min, max);
+    private static double? Scale(IQueryCollection q) => AccessibilityApi.Scale(q);
 }
