@@ -70,9 +70,10 @@ fi
 rotate() { [ -f "$log" ] && [ "$(stat -c %s "$log" 2>/dev/null || echo 0)" -gt "$max_log_bytes" ] && mv -f "$log" "$log.1"; }
 rotate
 
-child=
+child= rotator=
 stop() {
   [ -n "$child" ] && kill -TERM "$child" 2>/dev/null && wait "$child"
+  [ -n "$rotator" ] && kill "$rotator" 2>/dev/null
   [ -n "$xvfb_pid" ] && kill -TERM "$xvfb_pid" 2>/dev/null
   exit 0
 }
@@ -82,8 +83,10 @@ trap stop TERM INT
 "$binary" "$@" > >(while IFS= read -r line; do printf '%s\n' "$line" >>"$log"; done) 2>&1 &
 child=$!
 ( while kill -0 "$child" 2>/dev/null; do sleep 60; rotate; done ) &
+rotator=$!
 say "sandbox running (pid $child) on $HOST:$PORT, gateway on $JUPYTER_KERNEL_GATEWAY_APP_HOST:$JUPYTER_KERNEL_GATEWAY_APP_PORT, log $log"
 wait "$child"
 code=$?
+kill "$rotator" 2>/dev/null
 [ -n "$xvfb_pid" ] && kill -TERM "$xvfb_pid" 2>/dev/null
 exit $code
