@@ -1,5 +1,4 @@
 using Sandbox.Display;
-using Sandbox.Native;
 
 namespace Sandbox.Capture;
 
@@ -13,7 +12,7 @@ internal readonly record struct ScreenStamp(long Watch, long Generation, int Poi
 /// <summary>
 /// DAMAGE on the root window plus XFixes cursor notifications on the capture connection (attached to
 /// its X session, so both are recreated when the connection is reopened). Every damage or cursor event
-/// bumps <see cref="Generation"/>. The same idea as the live view's change watch, kept in this area.
+/// bumps <see cref="Generation"/>. The events come from the same <see cref="ChangeWatch"/> the live view uses.
 /// </summary>
 /// <remarks>
 /// Ordering: <see cref="Stamp"/> queries the pointer first (a round trip) and only then drains the
@@ -22,86 +21,39 @@ internal readonly record struct ScreenStamp(long Watch, long Generation, int Poi
 /// is sent before the screen is read, so drawing after it is reported again: a stale frame can never
 /// be paired with a fresh stamp (the worst case is a needless re-encode).
 /// </remarks>
-internal sealed unsafe class ScreenWatch : IDisposable
+internal sealed class ScreenWatch : IDisposable
 {
     private static long s_ids;
     private readonly XSession _session;
-    private readonly nuint _damage;
-    private readonly int _damageEvent;
-    private readonly int _cursorEvent;
+    private readonly ChangeWatch? _changes;
     private readonly long _id = Interlocked.Increment(ref s_ids);
-    private bool _disposed;
 
-    private ScreenWatch(XSession session, nuint damage, int damageEvent, int cursorEvent)
+    private ScreenWatch(XSession session, ChangeWatch? changes)
     {
         _session = session;
-        _damage = damage;
-        _damageEvent = damageEvent;
-        _cursorEvent = cursorEvent;
+        _changes = changes;
     }
 
     public long Generation { get; private set; }
 
     /// <summary>False when the server (or this machine) lacks DAMAGE: nothing can be reused then.</summary>
-    public bool Usable => _damage != 0;
+    public bool Usable => _changes is not null;
 
-    public static ScreenWatch Create(XSession s)
-    {
-        try
-        {
-            int ev, err, major = 1, minor = 1;
-            if (XDamage.XDamageQueryExtension(s.Handle, &ev, &err) == 0) return Unusable(s);
-            XDamage.XDamageQueryVersion(s.Handle, &major, &minor);
-            var damage = XDamage.XDamageCreate(s.Handle, s.Root, XDamage.ReportNonEmpty);
-            var cursorEvent = -1;
-            if (s.HasXFixes)
-            {
-                int fev, ferr;
-                if (XFixes.XFixesQueryExtension(s.Handle, &fev, &ferr) != 0)
-                {
-                    XFixes.XFixesSelectCursorInput(s.Handle, s.Root, XFixes.DisplayCursorNotifyMask);
-                    cursorEvent = fev + XFixes.CursorNotify;
-                }
-            }
-            if (s.SyncAndTakeError() is not null || damage == 0) return Unusable(s);
-            return new ScreenWatch(s, damage, ev + XDamage.Notify, cursorEvent);
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return Unusable(s);
-        }
-    }
-
-    private static ScreenWatch Unusable(XSession s) => new(s, 0, -1, -1);
+    public static ScreenWatch Create(XSession s) => new(s, ChangeWatch.TryCreate(s));
 
     /// <summary>The pointer (one round trip), then every event that arrived; null when unusable or the connection broke.</summary>
     public ScreenStamp? Stamp(int width, int height, out int pointerX, out int pointerY)
     {
         (pointerX, pointerY) = _session.QueryPointer();
-        if (!Usable) return null;
-        XEvent e;
-        var changed = false;
-        // XNextEvent on a display that just had an IO error would wait on a dead queue: check first.
-        while (!_session.Broken && Xlib.XPending(_session.Handle) > 0 && !_session.Broken)
-        {
-            Xlib.XNextEvent(_session.Handle, &e);
-            if (e.Type == _damageEvent || e.Type == _cursorEvent) changed = true;
-        }
+        if (_changes is null) return null;
+        var (damaged, cursor) = _changes.Drain();
         if (_session.Broken) return null;
-        if (changed) Generation++;
+        if (damaged || cursor) Generation++;
         return new ScreenStamp(_id, Generation, pointerX, pointerY, width, height);
     }
 
     /// <summary>Clears the damage so that drawing from now on is reported; sent right before the screen is read.</summary>
-    public void Rearm()
-    {
-        if (Usable && !_session.Broken) XDamage.XDamageSubtract(_session.Handle, _damage, 0, 0);
-    }
+    public void Rearm() => _changes?.Rearm();
 
-    public void Dispose()
-    {
-        if (_disposed) return;
-        _disposed = true;
-        if (Usable && !_session.Broken) XDamage.XDamageDestroy(_session.Handle, _damage);
-    }
+    public void Dispose() => _changes?.Dispose();
 }

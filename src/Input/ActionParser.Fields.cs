@@ -28,25 +28,13 @@ internal sealed partial class ActionParser
         return v.GetString()!;
     }
 
-    private string TypedText(JsonElement o, string name, string prefix)
-    {
-        var text = RequiredString(o, name, prefix);
-        if (text.Length > options.MaxTextLength)
-            throw new ActionInputException(prefix + name, $"is {text.Length} characters long; at most {options.MaxTextLength} are accepted (SANDBOX_ACTION_MAX_TEXT)");
-        var position = 0;
-        foreach (var rune in text.EnumerateRunes())
-        {
-            if (rune == System.Text.Rune.ReplacementChar && text[position] != '\uFFFD')
-                throw new ActionInputException(prefix + name, $"has a lone surrogate at index {position}");
-            if (Keysyms.ForRune(rune) == Native.Xlib.NoSymbol)
-                throw new ActionInputException(prefix + name, $"has the control character U+{rune.Value:X4} at index {position}, which no key types");
-            position += rune.Utf16SequenceLength;
-        }
-        return text;
-    }
+    /// <summary>Text to type: every character must have a key (control characters other than \n and \t have none).</summary>
+    private string TypedText(JsonElement o, string name, string prefix) => Text(o, name, prefix, typed: true);
 
     /// <summary>Text to paste: any Unicode (no key needs to type it), within the length limit.</summary>
-    private string PastedText(JsonElement o, string name, string prefix)
+    private string PastedText(JsonElement o, string name, string prefix) => Text(o, name, prefix, typed: false);
+
+    private string Text(JsonElement o, string name, string prefix, bool typed)
     {
         var text = RequiredString(o, name, prefix);
         if (text.Length > options.MaxTextLength)
@@ -56,6 +44,8 @@ internal sealed partial class ActionParser
         {
             if (rune == System.Text.Rune.ReplacementChar && text[position] != '\uFFFD')
                 throw new ActionInputException(prefix + name, $"has a lone surrogate at index {position}");
+            if (typed && Keysyms.ForRune(rune) == Native.Xlib.NoSymbol)
+                throw new ActionInputException(prefix + name, $"has the control character U+{rune.Value:X4} at index {position}, which no key types");
             position += rune.Utf16SequenceLength;
         }
         return text;

@@ -1,14 +1,14 @@
-using Sandbox.Display;
 using Sandbox.Native;
 
-namespace Sandbox.LiveView;
+namespace Sandbox.Display;
 
 /// <summary>What the server reported since the last <see cref="ChangeWatch.Poll"/>.</summary>
 internal readonly record struct ChangeReport(bool Damaged, bool CursorChanged, int PointerX, int PointerY);
 
 /// <summary>
 /// DAMAGE on the root window plus XFixes cursor notifications, attached to one X session (so they are
-/// recreated after the connection is reopened). <see cref="Poll"/> costs no round trip for the events
+/// recreated after the connection is reopened). Shared by the live view (<see cref="Poll"/>) and the capture
+/// area's screenshot reuse (<see cref="Drain"/>). <see cref="Poll"/> costs no round trip for the events
 /// (XPending reads what already arrived) and one for the pointer, which moves without damage.
 /// Null from <see cref="TryCreate"/> when the server or libXdamage lacks the extension: the frame
 /// source then reads the screen on every tick and relies on its row hashes alone.
@@ -59,6 +59,14 @@ internal sealed unsafe class ChangeWatch : IDisposable
     /// <summary>Drains the events that arrived and reads the pointer. Damage stays reported until <see cref="Rearm"/>.</summary>
     public ChangeReport Poll()
     {
+        var (damaged, cursor) = Drain();
+        var (x, y) = _session.QueryPointer();
+        return new ChangeReport(damaged, cursor, x, y);
+    }
+
+    /// <summary>Takes every event that already arrived (no round trip): was there damage, did the cursor change.</summary>
+    public (bool Damaged, bool CursorChanged) Drain()
+    {
         bool damaged = false, cursor = false;
         XEvent e;
         // XNextEvent on a display that just had an IO error would wait on a dead queue: check first.
@@ -68,12 +76,14 @@ internal sealed unsafe class ChangeWatch : IDisposable
             if (e.Type == _damageEvent) damaged = true;
             else if (e.Type == _cursorEvent) cursor = true;
         }
-        var (x, y) = _session.QueryPointer();
-        return new ChangeReport(damaged, cursor, x, y);
+        return (damaged, cursor);
     }
 
     /// <summary>Clears the damage, so drawing from now on is reported again; call right before reading the screen.</summary>
-    public void Rearm() => XDamage.XDamageSubtract(_session.Handle, _damage, 0, 0);
+    public void Rearm()
+    {
+        if (!_session.Broken) XDamage.XDamageSubtract(_session.Handle, _damage, 0, 0);
+    }
 
     public void Dispose()
     {
