@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Sandbox.Web;
 
 namespace Sandbox.Api;
 
@@ -28,7 +29,7 @@ internal static class HealthApi
         {
             var report = sources.Build();
             return Results.Json(report, ApiJson.Default.HealthReport);
-        });
+        }).WithMetadata(NoTokenRequired.Instance);
         return app;
     }
 }

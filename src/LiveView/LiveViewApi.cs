@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Sandbox.Common;
+using Sandbox.Web;
 using System.Text.Json.Serialization;
 
 namespace Sandbox.LiveView;
@@ -30,10 +31,11 @@ internal static class LiveViewApi
             ["app.css"] = PageAsset.Load("app.css", "text/css; charset=utf-8"),
         };
 
-        app.MapGet("/", (HttpContext http) => page.Serve(http));
-        app.MapGet("/view", (HttpContext http) => page.Serve(http));
+        app.MapGet("/", (HttpContext http) => page.Serve(http)).WithMetadata(NoTokenRequired.Instance);
+        app.MapGet("/view", (HttpContext http) => page.Serve(http)).WithMetadata(NoTokenRequired.Instance);
         app.MapGet("/view/assets/{name}", (HttpContext http, string name) =>
-            assets.TryGetValue(name, out var a) ? a.Serve(http) : throw SandboxException.NotFound($"no asset '{name}'"));
+            assets.TryGetValue(name, out var a) ? a.Serve(http) : throw SandboxException.NotFound($"no asset '{name}'"))
+            .WithMetadata(NoTokenRequired.Instance);
 
         app.MapGet("/view/status", () => Results.Json(hub.Status(), LiveViewJson.Default.LiveViewStatus));
 

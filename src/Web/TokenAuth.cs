@@ -35,12 +35,13 @@ internal static class TokenAuth
 
     private static bool IsOpen(HttpContext http) =>
         (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method))
-        && (http.GetEndpoint()?.Metadata.GetMetadata<NoTokenRequired>() is not null
-            || (http.Request.Path.Value is { } path && path.TrimEnd('/') is var p
-                && (p.Equals("/health", StringComparison.OrdinalIgnoreCase) || p is "" or "/view" || p.StartsWith("/view/assets/", StringComparison.Ordinal))));
+        && http.GetEndpoint()?.Metadata.GetMetadata<NoTokenRequired>() is not null;
 }
 
-/// <summary>Endpoint metadata: a GET that answers without the token (orchestrators' probes). Reveals state, never content.</summary>
+/// <summary>
+/// Endpoint metadata: a GET that answers without the token. Reveals state or the static page shell, never
+/// content: <c>/health</c> and the fleet probes, the live view's page and assets (see <see cref="TokenAuth"/>).
+/// </summary>
 internal sealed class NoTokenRequired
 {
     public static readonly NoTokenRequired Instance = new();
