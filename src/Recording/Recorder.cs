@@ -206,7 +206,7 @@ internal sealed class Recorder : IDisposable
                 result.ActionsFile, result.NumActions, video?.State == VideoState.Stopped ? session.VideoFile : null,
                 result.EventsFile, result.NumEvents, result.Duration, session.Fps, video?.Codec.Name, DisplayStateText(), message,
                 trajectory is null ? null : "recordings/" + trajectory.Dir, trajectory?.NumSteps ?? (_ro.MaxSteps > 0 ? 0 : null),
-                trajectory?.StepsDropped);
+                trajectory is { StepsDropped: > 0 } dropped ? dropped.StepsDropped : null);
         }
     }
 
