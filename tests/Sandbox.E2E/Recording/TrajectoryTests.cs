@@ -164,6 +164,53 @@ public sealed class TrajectoryTests(TrajectoryFixture f) : IClassFixture<Traject
         Assert.Equal(1, stop.GetProperty("num_steps").GetInt32());
     }
 
+    /// <summary>One JSON-RPC request to /mcp (answered as JSON or as one SSE event).</summary>
+    private static async Task<(HttpResponseMessage Response, JsonElement Body)> Mcp(ApplianceProcess app, string body, string? session)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/mcp") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Accept.ParseAdd("application/json, text/event-stream");
+        if (session is not null) request.Headers.Add("Mcp-Session-Id", session);
+        var response = await app.Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        if (text.StartsWith("event:", StringComparison.Ordinal))
+            text = text.Split('\n').Last(l => l.StartsWith("data: ", StringComparison.Ordinal))["data: ".Length..];
+        Assert.True(response.IsSuccessStatusCode, $"/mcp {body} → {(int)response.StatusCode}: {text}");
+        return (response, text.TrimStart().StartsWith('{') ? JsonDocument.Parse(text).RootElement.Clone() : default);
+    }
+
+    [Fact]
+    public async Task The_mcp_computer_tool_is_a_step_too_and_the_trajectory_reads_back_as_recording_resources()
+    {
+        var app = f.App;
+        var (init, _) = await Mcp(app, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\"," +
+                                       "\"capabilities\":{},\"clientInfo\":{\"name\":\"traj\",\"version\":\"1\"}}}", null);
+        var session = init.Headers.GetValues("Mcp-Session-Id").Single();
+        await Mcp(app, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", session);
+
+        await Start(app);
+        var arguments = Move(s_points[1]);
+        var (_, call) = await Mcp(app, $"{{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{{\"name\":\"computer\",\"arguments\":{arguments}}}}}", session);
+        Assert.False(call.GetProperty("result").TryGetProperty("isError", out var isError) && isError.GetBoolean(), call.ToString());
+        var stop = await Stop(app);
+        var relative = stop.GetProperty("trajectory_dir").GetString()!;
+        var line = Assert.Single(Lines(Path.Combine(app.SharedDir, relative, "traj.jsonl")));
+        Assert.Equal("mcp", line.GetProperty("source").GetString());
+        Assert.Equal(arguments, line.GetProperty("action").GetRawText());
+        Assert.Equal("ok", line.GetProperty("result").GetProperty("status").GetString());
+        AssertCursorOnlyAt(Rgb.Load(Path.Combine(app.SharedDir, relative, line.GetProperty("screenshot_file").GetString()!)), s_points[1], "mcp step");
+
+        // Listed and read over MCP as the recording's other files are.
+        var uri = "recording://" + relative["recordings/".Length..] + "/";
+        var (_, list) = await Mcp(app, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"resources/list\"}", session);
+        Assert.Contains(uri + "traj.jsonl", list.GetProperty("result").GetProperty("resources").EnumerateArray().Select(r => r.GetProperty("uri").GetString()));
+        var png = uri + line.GetProperty("screenshot_file").GetString();
+        var (_, read) = await Mcp(app, $"{{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"resources/read\",\"params\":{{\"uri\":\"{png}\"}}}}", session);
+        var contents = read.GetProperty("result").GetProperty("contents")[0];
+        Assert.Equal("image/png", contents.GetProperty("mimeType").GetString());
+        Assert.Equal(File.ReadAllBytes(Path.Combine(app.SharedDir, relative, line.GetProperty("screenshot_file").GetString()!)),
+            Convert.FromBase64String(contents.GetProperty("blob").GetString()!));
+    }
+
     [Fact]
     public async Task Steps_past_the_bound_are_counted_in_the_answer_and_not_written()
     {
