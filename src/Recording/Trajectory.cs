@@ -278,7 +278,8 @@ internal sealed class TrajectoryWriter
 
     /// <summary>
     /// Publishes the private folders a killed process left (their lines were written as the steps came): a last line
-    /// cut off mid-write is dropped, the folder gets its final name. Returns how many were recovered.
+    /// cut off mid-write is dropped, the folder gets its final name and the recording's video as recording.mp4.
+    /// Returns how many were recovered.
     /// </summary>
     public static int RecoverUnfinished(string recordingDir)
     {
@@ -302,6 +303,9 @@ internal sealed class TrajectoryWriter
                 }
             }
             Directory.Move(dir, final);
+            // The killed recording's video (its watchdog has ffmpeg finish the file; a hard link follows it).
+            var video = Path.Combine(recordingDir, "screen-recording-" + name["trajectory-".Length..] + ".mp4");
+            if (File.Exists(video) && !File.Exists(Path.Combine(final, VideoName))) HardLink(video, Path.Combine(final, VideoName));
             recovered++;
         }
         return recovered;

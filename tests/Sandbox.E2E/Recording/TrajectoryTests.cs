@@ -212,6 +212,39 @@ public sealed class TrajectoryTests(TrajectoryFixture f) : IClassFixture<Traject
     }
 
     [Fact]
+    public async Task A_trajectory_cut_short_by_sigkill_is_published_at_the_next_start()
+    {
+        using var x = XvfbServer.Start(800, 600);
+        var shared = Directory.CreateTempSubdirectory("sandbox-e2e-traj-kill-").FullName;
+        try
+        {
+            string stamp;
+            using (var app = ApplianceProcess.Start(x, sharedDir: shared))
+            {
+                var start = await Start(app);
+                stamp = start.GetProperty("events_file").GetString()!["recordings/events-".Length..^".jsonl".Length];
+                await Post(app, "/computer/action", Move((100, 100)));
+                await Post(app, "/computer/action", Move((500, 400)));
+                app.Kill();
+            }
+            var recordings = Path.Combine(shared, "recordings");
+            Assert.True(Directory.Exists(Path.Combine(recordings, ".trajectory-" + stamp)), "the private folder holds the steps so far");
+
+            using var again = ApplianceProcess.Start(x, sharedDir: shared);
+            var dir = Path.Combine(recordings, "trajectory-" + stamp);
+            Eventually(() => Directory.Exists(dir), "recovery published the trajectory");
+            var lines = Lines(Path.Combine(dir, "traj.jsonl"));
+            Assert.Equal([Move((100, 100)), Move((500, 400))], lines.Select(l => l.GetProperty("action").GetRawText()));
+            Assert.All(lines, l => Assert.True(File.Exists(Path.Combine(dir, l.GetProperty("screenshot_file").GetString()!))));
+            Assert.False(Directory.Exists(Path.Combine(recordings, ".trajectory-" + stamp)));
+        }
+        finally
+        {
+            Directory.Delete(shared, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Steps_past_the_bound_are_counted_in_the_answer_and_not_written()
     {
         using var bounded = new BoundedTrajectoryFixture();
