@@ -144,7 +144,12 @@ internal sealed class Appliance : IAsyncDisposable
         var capture = new ScreenCapture(captureConnection, options.UseSharedMemory, options.DisplayTimeoutMs, logs.CreateLogger("Sandbox.Capture"));
         var screenshots = new ScreenshotService(capture, options, options.Capture, logs.CreateLogger<ScreenshotService>());
         var activity = new ActivityFeed();
-        var recorder = new Recorder(options, options.Recording, logs, activity);
+        // --- Trajectories --- agent steps are journaled while a recording runs, each with the screen after it:
+        // a full-size PNG with the cursor and without the red box, as OSWorld's observations (docs/recording.md).
+        var recorder = new Recorder(options, options.Recording, logs, activity,
+            screenshot: png => screenshots.Render(new ScreenshotRequest { Annotate = false }, png));
+        IStepJournal steps = recorder.Steps;
+        // --- end Trajectories ---
         // --- Accessibility --- (made before Input: actions may target an element by its id; mapped below)
         var accessibility = new Sandbox.Accessibility.AccessibilityService(options.Accessibility,
             Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
@@ -178,7 +183,7 @@ internal sealed class Appliance : IAsyncDisposable
         app.MapHealthApi(new HealthSources(captureConnection, gateway, recorder) { Container = () => ContainerLimits.Read(options.Fleet.CgroupRoot) });
         app.MapScreenshotApi(screenshots, options);
         app.MapRecordApi(recorder);
-        app.MapComputerApi(computer);
+        app.MapComputerApi(computer, steps);
         if (liveView is not null)
         {
             app.MapLiveViewApi(liveView);
@@ -215,7 +220,7 @@ internal sealed class Appliance : IAsyncDisposable
         {
             var mcp = new Sandbox.Mcp.McpServer(options.Mcp, typeof(Appliance).Assembly.GetName().Version?.ToString(3) ?? "0.0.0", logs.CreateLogger("Sandbox.Mcp"));
             var screen = new Sandbox.Mcp.ScreenTools(screenshots, options.MaxImageEdge);
-            mcp.Add((Sandbox.Mcp.IMcpToolProvider)screen).Add(new Sandbox.Mcp.ComputerTools(computer));
+            mcp.Add((Sandbox.Mcp.IMcpToolProvider)screen).Add(new Sandbox.Mcp.ComputerTools(computer, steps));
             if (gateway?.Kernels is { } kernels) mcp.Add(new Sandbox.Mcp.PythonTools(kernels, options.Mcp));
             mcp.Add(new Sandbox.Mcp.ProcessTools(processes)).Add(new Sandbox.Mcp.AccessibilityTools(accessibility));
             if (files is not null && !OperatingSystem.IsWindows()) mcp.Add(new Sandbox.Mcp.FileTools(files, options.Mcp));

@@ -50,31 +50,27 @@ internal sealed record ComputerActionsAnswer(
 /// Native computer-use actions over XTEST (README "Computer actions"). Bad requests are 400 before
 /// anything runs; an action that fails while running stops the batch and is answered with its status
 /// (400 for off-screen points and the like) and the results so far; a lost display is 503.
+/// While a recording runs, every request that ran (its answer included a failure or not) is reported to the step
+/// journal as the action JSON the client sent and the answer without base64 images; requests refused before
+/// anything ran (400 bad request, 503) are not steps.
 /// </summary>
 internal static class ComputerApi
 {
     private const int MaxJsonDepth = 16;
 
-    public static void MapComputerApi(this IEndpointRouteBuilder app, ComputerService service)
+    /// <param name="steps">Where each request is reported while a recording runs (<see cref="NoStepJournal"/> when none keeps them).</param>
+    public static void MapComputerApi(this IEndpointRouteBuilder app, ComputerService service, IStepJournal? steps = null)
     {
+        steps ??= NoStepJournal.Instance;
         app.MapPost("/computer/action", async Task<IResult> (HttpContext http) =>
         {
             using var body = await ReadBody(http);
             var batch = Parse(() => service.Parser.ParseSingle(body.RootElement));
             var outcome = await service.RunAsync(batch, http.RequestAborted);
-            var r = outcome.Results[0];
-            var answer = new ComputerActionAnswer(
-                outcome.Failure is null ? "ok" : "error",
-                r.Action,
-                outcome.Failure is { } f ? Reason(f.Status) : null,
-                outcome.Failure?.Message,
-                Pair(r.Coordinate),
-                Pair(r.ScreenCoordinate),
-                Shot(r.Screenshot),
-                Shot(outcome.ScreenshotAfter),
-                [outcome.ScreenWidth, outcome.ScreenHeight],
-                outcome.ElapsedMs);
-            return Results.Json(answer, InputJson.Default.ComputerActionAnswer, statusCode: outcome.Failure?.Status ?? 200);
+            if (steps.Active)
+                await steps.AddAsync("computer", body.RootElement.GetRawText(),
+                    JsonSerializer.Serialize(SingleAnswer(outcome, withImages: false), InputJson.Default.ComputerActionAnswer), http.RequestAborted);
+            return Results.Json(SingleAnswer(outcome, withImages: true), InputJson.Default.ComputerActionAnswer, statusCode: outcome.Failure?.Status ?? 200);
         });
 
         app.MapPost("/computer/actions", async Task<IResult> (HttpContext http) =>
@@ -82,8 +78,28 @@ internal static class ComputerApi
             using var body = await ReadBody(http);
             var batch = Parse(() => service.Parser.ParseBatch(body.RootElement));
             var outcome = await service.RunAsync(batch, http.RequestAborted);
+            if (steps.Active)
+                await steps.AddAsync("computer", body.RootElement.GetRawText(),
+                    JsonSerializer.Serialize(Answer(outcome, withImages: false), InputJson.Default.ComputerActionsAnswer), http.RequestAborted);
             return Results.Json(Answer(outcome, withImages: true), InputJson.Default.ComputerActionsAnswer, statusCode: outcome.Failure?.Status ?? 200);
         });
+    }
+
+    /// <summary>POST /computer/action's answer: the one action's result, flattened.</summary>
+    private static ComputerActionAnswer SingleAnswer(BatchOutcome outcome, bool withImages)
+    {
+        var r = outcome.Results[0];
+        return new ComputerActionAnswer(
+            outcome.Failure is null ? "ok" : "error",
+            r.Action,
+            outcome.Failure is { } f ? Reason(f.Status) : null,
+            outcome.Failure?.Message,
+            Pair(r.Coordinate),
+            Pair(r.ScreenCoordinate),
+            Shot(r.Screenshot, withImages),
+            Shot(outcome.ScreenshotAfter, withImages),
+            [outcome.ScreenWidth, outcome.ScreenHeight],
+            outcome.ElapsedMs);
     }
 
     private static async Task<JsonDocument> ReadBody(HttpContext http)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sandbox.Api;
 using Sandbox.Capture;
+using Sandbox.Common;
 using Sandbox.Input;
 
 namespace Sandbox.Mcp;
@@ -11,8 +12,9 @@ namespace Sandbox.Mcp;
 /// arguments are the action object of <c>POST /computer/action</c>) or a batch (<c>{"actions": [...]}</c> as
 /// <c>POST /computer/actions</c>), parsed by the same parser, with the same schema as /openapi.json. Screenshots
 /// an action or <c>screenshot_after</c> takes come back as image content; the text part is the REST answer.
+/// While a recording runs, each call that ran is a step of its trajectory (source <c>mcp</c>), as for /computer/action.
 /// </summary>
-internal sealed class ComputerTools(ComputerService computer) : IMcpToolProvider
+internal sealed class ComputerTools(ComputerService computer, IStepJournal? steps = null) : IMcpToolProvider
 {
     public IEnumerable<McpTool> Tools =>
     [
@@ -63,6 +65,7 @@ internal sealed class ComputerTools(ComputerService computer) : IMcpToolProvider
 
         var answer = ComputerApi.Answer(outcome, withImages: false);
         var text = JsonSerializer.Serialize(answer, McpContractJson.Default.ComputerActionsAnswer);
+        if (steps is { Active: true }) await steps.AddAsync("mcp", args.ValueKind == JsonValueKind.Undefined ? "null" : call.Arguments.GetRawText(), text, ct).ConfigureAwait(false);
         result.Content.Insert(0, new McpText(outcome.Failure is { } f ? $"action {f.Index} failed: {f.Message}\n{text}" : text));
         return result;
     }

@@ -23,7 +23,10 @@ internal sealed record RecordAnswer(
     int? Fps = null,
     string? Codec = null,
     string? DisplayState = null,
-    string? Message = null);
+    string? Message = null,
+    string? TrajectoryDir = null,
+    int? NumSteps = null,
+    int? StepsDropped = null);
 
 /// <summary>The recording section of /health.</summary>
 internal sealed record RecordingHealth(string State, long? NumEvents, string? ScreenRecording, string? Error);
@@ -47,18 +50,26 @@ internal sealed class Recorder : IDisposable
     private bool _disposed;
 
     private readonly ActivityFeed? _activity;
+    private readonly TrajectoryJournal _steps;
 
     /// <param name="activity">Where started/stopped recordings and the recorded actions are reported (live view); optional.</param>
-    public Recorder(ApplianceOptions options, RecordingOptions recording, ILoggerFactory logs, ActivityFeed? activity = null)
+    /// <param name="screenshot">Takes each agent step's screenshot for the trajectory (docs/recording.md "Trajectories");
+    /// without it, steps are journaled without PNGs.</param>
+    public Recorder(ApplianceOptions options, RecordingOptions recording, ILoggerFactory logs, ActivityFeed? activity = null,
+        StepScreenshot? screenshot = null)
     {
         _activity = activity;
         _options = options;
         _ro = recording;
         _log = logs.CreateLogger("Sandbox.Recording");
         _capture = new InputCapture(options.Display, _ro, options.DisplayTimeoutMs, _log);
+        _steps = new TrajectoryJournal(recording, screenshot, _log);
     }
 
     public RecordingOptions Options => _ro;
+
+    /// <summary>Where the acting areas report agent steps: kept as the running recording's trajectory.</summary>
+    public IStepJournal Steps => _steps;
 
     public RecordAnswer Start(RecordStart request)
     {
@@ -93,6 +104,16 @@ internal sealed class Recorder : IDisposable
             }
             if (request.Video) StartVideo(session, request);
             else session.VideoAbsence = VideoState.Disabled;
+            try
+            {
+                _steps.Begin(_options.RecordingDir, stamp, clock);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A recording without its trajectory is still a recording; the reason is logged and in the journal.
+                _log.LogWarning("recording {Stamp}: no trajectory: {Message}", stamp, e.Message);
+                session.Note(new JournalNote { Event = "trajectory_failed", Time = 0, Timestamp = clock.Stamp(0), Message = e.Message });
+            }
             _current = session;
             WatchLimits(session);
             _log.LogInformation("recording {Stamp} started (video: {Video})", stamp, ScreenStatus(session, false));
@@ -119,7 +140,7 @@ internal sealed class Recorder : IDisposable
             if (!ReferenceEquals(_current, session)) { timer?.Dispose(); return; }
             string? reason = null;
             if (_ro.MaxSeconds > 0 && session.Clock.Now >= _ro.MaxSeconds) reason = "max_seconds";
-            else if (_ro.MaxBytes > 0 && session.Bytes() >= _ro.MaxBytes) reason = "max_bytes";
+            else if (_ro.MaxBytes > 0 && session.Bytes() + (_steps.Current?.Bytes ?? 0) >= _ro.MaxBytes) reason = "max_bytes";
             if (reason is null) return;
             timer?.Dispose();
             lock (_gate)
@@ -174,14 +195,18 @@ internal sealed class Recorder : IDisposable
             var result = session.Finish(clean ? reason : reason + " (capture did not drain)");
             session.Video?.Dispose();
             var video = session.Video;
-            var message = Join(video?.Error ?? (video is null ? session.VideoMessage : null), result.Error);
+            var trajectory = _steps.End(video?.State == VideoState.Stopped ? session.Full(session.VideoFile) : null);
+            var message = Join(video?.Error ?? (video is null ? session.VideoMessage : null), result.Error, trajectory?.Error,
+                trajectory is { StepsDropped: > 0 } t ? $"{t.StepsDropped} steps past SANDBOX_RECORD_MAX_STEPS ({_ro.MaxSteps}) were not kept" : null);
             _log.LogInformation("recording {Stamp} stopped: {Events} events, {Actions} actions, video {Video}",
                 session.Stamp, result.NumEvents, result.NumActions, ScreenStatus(session, true));
             _activity?.Add("recorder", "recording_stopped", $"recording stopped: {result.NumActions} actions → {result.ActionsFile}",
                 result.Error is null ? "ok" : "error");
             return new RecordAnswer("action_recording_stopped", ScreenStatus(session, stopped: true),
                 result.ActionsFile, result.NumActions, video?.State == VideoState.Stopped ? session.VideoFile : null,
-                result.EventsFile, result.NumEvents, result.Duration, session.Fps, video?.Codec.Name, DisplayStateText(), message);
+                result.EventsFile, result.NumEvents, result.Duration, session.Fps, video?.Codec.Name, DisplayStateText(), message,
+                trajectory is null ? null : "recordings/" + trajectory.Dir, trajectory?.NumSteps ?? (_ro.MaxSteps > 0 ? 0 : null),
+                trajectory is { StepsDropped: > 0 } dropped ? dropped.StepsDropped : null);
         }
     }
 
@@ -208,7 +233,8 @@ internal sealed class Recorder : IDisposable
         return new RecordAnswer("action_recording_in_progress", ScreenStatus(session, stopped: false),
             session.ActionsFile, session.NumActions, session.Video is not null ? session.VideoFile : null, session.EventsFile,
             session.NumEvents, Math.Round(session.Clock.Now, 3), session.Fps, session.Video?.Codec.Name, DisplayStateText(),
-            Join(session.Video?.Error ?? session.VideoMessage, _capture.LastError, session.JournalError));
+            Join(session.Video?.Error ?? session.VideoMessage, _capture.LastError, session.JournalError),
+            NumSteps: _steps.Current?.Steps, StepsDropped: _steps.Current is { Dropped: > 0 } w ? w.Dropped : null);
     }
 
     public RecordingHealth Health()
@@ -273,6 +299,16 @@ internal sealed class Recorder : IDisposable
     {
         if (!Directory.Exists(_options.RecordingDir)) return 0;
         var recovered = 0;
+        try
+        {
+            // Under the gate and only while no recording runs: then every private trajectory folder is a killed process's.
+            lock (_gate)
+                if (_current is null) TrajectoryWriter.RecoverUnfinished(_options.RecordingDir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.LogDebug("recording: trajectories not recovered: {Message}", e.Message);
+        }
         foreach (var path in Directory.EnumerateFiles(_options.RecordingDir, "events-*.jsonl"))
         {
             try

@@ -33,6 +33,11 @@ internal sealed class RecordingOptions
     public int MaxSeconds { get; init; } = 4 * 3600;
     /// <summary>A recording whose files (video + journal) grow past this is stopped (<c>SANDBOX_RECORD_MAX_BYTES</c>; 0 = no limit).</summary>
     public long MaxBytes { get; init; } = 4L << 30;
+    /// <summary>
+    /// Agent steps (action requests) a recording's trajectory keeps (<c>SANDBOX_RECORD_MAX_STEPS</c>); later steps are
+    /// counted in <c>steps_dropped</c> and not written. 0 = no trajectories.
+    /// </summary>
+    public int MaxSteps { get; init; } = 1000;
 
     public static RecordingOptions FromEnvironment(EnvReader r) => new()
     {
@@ -49,6 +54,7 @@ internal sealed class RecordingOptions
         VideoQuality = r.Int("SANDBOX_RECORD_VIDEO_QUALITY", 28, 0, 51),
         MaxSeconds = r.Int("SANDBOX_RECORD_MAX_SECONDS", 4 * 3600, 0, int.MaxValue),
         MaxBytes = r.Long("SANDBOX_RECORD_MAX_BYTES", 4L << 30, 0, long.MaxValue),
+        MaxSteps = r.Int("SANDBOX_RECORD_MAX_STEPS", 1000, 0, 1_000_000),
     };
 
     public ActionBuilderOptions Builder => new(TypingPauseMs / 1000.0, DragThresholdPx);

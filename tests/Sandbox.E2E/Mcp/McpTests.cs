@@ -224,7 +224,7 @@ public sealed class McpTests(McpFixture f) : IClassFixture<McpFixture>
         Assert.Contains("screen://current", uris);
         Assert.Contains(uris, u => u.StartsWith("recording://actions-") && u.EndsWith(".json"));
         Assert.Contains(uris, u => u.StartsWith("recording://events-") && u.EndsWith(".jsonl"));
-        Assert.Equal(["recording://{name}"], r.GetProperty("templates").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["recording://{name}", "recording://{trajectory}/{name}"], r.GetProperty("templates").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal("image/png", r.GetProperty("screenMime").GetString());
         var screen = Rgb.Load(f.Run.File(r.GetProperty("screenFile").GetString()!));
         Assert.Equal((1920, 1080), (screen.Width, screen.Height));
