@@ -43,12 +43,12 @@ public sealed class RecordFaultTests(ITestOutputHelper output)
 
             // The watchdog saw our end and had ffmpeg finish a playable file.
             Eventually(() => { try { Processes.Check("ffprobe", ["-v", "error", video]); return true; } catch (InvalidOperationException) { return false; } },
-                "the video of the killed appliance becomes playable");
+                "the video of the killed appliance becomes playable", timeoutMs: 30_000);
 
             using var again = ApplianceProcess.Start(x, sharedDir: shared);
             var stamp = Path.GetFileName(eventsFile)["events-".Length..^".jsonl".Length];
             var actionsPath = Path.Combine(shared, "recordings", $"actions-{stamp}.json");
-            Eventually(() => File.Exists(actionsPath), "recovery wrote the actions");
+            Eventually(() => File.Exists(actionsPath), "recovery wrote the actions", timeoutMs: 30_000);
             var actions = JsonDocument.Parse(File.ReadAllText(actionsPath)).RootElement;
             Assert.Equal("killed mid-sentence", actions[0].GetProperty("text").GetString());
             Assert.Equal("click", actions[1].GetProperty("event").GetString());
