@@ -236,15 +236,20 @@ internal sealed class Appliance : IAsyncDisposable
             var osBuilder = BuilderDefaults.CreateBuilder(options.OsWorld.Host ?? options.Host, options.OsWorld.Port, options.MaxRequestBodyBytes);
             osBuilder.Logging.ClearProviders();
             osBuilder.Logging.AddSimpleConsole(c => { c.SingleLine = true; c.UseUtcTimestamp = true; c.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; });
-            osBuilder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+            osBuilder.Logging.AddFilter("Microsoft", LogLevel.Warning);
             osBuilder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(Sandbox.OsWorld.OsWorldJson.Default));
             var osApp = osBuilder.Build();
             osApp.UseRouting();
             osApp.UseRequestGuard(new GuardPolicy(options.AllowHosts, options.AllowOrigins), logs.CreateLogger("Sandbox.Web"));
             osApp.UseTokenAuth(restToken);
             osApp.UseJsonErrors(logs.CreateLogger("Sandbox.OsWorld"));
+            // An unknown path is a JSON 404; a known one with another method keeps routing's 405, as Flask answers.
+            osApp.Use(async (http, next) =>
+            {
+                if (http.GetEndpoint() is null) await ErrorResults.Error(404, "Not Found", "no such OSWorld route (docs/osworld.md)").ExecuteAsync(http);
+                else await next(http);
+            });
             Sandbox.OsWorld.OsWorldApi.MapOsWorldApi(osApp, osworld);
-            osApp.MapFallback(() => ErrorResults.Error(404, "Not Found", "no such OSWorld route (docs/osworld.md)"));
             osApp.StartAsync().GetAwaiter().GetResult();
             app.Lifetime.ApplicationStopping.Register(() => osApp.StopAsync().Wait(TimeSpan.FromSeconds(5)));
             app.Lifetime.ApplicationStopped.Register(() => { osApp.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)); if (!OperatingSystem.IsWindows()) osworld.Dispose(); });

@@ -24,9 +24,6 @@ public sealed class OsWorldFixture : IDisposable
         {
             X = XvfbServer.Start(1280, 800);
             var runtime = Directory.CreateDirectory(Path.Combine(Home, ".runtime")).FullName;
-            var bus = Spawn("dbus-daemon", ["--session", "--nofork", "--print-address=1", $"--address=unix:tmpdir={runtime}"], new Dictionary<string, string?>(X.Env), readStdout: false);
-            var address = bus.StandardOutput.ReadLineAsync();
-            if (!address.Wait(20_000) || string.IsNullOrEmpty(address.Result)) throw new InvalidOperationException("dbus-daemon did not start");
             WriteXdgHandler();
             Env = new Dictionary<string, string?>(X.Env)
             {
@@ -36,8 +33,8 @@ public sealed class OsWorldFixture : IDisposable
                 ["XDG_CACHE_HOME"] = Path.Combine(Home, ".cache"),
                 ["XDG_CURRENT_DESKTOP"] = null,
                 ["DESKTOP_SESSION"] = null,
-                ["DBUS_SESSION_BUS_ADDRESS"] = address.Result.Trim(),
                 ["XDG_RUNTIME_DIR"] = runtime,
+                ["DBUS_SESSION_BUS_ADDRESS"] = null,
                 ["AT_SPI_BUS_ADDRESS"] = null,
                 ["GTK_MODULES"] = "gail:atk-bridge",
                 ["NO_AT_BRIDGE"] = null,
@@ -47,6 +44,11 @@ public sealed class OsWorldFixture : IDisposable
                 ["LC_ALL"] = "C.UTF-8",
                 ["PYTHONPATH"] = Path.Combine(Repo.Root, "tests", "Sandbox.E2E", "OsWorld", "pyshim"),
             };
+            // The bus gets the private HOME too: services it activates (dconf for gsettings) write there, not in the real home.
+            var bus = Spawn("dbus-daemon", ["--session", "--nofork", "--print-address=1", $"--address=unix:tmpdir={runtime}"], Env, readStdout: false);
+            var address = bus.StandardOutput.ReadLineAsync();
+            if (!address.Wait(20_000) || string.IsNullOrEmpty(address.Result)) throw new InvalidOperationException("dbus-daemon did not start");
+            Env["DBUS_SESSION_BUS_ADDRESS"] = address.Result.Trim();
             Spawn("/usr/libexec/at-spi-bus-launcher", ["--launch-immediately"], Env);
             WaitFor(() => Processes.Run("dbus-send", ["--session", "--print-reply", "--dest=org.a11y.Bus", "/org/a11y/bus", "org.a11y.Bus.GetAddress"], Env, 10_000).Code == 0,
                 "the accessibility bus (org.a11y.Bus) to appear");
