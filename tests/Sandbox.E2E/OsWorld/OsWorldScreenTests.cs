@@ -43,6 +43,9 @@ public sealed class OsWorldScreenTests(OsWorldFixture f) : IClassFixture<OsWorld
         var beta = ulong.Parse(Processes.Check("xdotool", ["search", "--sync", "--name", "^OsWorld Beta$"], f.Env, 60_000).Split('\n')[0]);
 
         // get_vm_window_size: form app_class_name → the client size of a window of that WM_CLASS.
+        // xdotool sees a window once it is mapped; the window manager lists it (EWMH) a moment later.
+        OsWorldFixture.WaitFor(() => Processes.Run("wmctrl", ["-l"], f.Env).Stdout is var l && l.Contains("OsWorld Alpha") && l.Contains("OsWorld Beta"),
+            "openbox to manage both windows");
         var size = OsWorldFixture.Json(f.PostForm("/window_size", new() { ["app_class_name"] = "XTerm" }));
         var geometries = new[] { alpha, beta }.Select(w => f.Xdotool("getwindowgeometry", w.ToString())).ToList();
         Assert.Contains(geometries, g => g.Contains($"Geometry: {size.GetProperty("width").GetInt32()}x{size.GetProperty("height").GetInt32()}"));
