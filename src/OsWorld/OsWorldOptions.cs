@@ -42,6 +42,6 @@ internal sealed class OsWorldOptions
         DownloadTimeoutS = r.Double("SANDBOX_OSWORLD_DOWNLOAD_TIMEOUT_S", 300, 0.001, 86_400),
         VerifyCommandTimeoutS = r.Double("SANDBOX_OSWORLD_VERIFY_TIMEOUT_S", 5, 0.001, 3600),
         RecordFps = r.Int("SANDBOX_OSWORLD_RECORD_FPS", 10, 1, 60),
-        Python = r.String("SANDBOX_OSWORLD_PYTHON") ?? "/usr/bin/python3",
+        Python = r.Text("SANDBOX_OSWORLD_PYTHON", "/usr/bin/python3"),
     };
 }
