@@ -71,6 +71,31 @@ public sealed class OsWorldCommandTests(OsWorldFixture f) : IClassFixture<OsWorl
     }
 
     [Fact]
+    public void Pyautogui_click_focuses_a_window_and_typewrite_types_into_it()
+    {
+        f.Launch("xterm", "-T", "Typing-Target", "-geometry", "60x10+80+80");
+        f.Launch("xterm", "-T", "Typing-Other", "-geometry", "60x10+700+400");
+        var target = ulong.Parse(Processes.Check("xdotool", ["search", "--sync", "--name", "^Typing-Target$"], f.Env, 60_000).Split('\n')[0]);
+        var other = ulong.Parse(Processes.Check("xdotool", ["search", "--sync", "--name", "^Typing-Other$"], f.Env, 60_000).Split('\n')[0]);
+        OsWorldFixture.WaitFor(() => Processes.Run("wmctrl", ["-l"], f.Env).Stdout is var l && l.Contains("Typing-Target") && l.Contains("Typing-Other"), "openbox to manage both windows");
+        f.Xdotool("windowactivate", "--sync", other.ToString());
+        var geometry = f.Xdotool("getwindowgeometry", target.ToString());
+        // "Window N / Position: X,Y (screen: 0) / Geometry: WxH"
+        var position = geometry.Split('\n').First(l => l.Contains("Position:")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1].Split(',');
+        int x = int.Parse(position[0]) + 60, y = int.Parse(position[1]) + 40;
+
+        string Py(string command) => $"import pyautogui; import time; pyautogui.FAILSAFE = False; {command}";
+        using (var click = f.PostJson("/execute", new { command = new[] { "/usr/bin/python3", "-c", Py($"pyautogui.click(button='left', x={x}, y={y})") }, shell = false }))
+            Assert.Equal(0, OsWorldFixture.Json(click).GetProperty("returncode").GetInt32());
+        OsWorldFixture.WaitFor(() => f.Xdotool("getactivewindow") == target.ToString(), "the clicked window to take the focus");
+
+        var marker = Path.Combine(f.Home, "typedfile");
+        using (var type = f.PostJson("/execute", new { command = new[] { "/usr/bin/python3", "-c", Py("pyautogui.typewrite('cd\\ntouch typedfile\\n')") }, shell = false }))
+            Assert.Equal(0, OsWorldFixture.Json(type).GetProperty("returncode").GetInt32());
+        OsWorldFixture.WaitFor(() => File.Exists(marker), "the typed command to create ~/typedfile");
+    }
+
+    [Fact]
     public void Execute_with_verification_waits_for_the_window_and_reports_failure_with_500()
     {
         using var ok = f.PostJson("/setup/execute_with_verification", new
