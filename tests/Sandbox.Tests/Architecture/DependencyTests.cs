@@ -41,7 +41,7 @@ public sealed partial class DependencyTests
         // Its tools for processes, files and accessibility are thin calls into those areas' services.
         ["Mcp"] = [.. Shared, "Imaging", "Display", "Web", "Capture", "Gateway", "Recording", "Input", "Api", "Processes", "Files", "Accessibility", "Clipboard", "Desktop"],
         // OSWorld's in-VM server contract over the areas' services (docs/osworld.md).
-        ["OsWorld"] = [.. Shared, "Imaging", "Display", "Web", "Capture", "Recording", "Processes", "Files", "Accessibility", "Desktop"],
+        ["OsWorld"] = [.. Shared, "Web", "Capture", "Recording", "Processes", "Files", "Accessibility", "Desktop"],
         // The composition root may reference everything; nothing may reference it.
         ["Hosting"] = ["*"],
     };
