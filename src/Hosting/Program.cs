@@ -228,7 +228,7 @@ internal sealed class Appliance : IAsyncDisposable
         }
         // --- OsWorld --- OSWorld's in-VM server contract on its own listener (SANDBOX_OSWORLD_PORT; docs/osworld.md):
         // a separate slim app as the gateway's (VMs are port-forwarded: the port, not the Host, tells them apart),
-        // with the same guard, token and JSON errors as this port. Bound here, so a taken port fails the start.
+        // with the same guard, token and JSON errors as this port. Bound here: a taken port stops the start (exit code 2).
         if (options.OsWorld.Enabled && files is not null && !OperatingSystem.IsWindows())
         {
             var osworld = new Sandbox.OsWorld.OsWorldAdapter(options.OsWorld, screenshots, accessibility, processes, files, desktop, waits, apps,
@@ -250,7 +250,13 @@ internal sealed class Appliance : IAsyncDisposable
                 else await next(http);
             });
             Sandbox.OsWorld.OsWorldApi.MapOsWorldApi(osApp, osworld);
-            osApp.StartAsync().GetAwaiter().GetResult();
+            try { osApp.StartAsync().GetAwaiter().GetResult(); }
+            catch (IOException e)
+            {
+                // As a bad setting: a message naming it and exit code 2, before anything else has started.
+                Console.Error.WriteLine($"sandbox: SANDBOX_OSWORLD_PORT={options.OsWorld.Port}: {e.Message}");
+                Environment.Exit(2);
+            }
             app.Lifetime.ApplicationStopping.Register(() => osApp.StopAsync().Wait(TimeSpan.FromSeconds(5)));
             app.Lifetime.ApplicationStopped.Register(() => { osApp.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)); if (!OperatingSystem.IsWindows()) osworld.Dispose(); });
         }

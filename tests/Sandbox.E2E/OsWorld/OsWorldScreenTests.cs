@@ -162,6 +162,18 @@ public sealed class OsWorldScreenTests(OsWorldFixture f) : IClassFixture<OsWorld
     }
 
     [Fact]
+    public void A_taken_osworld_port_stops_the_start_with_a_message_naming_it()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var e = Assert.Throws<InvalidOperationException>(() =>
+            ApplianceProcess.Start(null, new Dictionary<string, string?> { ["SANDBOX_OSWORLD_PORT"] = port.ToString() }).Dispose());
+        Assert.Contains("exited with 2", e.Message);
+        Assert.Contains($"sandbox: SANDBOX_OSWORLD_PORT={port}:", e.Message);
+    }
+
+    [Fact]
     public void With_a_token_the_osworld_port_needs_it_too()
     {
         var port = Processes.FreeTcpPort();
