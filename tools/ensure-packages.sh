@@ -22,7 +22,8 @@ test=(xvfb x11-xserver-utils x11-utils x11-xkb-utils xdotool xfonts-base python3
       python3-flask
       at-spi2-core libatk-adaptor gtk-3-examples gir1.2-gtk-3.0 python3-gi python3-pyatspi python3-lxml zenity dbus dbus-bin
       qemu-system-x86 qemu-utils e2fsprogs
-      openbox xclip wmctrl zenity xterm gtk-3-examples x11-utils)
+      openbox xclip wmctrl zenity xterm gtk-3-examples x11-utils
+      sakura xdg-utils file dconf-gsettings-backend gsettings-desktop-schemas libglib2.0-bin)
 
 want=()
 for set in "$@"; do

@@ -130,7 +130,8 @@ internal sealed class Appliance : IAsyncDisposable
                      { WebJson.Default, ApiJson.Default, CaptureJson.Default, RecordApiJson.Default, InputJson.Default, LiveViewJson.Default, FleetJson.Default,
                        ProcessesJson.Default, FilesJson.Default,
                        Sandbox.Accessibility.AccessibilityJson.Default,
-                       Sandbox.Clipboard.ClipboardJson.Default, Sandbox.Desktop.DesktopJson.Default })
+                       Sandbox.Clipboard.ClipboardJson.Default, Sandbox.Desktop.DesktopJson.Default,
+                       Sandbox.OsWorld.OsWorldJson.Default })
                 o.SerializerOptions.TypeInfoResolverChain.Insert(0, context);
         });
 
@@ -230,6 +231,41 @@ internal sealed class Appliance : IAsyncDisposable
             // Sessions end (their kernels shut down) while the gateway still runs.
             app.Lifetime.ApplicationStopping.Register(() => mcp.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
         }
+        // --- OsWorld --- OSWorld's in-VM server contract on its own listener (SANDBOX_OSWORLD_PORT; docs/osworld.md):
+        // a separate slim app as the gateway's (VMs are port-forwarded: the port, not the Host, tells them apart),
+        // with the same guard, token and JSON errors as this port. Bound here: a taken port stops the start (exit code 2).
+        if (options.OsWorld.Enabled && files is not null && !OperatingSystem.IsWindows())
+        {
+            var osworld = new Sandbox.OsWorld.OsWorldAdapter(options.OsWorld, screenshots, accessibility, processes, files, desktop, waits, apps,
+                recorder, NoStepJournal.Instance, options.SharedDir, logs.CreateLogger("Sandbox.OsWorld"));
+            var osBuilder = BuilderDefaults.CreateBuilder(options.OsWorld.Host ?? options.Host, options.OsWorld.Port, options.MaxRequestBodyBytes);
+            osBuilder.Logging.ClearProviders();
+            osBuilder.Logging.AddSimpleConsole(c => { c.SingleLine = true; c.UseUtcTimestamp = true; c.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; });
+            osBuilder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+            osBuilder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(Sandbox.OsWorld.OsWorldJson.Default));
+            var osApp = osBuilder.Build();
+            osApp.UseRouting();
+            osApp.UseRequestGuard(new GuardPolicy(options.AllowHosts, options.AllowOrigins), logs.CreateLogger("Sandbox.Web"));
+            osApp.UseTokenAuth(restToken);
+            osApp.UseJsonErrors(logs.CreateLogger("Sandbox.OsWorld"));
+            // An unknown path is a JSON 404; a known one with another method keeps routing's 405, as Flask answers.
+            osApp.Use(async (http, next) =>
+            {
+                if (http.GetEndpoint() is null) await ErrorResults.Error(404, "Not Found", "no such OSWorld route (docs/osworld.md)").ExecuteAsync(http);
+                else await next(http);
+            });
+            Sandbox.OsWorld.OsWorldApi.MapOsWorldApi(osApp, osworld);
+            try { osApp.StartAsync().GetAwaiter().GetResult(); }
+            catch (IOException e)
+            {
+                // As a bad setting: a message naming it and exit code 2, before anything else has started.
+                Console.Error.WriteLine($"sandbox: SANDBOX_OSWORLD_PORT={options.OsWorld.Port}: {e.Message}");
+                Environment.Exit(2);
+            }
+            app.Lifetime.ApplicationStopping.Register(() => osApp.StopAsync().Wait(TimeSpan.FromSeconds(5)));
+            app.Lifetime.ApplicationStopped.Register(() => { osApp.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)); if (!OperatingSystem.IsWindows()) osworld.Dispose(); });
+        }
+        // --- end OsWorld ---
         app.MapOpenApi();
 
         // --- Fleet --- probes, /init, PID 1 duty (docs/fleets.md).

@@ -30,6 +30,7 @@ internal sealed class SandboxOptions : ApplianceOptions
     public Sandbox.Capture.CaptureOptions Capture { get; init; } = new();
     public Sandbox.Clipboard.ClipboardOptions Clipboard { get; init; } = new();
     public Sandbox.Desktop.DesktopOptions Desktop { get; init; } = new();
+    public Sandbox.OsWorld.OsWorldOptions OsWorld { get; init; } = new();
 
     /// <summary>Every default is written once, on the property; the reader falls back to it.</summary>
     private static readonly SandboxOptions Defaults = new();
@@ -67,6 +68,7 @@ internal sealed class SandboxOptions : ApplianceOptions
             Capture = Sandbox.Capture.CaptureOptions.FromEnvironment(r),
             Clipboard = Sandbox.Clipboard.ClipboardOptions.FromEnvironment(r),
             Desktop = Sandbox.Desktop.DesktopOptions.FromEnvironment(r),
+            OsWorld = Sandbox.OsWorld.OsWorldOptions.FromEnvironment(r),
         };
         r.ThrowIfInvalid();
         return o;

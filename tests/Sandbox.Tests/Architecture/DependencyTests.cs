@@ -40,6 +40,8 @@ public sealed partial class DependencyTests
         // MCP reads the REST contract tables (parameters, action schema) that Api's OpenAPI document is built from.
         // Its tools for processes, files and accessibility are thin calls into those areas' services.
         ["Mcp"] = [.. Shared, "Imaging", "Display", "Web", "Capture", "Gateway", "Recording", "Input", "Api", "Processes", "Files", "Accessibility", "Clipboard", "Desktop"],
+        // OSWorld's in-VM server contract over the areas' services (docs/osworld.md).
+        ["OsWorld"] = [.. Shared, "Web", "Capture", "Recording", "Processes", "Files", "Accessibility", "Desktop"],
         // The composition root may reference everything; nothing may reference it.
         ["Hosting"] = ["*"],
     };
