@@ -237,7 +237,7 @@ internal sealed class Appliance : IAsyncDisposable
         if (options.OsWorld.Enabled && files is not null && !OperatingSystem.IsWindows())
         {
             var osworld = new Sandbox.OsWorld.OsWorldAdapter(options.OsWorld, screenshots, accessibility, processes, files, desktop, waits, apps,
-                recorder, NoStepJournal.Instance, options.SharedDir, logs.CreateLogger("Sandbox.OsWorld"));
+                recorder, steps, options.SharedDir, logs.CreateLogger("Sandbox.OsWorld"));
             var osBuilder = BuilderDefaults.CreateBuilder(options.OsWorld.Host ?? options.Host, options.OsWorld.Port, options.MaxRequestBodyBytes);
             osBuilder.Logging.ClearProviders();
             osBuilder.Logging.AddSimpleConsole(c => { c.SingleLine = true; c.UseUtcTimestamp = true; c.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; });

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Net;
 using System.Xml.Linq;
 using Sandbox.E2E.Infrastructure;
@@ -127,8 +128,18 @@ public sealed class OsWorldScreenTests(OsWorldFixture f) : IClassFixture<OsWorld
             f.Xdotool("mousemove", (100 + i * 50).ToString(), "100");
             Thread.Sleep(300);
         }
+        // A step the agent takes through OSWorld's routes while recording goes into the trajectory.
+        using var step = f.PostJson("/execute", new { command = new[] { "xdotool", "mousemove", "400", "300" }, shell = false });
+        Assert.Equal(0, OsWorldFixture.Json(step).GetProperty("returncode").GetInt32());
         using var end = f.Post("/end_recording");
         Assert.Equal(HttpStatusCode.OK, end.StatusCode);
+        var trajectory = Directory.GetDirectories(Path.Combine(f.App.SharedDir, "recordings"), "trajectory-*").Single();
+        var line = JsonDocument.Parse(File.ReadAllLines(Path.Combine(trajectory, "traj.jsonl")).Single()).RootElement;
+        Assert.Equal("osworld", line.GetProperty("source").GetString());
+        Assert.Equal(1, line.GetProperty("step_num").GetInt32());
+        Assert.Contains("/execute", line.GetProperty("action").GetRawText());
+        var png = File.ReadAllBytes(Path.Combine(trajectory, line.GetProperty("screenshot_file").GetString()!));
+        Assert.Equal((1280, 800), (System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16)), System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20))));
         Assert.Equal("video/mp4", end.Content.Headers.ContentType?.MediaType);
         Assert.Equal("attachment", end.Content.Headers.ContentDisposition?.DispositionType);
         var video = Path.Combine(f.Home, "recording.mp4");
