@@ -11,6 +11,12 @@ internal sealed record AccessibilityOptions
     /// <summary>Also set ScreenReaderEnabled, which Chromium/Electron wait for (SANDBOX_A11Y_SCREEN_READER).</summary>
     public bool EnableScreenReader { get; init; } = true;
 
+    /// <summary>
+    /// Talk to applications over their direct (peer-to-peer) connections where the toolkit offers one
+    /// (org.a11y.atspi.Application.GetApplicationBusAddress), instead of through the bus daemon (SANDBOX_A11Y_DIRECT).
+    /// </summary>
+    public bool DirectConnections { get; init; } = true;
+
     /// <summary>Longest wait for the bus address and connection, ms (SANDBOX_A11Y_CONNECT_TIMEOUT_MS).</summary>
     public int ConnectTimeoutMs { get; init; } = 3000;
 
@@ -45,6 +51,7 @@ internal sealed record AccessibilityOptions
     {
         EnableAccessibility = r.Bool("SANDBOX_A11Y_ENABLE", true),
         EnableScreenReader = r.Bool("SANDBOX_A11Y_SCREEN_READER", true),
+        DirectConnections = r.Bool("SANDBOX_A11Y_DIRECT", true),
         ConnectTimeoutMs = r.Int("SANDBOX_A11Y_CONNECT_TIMEOUT_MS", 3000, 100, 60_000),
         RetryAfterFailureMs = r.Int("SANDBOX_A11Y_RETRY_MS", 2000, 0, 600_000),
         AppTimeoutMs = r.Int("SANDBOX_A11Y_APP_TIMEOUT_MS", 2000, 10, 600_000),

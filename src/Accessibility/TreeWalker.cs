@@ -22,6 +22,16 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
 
     public async Task<AccessibleNode> WalkAppAsync(ObjRef root, DateTime deadline)
     {
+        client.EnsurePeer(root.Bus);
+        var app = await WalkAppCoreAsync(root, deadline).ConfigureAwait(false);
+        // An application that ran past the budget may be stopped: its direct connection is closed so that its
+        // unanswered calls do not pile up (through the bus, the daemon times them out).
+        if (DateTime.UtcNow >= deadline) client.DropPeer(root.Bus);
+        return app;
+    }
+
+    private async Task<AccessibleNode> WalkAppCoreAsync(ObjRef root, DateTime deadline)
+    {
         var app = new AccessibleNode(root, 1) { Id = ids.IdOf(root) };
         if (Reserve(1) < 1) { app.Truncated = "element limit reached"; return app; }
         Interlocked.Increment(ref _nodes);
@@ -190,8 +200,11 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
         node.HasBasics = true;
     }
 
-    /// <summary>Attributes, extents (visible and showing elements), text, value and actions, all pipelined.</summary>
-    private async Task<bool> FetchDetails(List<AccessibleNode> nodes, DateTime deadline)
+    /// <summary>
+    /// Attributes, extents (visible and showing elements), text, value and actions, all pipelined; with
+    /// <paramref name="textOnly"/>, only text and value (what find matches text against).
+    /// </summary>
+    internal async Task<bool> FetchDetails(List<AccessibleNode> nodes, DateTime deadline, bool textOnly = false)
     {
         var tasks = new List<Task>(nodes.Count * 3);
         var apply = new List<Action>(nodes.Count * 3);
@@ -199,16 +212,19 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
         {
             if (!n.HasBasics) continue;
             var node = n;
-            var attrs = client.GetAttributes(node.Ref);
-            tasks.Add(attrs);
-            apply.Add(() => { if (attrs.IsCompletedSuccessfully) node.Attributes = attrs.Result; });
-            if (node.IsShowing && node.Has(AtspiClient.Component))
+            if (!textOnly)
+            {
+                var attrs = client.GetAttributes(node.Ref);
+                tasks.Add(attrs);
+                apply.Add(() => { if (attrs.IsCompletedSuccessfully) node.Attributes = attrs.Result; });
+            }
+            if (!textOnly && node.IsShowing && node.Has(AtspiClient.Component))
             {
                 var ext = client.GetExtents(node.Ref);
                 tasks.Add(ext);
                 apply.Add(() => { if (ext.IsCompletedSuccessfully) node.Extents = ext.Result; });
             }
-            if (node.Has(AtspiClient.Text))
+            if (node.Text is null && node.Has(AtspiClient.Text))
             {
                 var text = client.GetText(node.Ref);
                 tasks.Add(text);
@@ -219,13 +235,13 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
                     node.Text = t.Length > limits.MaxTextLength ? t[..limits.MaxTextLength] : t;
                 });
             }
-            if (node.Has(AtspiClient.Value))
+            if (node.Value is null && node.Has(AtspiClient.Value))
             {
                 var value = client.GetValue(node.Ref);
                 tasks.Add(value);
                 apply.Add(() => { if (value.IsCompletedSuccessfully) node.Value = value.Result; });
             }
-            if (node.Has(AtspiClient.Action))
+            if (!textOnly && node.Has(AtspiClient.Action))
             {
                 var actions = client.GetActionsWithNames(node.Ref);
                 tasks.Add(actions);
