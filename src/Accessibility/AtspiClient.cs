@@ -65,6 +65,20 @@ internal sealed class AtspiClient(DBusConnection connection) : IDisposable
         public DateTime RetryAfter = DateTime.MaxValue; // while connecting, and for good after a refusal
     }
 
+    private readonly ConcurrentDictionary<string, (bool Trusted, DateTime Checked)> _cacheOrder = new(StringComparer.Ordinal);
+
+    /// <summary>How long a verdict on an application's cache order holds before it is checked again.</summary>
+    public TimeSpan CacheOrderRecheck { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// True when the cache's children order of application <paramref name="bus"/> matched GetChildren at its
+    /// last check, less than <see cref="CacheOrderRecheck"/> ago.
+    /// </summary>
+    public bool CacheOrderTrusted(string bus) =>
+        _cacheOrder.TryGetValue(bus, out var v) && v.Trusted && DateTime.UtcNow - v.Checked < CacheOrderRecheck;
+
+    public void SetCacheOrderTrusted(string bus, bool trusted) => _cacheOrder[bus] = (trusted, DateTime.UtcNow);
+
     /// <summary>How many applications are reached directly (for tests and health).</summary>
     public int PeerCount => _peers.Values.Count(p => p.Connection is not null);
 
@@ -153,6 +167,8 @@ internal sealed class AtspiClient(DBusConnection connection) : IDisposable
     /// <summary>Closes the direct connections of applications no longer on the bus.</summary>
     public void PrunePeers(IReadOnlyCollection<string> live)
     {
+        foreach (var bus in _cacheOrder.Keys)
+            if (!live.Contains(bus)) _cacheOrder.TryRemove(bus, out _);
         foreach (var (bus, p) in _peers)
             if (!live.Contains(bus) && _peers.TryRemove(new KeyValuePair<string, Peer>(bus, p)))
                 p.Connection?.Dispose();

@@ -66,16 +66,34 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
             _ = itemsTask.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
         }
 
-        // With the cache, the children of every element are asked for at once (one pipelined wave): the
-        // cache's own indexes can disagree with the order the toolkit reports (GTK header bars).
+        // Children lists. The cache gives each element's parent and index, but its indexes can disagree with
+        // the order the toolkit reports (GTK header bars). So the cache's order is checked against GetChildren
+        // (asked for every element at once, one pipelined wave) and an application whose order matched is then
+        // walked from the cache alone, rechecked now and then (AtspiClient.CacheOrderTrusted).
+        Dictionary<string, ObjRef[]>? cached = null;
         Dictionary<string, Task<ObjRef[]>>? prefetched = null;
         if (byPath is not null)
         {
-            prefetched = new Dictionary<string, Task<ObjRef[]>>(StringComparer.Ordinal) { [root.Path] = client.GetChildren(root) };
-            foreach (var item in byPath.Values)
-                if (item.ChildCount > 0 && !AtspiNames.Has(item.States, AtspiNames.ManagesDescendants))
-                    prefetched[item.Self.Path] = client.GetChildren(item.Self);
-            await Within(Task.WhenAll(prefetched.Values), deadline);
+            cached = CachedChildren(root, app.ChildCount, byPath);
+            if (!client.CacheOrderTrusted(root.Bus))
+            {
+                prefetched = new Dictionary<string, Task<ObjRef[]>>(StringComparer.Ordinal) { [root.Path] = client.GetChildren(root) };
+                foreach (var item in byPath.Values)
+                    if (item.ChildCount > 0 && !AtspiNames.Has(item.States, AtspiNames.ManagesDescendants))
+                        prefetched[item.Self.Path] = client.GetChildren(item.Self);
+                if (await Within(Task.WhenAll(prefetched.Values), deadline))
+                {
+                    var same = true;
+                    foreach (var (path, task) in prefetched)
+                        if (!task.IsCompletedSuccessfully || !cached.TryGetValue(path, out var list) || !list.AsSpan().SequenceEqual(task.Result))
+                        {
+                            same = false;
+                            break;
+                        }
+                    client.SetCacheOrderTrusted(root.Bus, same);
+                }
+                cached = null;
+            }
         }
 
         var all = new List<AccessibleNode> { app };
@@ -89,7 +107,10 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
             {
                 var node = level[i];
                 if (node.Depth >= limits.MaxDepth || node.ChildCount == 0) continue;
-                                if (prefetched is not null && node.Ref.Bus == root.Bus && prefetched.TryGetValue(node.Ref.Path, out var pre)
+                if (cached is not null && node.Ref.Bus == root.Bus && !node.HasState(AtspiNames.ManagesDescendants)
+                    && cached.TryGetValue(node.Ref.Path, out var fromCache))
+                    childRefs[i] = fromCache;
+                else if (prefetched is not null && node.Ref.Bus == root.Bus && prefetched.TryGetValue(node.Ref.Path, out var pre)
                     && pre.IsCompletedSuccessfully)
                     childRefs[i] = pre.Result;
                 else
@@ -165,6 +186,36 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
         if (limits.Details && !await FetchDetails(all, deadline))
             app.Truncated ??= $"details were not all read within {limits.TimeoutMs} ms";
         return app;
+    }
+
+    /// <summary>
+    /// Each element's children as the cache orders them (by index), for the elements whose cached children are
+    /// exactly indexes 0..n-1 with n its child count; others are not in the answer (asked for live).
+    /// </summary>
+    private static Dictionary<string, ObjRef[]> CachedChildren(ObjRef root, int rootChildCount, Dictionary<string, CacheItem> byPath)
+    {
+        var byParent = new Dictionary<string, List<CacheItem>>(StringComparer.Ordinal);
+        foreach (var item in byPath.Values)
+        {
+            if (item.Parent.Bus != root.Bus || item.Parent.IsNull) continue;
+            if (!byParent.TryGetValue(item.Parent.Path, out var list)) byParent[item.Parent.Path] = list = [];
+            list.Add(item);
+        }
+        var result = new Dictionary<string, ObjRef[]>(StringComparer.Ordinal);
+        foreach (var (parent, list) in byParent)
+        {
+            var count = parent == root.Path ? rootChildCount : byPath.TryGetValue(parent, out var p) ? p.ChildCount : -1;
+            if (list.Count != count) continue;
+            var refs = new ObjRef[count];
+            var ok = true;
+            foreach (var item in list)
+            {
+                if (item.Index < 0 || item.Index >= count || refs[item.Index].Path is not null) { ok = false; break; }
+                refs[item.Index] = item.Self;
+            }
+            if (ok) result[parent] = refs;
+        }
+        return result;
     }
 
     /// <summary>Reads one element (basics and details) without its children; null when it cannot be read.</summary>
