@@ -83,14 +83,21 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
                         prefetched[item.Self.Path] = client.GetChildren(item.Self);
                 if (await Within(Task.WhenAll(prefetched.Values), deadline))
                 {
+                    // Elements whose cached children are incomplete are asked for live even when trusted: only the
+                    // lists the cache does give are compared.
                     var same = true;
+                    var compared = 0;
                     foreach (var (path, task) in prefetched)
-                        if (!task.IsCompletedSuccessfully || !cached.TryGetValue(path, out var list) || !list.AsSpan().SequenceEqual(task.Result))
+                    {
+                        if (!cached.TryGetValue(path, out var list)) continue;
+                        compared++;
+                        if (!task.IsCompletedSuccessfully || !list.AsSpan().SequenceEqual(task.Result))
                         {
                             same = false;
                             break;
                         }
-                    client.SetCacheOrderTrusted(root.Bus, same);
+                    }
+                    client.SetCacheOrderTrusted(root.Bus, same && compared > 0);
                 }
                 cached = null;
             }
