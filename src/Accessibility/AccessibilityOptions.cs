@@ -47,6 +47,12 @@ internal sealed record AccessibilityOptions
     /// <summary>Longest wait for one element action, ms (SANDBOX_A11Y_ACTION_TIMEOUT_MS).</summary>
     public int ActionTimeoutMs { get; init; } = 5000;
 
+    /// <summary>
+    /// At most this often (ms), a quarter second after a tree walk, the GC compacts the heap and returns the
+    /// free memory to the system, so walks do not leave RSS behind (SANDBOX_A11Y_TRIM_MS; 0 = never).
+    /// </summary>
+    public int TrimIntervalMs { get; init; } = 5000;
+
     public static AccessibilityOptions FromEnvironment(EnvReader r) => new()
     {
         EnableAccessibility = r.Bool("SANDBOX_A11Y_ENABLE", true),
@@ -62,5 +68,6 @@ internal sealed record AccessibilityOptions
         MaxTextLength = r.Int("SANDBOX_A11Y_MAX_TEXT", 100_000, 1, 100_000_000),
         MaxIds = r.Int("SANDBOX_A11Y_MAX_IDS", 200_000, 100, 100_000_000),
         ActionTimeoutMs = r.Int("SANDBOX_A11Y_ACTION_TIMEOUT_MS", 5000, 10, 600_000),
+        TrimIntervalMs = r.Int("SANDBOX_A11Y_TRIM_MS", 5000, 0, 3_600_000),
     };
 }

@@ -88,6 +88,7 @@ internal sealed class AccessibilityService : IDisposable
         }
         if (remaining <= 0) truncated ??= $"element limit of {budget} reached";
         var count = result.Sum(a => a.DescendantsAndSelf().Count());
+        ScheduleTrim();
         return new DesktopTree(result, count, truncated, sw.Elapsed.TotalMilliseconds);
     }
 
@@ -273,5 +274,40 @@ internal sealed class AccessibilityService : IDisposable
         throw SandboxException.Unavailable("the AT-SPI call failed: " + e?.Message);
     }
 
-    public void Dispose() => _bus.Dispose();
+    private long _lastTrim;
+    private Timer? _trimTimer;
+
+    /// <summary>
+    /// A walk leaves its garbage (thousands of calls' messages and tasks) to the GC, which keeps the heap it
+    /// grew as RSS until a full collection. One compacting full collection that decommits the free space
+    /// (GCCollectionMode.Aggressive) gives it back: half a second after the last walk of a burst, and during
+    /// a long burst at most every <see cref="AccessibilityOptions.TrimIntervalMs"/> (a quarter second after a walk).
+    /// </summary>
+    private void ScheduleTrim()
+    {
+        if (_options.TrimIntervalMs <= 0) return;
+        var timer = _trimTimer;
+        if (timer is null)
+        {
+            timer = new Timer(static s => ((AccessibilityService)s!).Trim(), this, Timeout.Infinite, Timeout.Infinite);
+            if (Interlocked.CompareExchange(ref _trimTimer, timer, null) is { } other) { timer.Dispose(); timer = other; }
+        }
+        timer.Change(500, Timeout.Infinite); // pushed back by every walk: fires once the burst is over
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastTrim);
+        if (now - last >= _options.TrimIntervalMs && Interlocked.CompareExchange(ref _lastTrim, now, last) == last)
+            _ = Task.Delay(250).ContinueWith(static (_, s) => ((AccessibilityService)s!).Trim(), this, TaskScheduler.Default);
+    }
+
+    private void Trim()
+    {
+        Interlocked.Exchange(ref _lastTrim, Environment.TickCount64);
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+    }
+
+    public void Dispose()
+    {
+        _trimTimer?.Dispose();
+        _bus.Dispose();
+    }
 }
