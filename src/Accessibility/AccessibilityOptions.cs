@@ -8,7 +8,7 @@ internal sealed record AccessibilityOptions
     /// <summary>Set org.a11y.Status.IsEnabled on the session bus when connecting (SANDBOX_A11Y_ENABLE).</summary>
     public bool EnableAccessibility { get; init; } = true;
 
-    /// <summary>Also set ScreenReaderEnabled, which Chromium/Electron wait for (SANDBOX_A11Y_SCREEN_READER).</summary>
+    /// <summary>Also set ScreenReaderEnabled, which some toolkits wait for (SANDBOX_A11Y_SCREEN_READER; Chromium needs --force-renderer-accessibility).</summary>
     public bool EnableScreenReader { get; init; } = true;
 
     /// <summary>
