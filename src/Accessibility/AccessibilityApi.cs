@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -21,8 +22,8 @@ internal static class AccessibilityApi
         {
             Only(http.Request.Query, ["timeout_ms", "token"]);
             var tree = await service.GetTreeAsync(new TreeQuery(TimeoutMs: Timeout(http.Request.Query, service.Options)), http.RequestAborted);
-            var xml = OsWorldXml.Write(tree.Apps);
-            return Results.Json(new OsWorldAnswer(xml), AccessibilityJson.Default.OsWorldAnswer);
+            // {"AT": xml} as OsWorldAnswer serializes, written chunk by chunk (see ChunkedResult).
+            return new ChunkedResult(OsWorldXml.Build(tree.Apps), "application/json; charset=utf-8", JsonProperty: "AT");
         });
 
         app.MapGet("/accessibility/tree", async Task<IResult> (HttpContext http) =>
@@ -41,9 +42,9 @@ internal static class AccessibilityApi
             switch (format)
             {
                 case "xml":
-                    return Results.Text(OsWorldXml.Write(tree.Apps, withIds: true, tree.Truncated ?? ""), "application/xml", Encoding.UTF8);
+                    return new ChunkedResult(OsWorldXml.Build(tree.Apps, withIds: true, tree.Truncated ?? ""), "application/xml; charset=utf-8");
                 case "text":
-                    return Results.Text(TextFormat(tree, scale), "text/plain", Encoding.UTF8);
+                    return new ChunkedResult(TextBuilder(tree, scale), "text/plain; charset=utf-8");
                 default:
                     var root = new ElementJson
                     {
@@ -209,9 +210,11 @@ internal static class AccessibilityApi
     /// shown are those that change what an agent does (focused, checked, ...), plus <c>disabled</c> for an
     /// element that is neither enabled nor sensitive and <c>hidden</c> for one not showing.
     /// </summary>
-    internal static string TextFormat(DesktopTree tree, double? scale)
+    internal static string TextFormat(DesktopTree tree, double? scale) => TextBuilder(tree, scale).ToString();
+
+    private static StringBuilder TextBuilder(DesktopTree tree, double? scale)
     {
-        var sb = new StringBuilder(tree.Elements * 48);
+        var sb = new StringBuilder(Math.Min(tree.Elements * 48, 4096));
         if (tree.Truncated is not null) sb.Append("# truncated: ").Append(tree.Truncated).Append('\n');
         foreach (var app in tree.Apps)
             foreach (var n in app.DescendantsAndSelf())
@@ -231,7 +234,7 @@ internal static class AccessibilityApi
                 if (n.Truncated is not null) sb.Append(" (truncated: ").Append(n.Truncated).Append(')');
                 sb.Append('\n');
             }
-        return sb.ToString();
+        return sb;
     }
 
     private static void Quoted(StringBuilder sb, string s)
@@ -249,5 +252,36 @@ internal static class AccessibilityApi
                 default: if (!char.IsControl(c)) sb.Append(c); break;
             }
         sb.Append('"');
+    }
+
+    /// <summary>
+    /// A large text answer written to the response from the builder's chunks, UTF-8 encoded straight into the
+    /// response's buffers; with <paramref name="JsonProperty"/>, as the one string property of a JSON object
+    /// (escaped as System.Text.Json does by default). Keeps big answers off the large-object heap.
+    /// </summary>
+    private sealed record ChunkedResult(StringBuilder Text, string ContentType, string? JsonProperty = null) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext http)
+        {
+            http.Response.ContentType = ContentType;
+            var body = http.Response.BodyWriter;
+            if (JsonProperty is not null)
+            {
+                using var json = new Utf8JsonWriter(body);
+                json.WriteStartObject();
+                json.WritePropertyName(JsonProperty);
+                foreach (var chunk in Text.GetChunks()) json.WriteStringValueSegment(chunk.Span, isFinalSegment: false);
+                json.WriteStringValueSegment(ReadOnlySpan<char>.Empty, isFinalSegment: true);
+                json.WriteEndObject();
+                json.Flush();
+            }
+            else
+            {
+                var encoder = Encoding.UTF8.GetEncoder();
+                foreach (var chunk in Text.GetChunks()) encoder.Convert(chunk.Span, body, flush: false, out _, out _);
+                encoder.Convert(ReadOnlySpan<char>.Empty, body, flush: true, out _, out _);
+            }
+            await body.FlushAsync(http.RequestAborted);
+        }
     }
 }

@@ -8,8 +8,14 @@ internal sealed record AccessibilityOptions
     /// <summary>Set org.a11y.Status.IsEnabled on the session bus when connecting (SANDBOX_A11Y_ENABLE).</summary>
     public bool EnableAccessibility { get; init; } = true;
 
-    /// <summary>Also set ScreenReaderEnabled, which Chromium/Electron wait for (SANDBOX_A11Y_SCREEN_READER).</summary>
+    /// <summary>Also set ScreenReaderEnabled, which some toolkits wait for (SANDBOX_A11Y_SCREEN_READER; Chromium needs --force-renderer-accessibility).</summary>
     public bool EnableScreenReader { get; init; } = true;
+
+    /// <summary>
+    /// Talk to applications over their direct (peer-to-peer) connections where the toolkit offers one
+    /// (org.a11y.atspi.Application.GetApplicationBusAddress), instead of through the bus daemon (SANDBOX_A11Y_DIRECT).
+    /// </summary>
+    public bool DirectConnections { get; init; } = true;
 
     /// <summary>Longest wait for the bus address and connection, ms (SANDBOX_A11Y_CONNECT_TIMEOUT_MS).</summary>
     public int ConnectTimeoutMs { get; init; } = 3000;
@@ -41,10 +47,17 @@ internal sealed record AccessibilityOptions
     /// <summary>Longest wait for one element action, ms (SANDBOX_A11Y_ACTION_TIMEOUT_MS).</summary>
     public int ActionTimeoutMs { get; init; } = 5000;
 
+    /// <summary>
+    /// At most this often (ms), a quarter second after a tree walk, the GC compacts the heap and returns the
+    /// free memory to the system, so walks do not leave RSS behind (SANDBOX_A11Y_TRIM_MS; 0 = never).
+    /// </summary>
+    public int TrimIntervalMs { get; init; } = 5000;
+
     public static AccessibilityOptions FromEnvironment(EnvReader r) => new()
     {
         EnableAccessibility = r.Bool("SANDBOX_A11Y_ENABLE", true),
         EnableScreenReader = r.Bool("SANDBOX_A11Y_SCREEN_READER", true),
+        DirectConnections = r.Bool("SANDBOX_A11Y_DIRECT", true),
         ConnectTimeoutMs = r.Int("SANDBOX_A11Y_CONNECT_TIMEOUT_MS", 3000, 100, 60_000),
         RetryAfterFailureMs = r.Int("SANDBOX_A11Y_RETRY_MS", 2000, 0, 600_000),
         AppTimeoutMs = r.Int("SANDBOX_A11Y_APP_TIMEOUT_MS", 2000, 10, 600_000),
@@ -55,5 +68,6 @@ internal sealed record AccessibilityOptions
         MaxTextLength = r.Int("SANDBOX_A11Y_MAX_TEXT", 100_000, 1, 100_000_000),
         MaxIds = r.Int("SANDBOX_A11Y_MAX_IDS", 200_000, 100, 100_000_000),
         ActionTimeoutMs = r.Int("SANDBOX_A11Y_ACTION_TIMEOUT_MS", 5000, 10, 600_000),
+        TrimIntervalMs = r.Int("SANDBOX_A11Y_TRIM_MS", 5000, 0, 3_600_000),
     };
 }

@@ -57,6 +57,7 @@ internal sealed class AccessibilityService : IDisposable
             throw SandboxException.Unavailable("the AT-SPI registry could not be read: " + error?.Message);
         }
         apps = list.Result;
+        client.PrunePeers(apps.Select(a => a.Bus).ToHashSet(StringComparer.Ordinal));
 
         var budget = Math.Min(q.MaxNodes ?? _options.MaxNodes, _options.MaxNodes);
         var remaining = budget;
@@ -87,6 +88,7 @@ internal sealed class AccessibilityService : IDisposable
         }
         if (remaining <= 0) truncated ??= $"element limit of {budget} reached";
         var count = result.Sum(a => a.DescendantsAndSelf().Count());
+        ScheduleTrim();
         return new DesktopTree(result, count, truncated, sw.Elapsed.TotalMilliseconds);
     }
 
@@ -99,10 +101,11 @@ internal sealed class AccessibilityService : IDisposable
             matchers.Add(n => m(n.RoleName) || m(n.RoleName.Replace(' ', '-')) || m(n.RoleName.Replace(' ', '_')));
         }
         if (q.Name is not null) { var m = Matcher(q.Name, q.Mode, "name"); matchers.Add(n => m(n.Name)); }
+        Func<AccessibleNode, bool>? textMatcher = null;
         if (q.Text is not null)
         {
             var m = Matcher(q.Text, q.Mode, "text");
-            matchers.Add(n => (n.Text is { } t && m(t)) || (n.Value is { } v && m(OsWorldXml.PythonFloat(v.Current))));
+            textMatcher = n => (n.Text is { } t && m(t)) || (n.Value is { } v && m(OsWorldXml.PythonFloat(v.Current)));
         }
         foreach (var s in q.States)
         {
@@ -113,16 +116,27 @@ internal sealed class AccessibilityService : IDisposable
             if (bit < 0) throw SandboxException.BadField("states", $"unknown state '{s}' (known: {string.Join(", ", AtspiNames.States)})");
             matchers.Add(n => n.HasState(bit) != negate);
         }
-        var tree = await GetTreeAsync(q.Tree with { Details = true }, ct);
-        var matches = new List<AccessibleNode>();
-        foreach (var app in tree.Apps)
-            foreach (var n in app.DescendantsAndSelf())
-                if (matchers.TrueForAll(m => m(n)))
-                {
-                    matches.Add(n);
-                    if (matches.Count >= q.MaxResults) return (matches, tree);
-                }
-        return (matches, tree);
+        // The structure with what role, name and states need (no per-element detail calls); then the text of the
+        // candidates when the query has one, and the details of the matches only.
+        var tree = await GetTreeAsync(q.Tree with { Details = false }, ct);
+        var sw = Stopwatch.StartNew();
+        var all = tree.Apps.SelectMany(a => a.DescendantsAndSelf()).Where(n => matchers.TrueForAll(m => m(n)));
+        var candidates = (textMatcher is null ? all.Take(q.MaxResults) : all).ToList();
+        if (candidates.Count == 0) return ([], tree);
+        var client = await _bus.GetAsync(ct);
+        var timeout = q.Tree.TimeoutMs ?? _options.AppTimeoutMs;
+        var walker = new TreeWalker(client, _ids, new WalkLimits(0, 0, 0, timeout, false, false, MaxTextLength: _options.MaxTextLength));
+        var truncated = tree.Truncated;
+        var deadline = DateTime.UtcNow.AddMilliseconds(timeout);
+        if (textMatcher is not null)
+        {
+            if (!await walker.FetchDetails(candidates, deadline, textOnly: true))
+                truncated ??= $"texts were not all read within {timeout} ms";
+            candidates = candidates.Where(textMatcher).Take(q.MaxResults).ToList();
+        }
+        if (candidates.Count > 0 && !await walker.FetchDetails(candidates, deadline))
+            truncated ??= $"details were not all read within {timeout} ms";
+        return (candidates, tree with { Truncated = truncated, ElapsedMs = tree.ElapsedMs + sw.Elapsed.TotalMilliseconds });
     }
 
     private static Func<string, bool> Matcher(string pattern, MatchMode mode, string field) => mode switch
@@ -260,5 +274,40 @@ internal sealed class AccessibilityService : IDisposable
         throw SandboxException.Unavailable("the AT-SPI call failed: " + e?.Message);
     }
 
-    public void Dispose() => _bus.Dispose();
+    private long _lastTrim;
+    private Timer? _trimTimer;
+
+    /// <summary>
+    /// A walk leaves its garbage (thousands of calls' messages and tasks) to the GC, which keeps the heap it
+    /// grew as RSS until a full collection. One compacting full collection that decommits the free space
+    /// (GCCollectionMode.Aggressive) gives it back: half a second after the last walk of a burst, and during
+    /// a long burst at most every <see cref="AccessibilityOptions.TrimIntervalMs"/> (a quarter second after a walk).
+    /// </summary>
+    private void ScheduleTrim()
+    {
+        if (_options.TrimIntervalMs <= 0) return;
+        var timer = _trimTimer;
+        if (timer is null)
+        {
+            timer = new Timer(static s => ((AccessibilityService)s!).Trim(), this, Timeout.Infinite, Timeout.Infinite);
+            if (Interlocked.CompareExchange(ref _trimTimer, timer, null) is { } other) { timer.Dispose(); timer = other; }
+        }
+        timer.Change(500, Timeout.Infinite); // pushed back by every walk: fires once the burst is over
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastTrim);
+        if (now - last >= _options.TrimIntervalMs && Interlocked.CompareExchange(ref _lastTrim, now, last) == last)
+            _ = Task.Delay(250).ContinueWith(static (_, s) => ((AccessibilityService)s!).Trim(), this, TaskScheduler.Default);
+    }
+
+    private void Trim()
+    {
+        Interlocked.Exchange(ref _lastTrim, Environment.TickCount64);
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+    }
+
+    public void Dispose()
+    {
+        _trimTimer?.Dispose();
+        _bus.Dispose();
+    }
 }

@@ -36,7 +36,7 @@ internal sealed class AtspiBus(AccessibilityOptions options, IDictionary<string,
             c = _client;
             if (c is not null && !IsClosed(c.Connection)) return c;
             _client = null;
-            c?.Connection.Dispose();
+            c?.Dispose();
             // After a failure, do not retry on every request: a desktop without AT-SPI answers 503 at once.
             if (_lastError is not null && DateTime.UtcNow - _lastFailure < TimeSpan.FromMilliseconds(options.RetryAfterFailureMs))
                 throw SandboxException.Unavailable(_lastError);
@@ -45,7 +45,7 @@ internal sealed class AtspiBus(AccessibilityOptions options, IDictionary<string,
                 var task = ConnectAsync();
                 if (await Task.WhenAny(task, Task.Delay(options.ConnectTimeoutMs, ct)) != task)
                 {
-                    _ = task.ContinueWith(t => { if (t.IsCompletedSuccessfully) t.Result.Connection.Dispose(); }, TaskScheduler.Default);
+                    _ = task.ContinueWith(t => { if (t.IsCompletedSuccessfully) t.Result.Dispose(); }, TaskScheduler.Default);
                     throw new TimeoutException($"no answer within {options.ConnectTimeoutMs} ms");
                 }
                 _client = await task;
@@ -66,7 +66,7 @@ internal sealed class AtspiBus(AccessibilityOptions options, IDictionary<string,
     /// <summary>Drops the connection after an error that says it is gone, so the next request reconnects.</summary>
     public void Invalidate(AtspiClient client)
     {
-        if (Interlocked.CompareExchange(ref _client, null, client) == client) client.Connection.Dispose();
+        if (Interlocked.CompareExchange(ref _client, null, client) == client) client.Dispose();
     }
 
     private static bool IsClosed(DBusConnection c)
@@ -101,7 +101,7 @@ internal sealed class AtspiBus(AccessibilityOptions options, IDictionary<string,
                 ? $"org.a11y.Bus on the session bus did not answer ({sessionError}); AT_SPI_BUS_ADDRESS is unset and the root window has no AT_SPI_BUS"
                 : "AT_SPI_BUS_ADDRESS and DBUS_SESSION_BUS_ADDRESS are unset and the root window has no AT_SPI_BUS property");
         var connection = await OpenAsync(address);
-        var client = new AtspiClient(connection);
+        var client = new AtspiClient(connection) { UsePeers = options.DirectConnections, PeerConnectTimeoutMs = options.ConnectTimeoutMs };
         try { await client.RegisterEvent("object:children-changed"); }
         catch (DBusErrorReplyException e) { log.LogInformation("registry refused the event listener: {Error}", e.ErrorMessage); }
         Address = address;
@@ -159,7 +159,7 @@ internal sealed class AtspiBus(AccessibilityOptions options, IDictionary<string,
     public void Dispose()
     {
         _disposed = true;
-        _client?.Connection.Dispose();
+        _client?.Dispose();
         _session?.Dispose();
     }
 }

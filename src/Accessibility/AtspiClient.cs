@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Tmds.DBus.Protocol;
 
 namespace Sandbox.Accessibility;
@@ -16,13 +17,19 @@ internal sealed record CacheItem(ObjRef Self, ObjRef Parent, int Index, int Chil
 
 internal sealed record ActionInfo(string Name, string Description, string KeyBinding);
 
-internal sealed record ValueInfo(double Current, double Minimum, double Maximum, double Step);
+internal sealed record ValueInfo(double Current, double Minimum, double Maximum, double Step)
+{
+    /// <summary>Bits (1 current, 2 minimum, 4 maximum, 8 step) of the properties the application could not give.</summary>
+    public int Missing { get; init; }
+
+    public bool Has(int bit) => (Missing & bit) == 0;
+}
 
 /// <summary>
 /// Typed AT-SPI calls over one D-Bus connection. Every call returns a task without waiting for the
 /// reply, so callers pipeline: they issue the calls for many objects and then await them together.
 /// </summary>
-internal sealed class AtspiClient(DBusConnection connection)
+internal sealed class AtspiClient(DBusConnection connection) : IDisposable
 {
     public const string Accessible = "org.a11y.atspi.Accessible";
     public const string Component = "org.a11y.atspi.Component";
@@ -33,48 +40,174 @@ internal sealed class AtspiClient(DBusConnection connection)
     public const string Selection = "org.a11y.atspi.Selection";
     public const string Image = "org.a11y.atspi.Image";
     private const string Properties = "org.freedesktop.DBus.Properties";
+    private const string RegistryBus = "org.a11y.atspi.Registry";
 
+    /// <summary>The connection to the accessibility bus (registry, events, and applications without a direct connection).</summary>
     public DBusConnection Connection { get; } = connection;
+
+    /// <summary>
+    /// Direct (peer-to-peer) connections to applications, by their bus name, opened in the background
+    /// from org.a11y.atspi.Application.GetApplicationBusAddress. A call to an application goes over its
+    /// direct connection once that is open, else through the bus daemon: the same messages, one process
+    /// hop less each way. Off when <see cref="UsePeers"/> is false.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, Peer> _peers = new(StringComparer.Ordinal);
+    private volatile bool _disposed;
+
+    public bool UsePeers { get; init; } = true;
+
+    /// <summary>Longest wait for an application's direct address and connection, ms.</summary>
+    public int PeerConnectTimeoutMs { get; init; } = 1000;
+
+    private sealed class Peer
+    {
+        public volatile DBusConnection? Connection;
+        public DateTime RetryAfter = DateTime.MaxValue; // while connecting, and for good after a refusal
+    }
+
+    private readonly ConcurrentDictionary<string, (bool Trusted, DateTime Checked)> _cacheOrder = new(StringComparer.Ordinal);
+
+    /// <summary>How long a verdict on an application's cache order holds before it is checked again.</summary>
+    public TimeSpan CacheOrderRecheck { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// True when the cache's children order of application <paramref name="bus"/> matched GetChildren at its
+    /// last check, less than <see cref="CacheOrderRecheck"/> ago.
+    /// </summary>
+    public bool CacheOrderTrusted(string bus) =>
+        _cacheOrder.TryGetValue(bus, out var v) && v.Trusted && DateTime.UtcNow - v.Checked < CacheOrderRecheck;
+
+    public void SetCacheOrderTrusted(string bus, bool trusted) => _cacheOrder[bus] = (trusted, DateTime.UtcNow);
+
+    /// <summary>How many applications are reached directly (for tests and health).</summary>
+    public int PeerCount => _peers.Values.Count(p => p.Connection is not null);
 
     private delegate void WriteArgs(ref MessageWriter w);
 
-    private MessageBuffer Call(ObjRef o, string iface, string member, string? signature = null, WriteArgs? args = null)
+    private readonly record struct Outgoing(DBusConnection Connection, MessageBuffer Message);
+
+    private DBusConnection Route(string bus) =>
+        _peers.TryGetValue(bus, out var p) && p.Connection is { } c ? c : Connection;
+
+    private Outgoing Call(ObjRef o, string iface, string member, string? signature = null, WriteArgs? args = null)
     {
-        var w = Connection.GetMessageWriter();
+        var c = Route(o.Bus);
+        var w = c.GetMessageWriter();
         try
         {
             w.WriteMethodCallHeader(destination: o.Bus, path: o.Path, @interface: iface, member: member, signature: signature);
             args?.Invoke(ref w);
-            return w.CreateMessage();
+            return new Outgoing(c, w.CreateMessage());
         }
         finally { w.Dispose(); }
     }
 
+    private static Task<T> Send<T>(Outgoing call, MessageValueReader<T> reader) => call.Connection.CallMethodAsync(call.Message, reader);
+
+    private static Task Send(Outgoing call) => call.Connection.CallMethodAsync(call.Message);
+
+    /// <summary>
+    /// Starts opening a direct connection to the application <paramref name="bus"/> unless one is open,
+    /// being opened, or was refused (toolkits without GetApplicationBusAddress answer an error: they stay on
+    /// the bus). Never waits: calls go through the bus until the connection is up.
+    /// </summary>
+    public void EnsurePeer(string bus)
+    {
+        if (!UsePeers || _disposed || bus == RegistryBus || bus.Length == 0) return;
+        if (_peers.TryGetValue(bus, out var existing) && (existing.Connection is not null || DateTime.UtcNow < existing.RetryAfter)) return;
+        var peer = new Peer();
+        if (existing is null ? !_peers.TryAdd(bus, peer) : !_peers.TryUpdate(bus, peer, existing)) return;
+        _ = ConnectPeerAsync(bus, peer);
+    }
+
+    private async Task ConnectPeerAsync(string bus, Peer peer)
+    {
+        DBusConnection? c = null;
+        var retry = TimeSpan.FromSeconds(10);
+        try
+        {
+            var ask = Send(Call(new ObjRef(bus, "/org/a11y/atspi/accessible/root"), "org.a11y.atspi.Application", "GetApplicationBusAddress"),
+                static (m, _) => m.GetBodyReader().ReadString());
+            var deadline = DateTime.UtcNow.AddMilliseconds(PeerConnectTimeoutMs);
+            if (!await TreeWalker.Within(ask, deadline).ConfigureAwait(false)) throw new TimeoutException();
+            if (ask.Exception?.InnerException is DBusErrorReplyException) retry = TimeSpan.MaxValue; // the toolkit has no direct connections
+            var address = ask.Result;
+            // Only a local socket the application made: nothing else is dialled on an application's word.
+            if (!address.StartsWith("unix:", StringComparison.Ordinal)) { retry = TimeSpan.MaxValue; throw new NotSupportedException(address); }
+            c = new DBusConnection(new DBusConnectionOptions(address) { AutoConnect = false });
+            var connect = c.ConnectAsync().AsTask();
+            if (!await TreeWalker.Within(connect, deadline).ConfigureAwait(false)) throw new TimeoutException();
+            await connect.ConfigureAwait(false);
+            if (_disposed || !_peers.TryGetValue(bus, out var current) || current != peer) throw new ObjectDisposedException(nameof(AtspiClient));
+            peer.Connection = c;
+            var opened = c;
+            _ = c.DisconnectedAsync().ContinueWith(_ => DropPeer(bus, opened), TaskScheduler.Default);
+            c = null;
+        }
+        catch (Exception)
+        {
+            c?.Dispose();
+            peer.RetryAfter = retry == TimeSpan.MaxValue ? DateTime.MaxValue : DateTime.UtcNow + retry;
+        }
+    }
+
+    /// <summary>
+    /// Closes the direct connection to an application (it went away, or did not answer in time: its pending
+    /// calls fail now instead of waiting forever, and later calls go through the bus, whose daemon times
+    /// them out). A new one is tried after a while.
+    /// </summary>
+    public void DropPeer(string bus, DBusConnection? only = null)
+    {
+        if (!_peers.TryGetValue(bus, out var p)) return;
+        var c = p.Connection;
+        if (c is null || (only is not null && c != only)) return;
+        if (_peers.TryUpdate(bus, new Peer { RetryAfter = DateTime.UtcNow.AddSeconds(10) }, p)) c.Dispose();
+    }
+
+    /// <summary>Closes the direct connections of applications no longer on the bus.</summary>
+    public void PrunePeers(IReadOnlyCollection<string> live)
+    {
+        foreach (var bus in _cacheOrder.Keys)
+            if (!live.Contains(bus)) _cacheOrder.TryRemove(bus, out _);
+        foreach (var (bus, p) in _peers)
+            if (!live.Contains(bus) && _peers.TryRemove(new KeyValuePair<string, Peer>(bus, p)))
+                p.Connection?.Dispose();
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        foreach (var (bus, p) in _peers)
+            if (_peers.TryRemove(new KeyValuePair<string, Peer>(bus, p)))
+                p.Connection?.Dispose();
+        Connection.Dispose();
+    }
+
     public Task<ObjRef[]> GetChildren(ObjRef o) =>
-        Connection.CallMethodAsync(Call(o, Accessible, "GetChildren"), static (m, _) =>
+        Send(Call(o, Accessible, "GetChildren"), static (m, _) =>
         {
             var r = m.GetBodyReader();
             return ReadRefArray(ref r);
         });
 
     public Task<uint> GetRole(ObjRef o) =>
-        Connection.CallMethodAsync(Call(o, Accessible, "GetRole"), static (m, _) => m.GetBodyReader().ReadUInt32());
+        Send(Call(o, Accessible, "GetRole"), static (m, _) => m.GetBodyReader().ReadUInt32());
 
     public Task<string> GetRoleName(ObjRef o) =>
-        Connection.CallMethodAsync(Call(o, Accessible, "GetRoleName"), static (m, _) => m.GetBodyReader().ReadString());
+        Send(Call(o, Accessible, "GetRoleName"), static (m, _) => m.GetBodyReader().ReadString());
 
     public Task<ulong> GetState(ObjRef o) =>
-        Connection.CallMethodAsync(Call(o, Accessible, "GetState"), static (m, _) =>
+        Send(Call(o, Accessible, "GetState"), static (m, _) =>
         {
             var r = m.GetBodyReader();
             return ReadStates(ref r);
         });
 
     public Task<string[]> GetInterfaces(ObjRef o) =>
-        Connection.CallMethodAsync(Call(o, Accessible, "GetInterfaces"), static (m, _) => m.GetBodyReader().ReadArrayOfString());
+        Send(Call(o, Accessible, "GetInterfaces"), static (m, _) => m.GetBodyReader().ReadArrayOfString());
 
     public Task<List<KeyValuePair<string, string>>> GetAttributes(ObjRef o) =>
-        Connection.CallMethodAsync(Call(o, Accessible, "GetAttributes"), static (m, _) =>
+        Send(Call(o, Accessible, "GetAttributes"), static (m, _) =>
         {
             var r = m.GetBodyReader();
             var list = new List<KeyValuePair<string, string>>();
@@ -91,7 +224,7 @@ internal sealed class AtspiClient(DBusConnection connection)
 
     /// <summary>Name, description and child count in one call (Properties.GetAll of the Accessible interface).</summary>
     public Task<(string Name, string Description, int ChildCount)> GetBasics(ObjRef o) =>
-        Connection.CallMethodAsync(Call(o, Properties, "GetAll", "s", (ref MessageWriter w) => w.WriteString(Accessible)), static (m, _) =>
+        Send(Call(o, Properties, "GetAll", "s", (ref MessageWriter w) => w.WriteString(Accessible)), static (m, _) =>
         {
             var r = m.GetBodyReader();
             string name = "", description = "";
@@ -113,7 +246,7 @@ internal sealed class AtspiClient(DBusConnection connection)
         });
 
     public Task<CacheItem[]> GetItems(string bus) =>
-        Connection.CallMethodAsync(Call(new ObjRef(bus, "/org/a11y/atspi/cache"), "org.a11y.atspi.Cache", "GetItems"), static (m, _) =>
+        Send(Call(new ObjRef(bus, "/org/a11y/atspi/cache"), "org.a11y.atspi.Cache", "GetItems"), static (m, _) =>
         {
             if (m.SignatureAsString != "a((so)(so)(so)iiassusau)")
                 throw new NotSupportedException("cache items of signature " + m.SignatureAsString);
@@ -140,7 +273,7 @@ internal sealed class AtspiClient(DBusConnection connection)
 
     /// <summary>Extents in screen coordinates (coord type 0).</summary>
     public Task<(int X, int Y, int W, int H)> GetExtents(ObjRef o) =>
-        Connection.CallMethodAsync(Call(o, Component, "GetExtents", "u", (ref MessageWriter w) => w.WriteUInt32(0)), static (m, _) =>
+        Send(Call(o, Component, "GetExtents", "u", (ref MessageWriter w) => w.WriteUInt32(0)), static (m, _) =>
         {
             var r = m.GetBodyReader();
             r.AlignStruct();
@@ -148,7 +281,7 @@ internal sealed class AtspiClient(DBusConnection connection)
         });
 
     public Task<ObjRef> GetAccessibleAtPoint(ObjRef o, int x, int y) =>
-        Connection.CallMethodAsync(Call(o, Component, "GetAccessibleAtPoint", "iiu", (ref MessageWriter w) => { w.WriteInt32(x); w.WriteInt32(y); w.WriteUInt32(0); }),
+        Send(Call(o, Component, "GetAccessibleAtPoint", "iiu", (ref MessageWriter w) => { w.WriteInt32(x); w.WriteInt32(y); w.WriteUInt32(0); }),
             static (m, _) =>
             {
                 var r = m.GetBodyReader();
@@ -156,41 +289,48 @@ internal sealed class AtspiClient(DBusConnection connection)
             });
 
     public Task<bool> GrabFocus(ObjRef o) =>
-        Connection.CallMethodAsync(Call(o, Component, "GrabFocus"), static (m, _) => m.GetBodyReader().ReadBool());
+        Send(Call(o, Component, "GrabFocus"), static (m, _) => m.GetBodyReader().ReadBool());
 
     public Task<string> GetText(ObjRef o) =>
-        Connection.CallMethodAsync(Call(o, Text, "GetText", "ii", (ref MessageWriter w) => { w.WriteInt32(0); w.WriteInt32(-1); }),
+        Send(Call(o, Text, "GetText", "ii", (ref MessageWriter w) => { w.WriteInt32(0); w.WriteInt32(-1); }),
             static (m, _) => m.GetBodyReader().ReadString());
 
     public Task<bool> SetTextContents(ObjRef o, string text) =>
-        Connection.CallMethodAsync(Call(o, EditableText, "SetTextContents", "s", (ref MessageWriter w) => w.WriteString(text)),
+        Send(Call(o, EditableText, "SetTextContents", "s", (ref MessageWriter w) => w.WriteString(text)),
             static (m, _) => m.GetBodyReader().ReadBool());
 
-    public Task<ValueInfo> GetValue(ObjRef o) =>
-        Connection.CallMethodAsync(Call(o, Properties, "GetAll", "s", (ref MessageWriter w) => w.WriteString(Value)), static (m, _) =>
+    private static readonly string[] ValueProperties = ["CurrentValue", "MinimumValue", "MaximumValue", "MinimumIncrement"];
+
+    /// <summary>
+    /// The four Value properties, one Properties.Get each (sent together), as pyatspi reads them: a property
+    /// that fails is left out (<see cref="ValueInfo.Missing"/>). Never Properties.GetAll: Chromium's bridge
+    /// aborts the whole browser when one of them has no value (libdbus: "end_dict_entry was written").
+    /// </summary>
+    public async Task<ValueInfo> GetValue(ObjRef o)
+    {
+        var parts = new Task<double>[ValueProperties.Length];
+        for (var i = 0; i < parts.Length; i++)
         {
-            var r = m.GetBodyReader();
-            double cur = 0, min = 0, max = 0, step = 0;
-            var end = r.ReadDictionaryStart();
-            while (r.HasNext(end))
+            var name = ValueProperties[i];
+            parts[i] = Send(Call(o, Properties, "Get", "ss", (ref MessageWriter w) => { w.WriteString(Value); w.WriteString(name); }), static (m, _) =>
             {
-                r.AlignStruct();
-                var key = r.ReadString();
+                var r = m.GetBodyReader();
                 var v = r.ReadVariantValue();
-                if (v.Type != VariantValueType.Double) continue;
-                switch (key)
-                {
-                    case "CurrentValue": cur = v.GetDouble(); break;
-                    case "MinimumValue": min = v.GetDouble(); break;
-                    case "MaximumValue": max = v.GetDouble(); break;
-                    case "MinimumIncrement": step = v.GetDouble(); break;
-                }
-            }
-            return new ValueInfo(cur, min, max, step);
-        });
+                return v.Type == VariantValueType.Double ? v.GetDouble() : throw new InvalidDataException("Value property of type " + v.Type);
+            });
+        }
+        try { await Task.WhenAll(parts).ConfigureAwait(false); }
+        catch (Exception) { } // read per property below
+        var missing = 0;
+        for (var i = 0; i < parts.Length; i++)
+            if (!parts[i].IsCompletedSuccessfully) missing |= 1 << i;
+        if (missing == (1 << parts.Length) - 1) await parts[0].ConfigureAwait(false); // none: the first error
+        double Get(int i) => parts[i].IsCompletedSuccessfully ? parts[i].Result : 0;
+        return new ValueInfo(Get(0), Get(1), Get(2), Get(3)) { Missing = missing };
+    }
 
     public Task SetValue(ObjRef o, double value) =>
-        Connection.CallMethodAsync(Call(o, Properties, "Set", "ssv", (ref MessageWriter w) =>
+        Send(Call(o, Properties, "Set", "ssv", (ref MessageWriter w) =>
         {
             w.WriteString(Value);
             w.WriteString("CurrentValue");
@@ -198,7 +338,7 @@ internal sealed class AtspiClient(DBusConnection connection)
         }));
 
     public Task<ActionInfo[]> GetActions(ObjRef o) =>
-        Connection.CallMethodAsync(Call(o, Action, "GetActions"), static (m, _) =>
+        Send(Call(o, Action, "GetActions"), static (m, _) =>
         {
             var r = m.GetBodyReader();
             var list = new List<ActionInfo>();
@@ -225,18 +365,18 @@ internal sealed class AtspiClient(DBusConnection connection)
     }
 
     public Task<string> GetActionName(ObjRef o, int index) =>
-        Connection.CallMethodAsync(Call(o, Action, "GetName", "i", (ref MessageWriter w) => w.WriteInt32(index)),
+        Send(Call(o, Action, "GetName", "i", (ref MessageWriter w) => w.WriteInt32(index)),
             static (m, _) => m.GetBodyReader().ReadString());
 
     public Task<bool> DoAction(ObjRef o, int index) =>
-        Connection.CallMethodAsync(Call(o, Action, "DoAction", "i", (ref MessageWriter w) => w.WriteInt32(index)),
+        Send(Call(o, Action, "DoAction", "i", (ref MessageWriter w) => w.WriteInt32(index)),
             static (m, _) => m.GetBodyReader().ReadBool());
 
     public Task<int> GetIndexInParent(ObjRef o) =>
-        Connection.CallMethodAsync(Call(o, Accessible, "GetIndexInParent"), static (m, _) => m.GetBodyReader().ReadInt32());
+        Send(Call(o, Accessible, "GetIndexInParent"), static (m, _) => m.GetBodyReader().ReadInt32());
 
     public Task<ObjRef> GetParent(ObjRef o) =>
-        Connection.CallMethodAsync(Call(o, Properties, "Get", "ss", (ref MessageWriter w) => { w.WriteString(Accessible); w.WriteString("Parent"); }),
+        Send(Call(o, Properties, "Get", "ss", (ref MessageWriter w) => { w.WriteString(Accessible); w.WriteString("Parent"); }),
             static (m, _) =>
             {
                 var r = m.GetBodyReader();
@@ -245,7 +385,7 @@ internal sealed class AtspiClient(DBusConnection connection)
             });
 
     public Task<bool> SelectChild(ObjRef parent, int index) =>
-        Connection.CallMethodAsync(Call(parent, Selection, "SelectChild", "i", (ref MessageWriter w) => w.WriteInt32(index)),
+        Send(Call(parent, Selection, "SelectChild", "i", (ref MessageWriter w) => w.WriteInt32(index)),
             static (m, _) => m.GetBodyReader().ReadBool());
 
     /// <summary>
@@ -253,7 +393,7 @@ internal sealed class AtspiClient(DBusConnection connection)
     /// (/org/a11y/atspi/cache) only once an assistive client has registered for events.
     /// </summary>
     public Task RegisterEvent(string eventName) =>
-        Connection.CallMethodAsync(Call(new ObjRef("org.a11y.atspi.Registry", "/org/a11y/atspi/registry"),
+        Send(Call(new ObjRef("org.a11y.atspi.Registry", "/org/a11y/atspi/registry"),
             "org.a11y.atspi.Registry", "RegisterEvent", "sass", (ref MessageWriter w) =>
             {
                 w.WriteString(eventName);

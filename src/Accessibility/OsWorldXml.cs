@@ -27,16 +27,23 @@ internal static class OsWorldXml
     ];
 
     /// <param name="withIds">Adds our <c>id</c> (and <c>truncated</c>) attributes: the tree endpoint's xml format.</param>
-    public static string Write(IReadOnlyList<AccessibleNode> apps, bool withIds = false, string? truncated = null)
+    public static string Write(IReadOnlyList<AccessibleNode> apps, bool withIds = false, string? truncated = null) =>
+        Build(apps, withIds, truncated).ToString();
+
+    /// <summary>
+    /// The same XML in a builder of small chunks, for answers written to the response chunk by chunk: no
+    /// large string (which the GC keeps on its large-object heap until a full collection) per request.
+    /// </summary>
+    internal static StringBuilder Build(IReadOnlyList<AccessibleNode> apps, bool withIds = false, string? truncated = null)
     {
-        var sb = new StringBuilder(64 * 1024);
+        var sb = new StringBuilder(4096);
         sb.Append("<desktop-frame");
         foreach (var (prefix, uri) in Namespaces) sb.Append(" xmlns:").Append(prefix).Append("=\"").Append(uri).Append('"');
         if (withIds && truncated is not null) Attr(sb, "truncated", truncated);
-        if (apps.Count == 0) return sb.Append("/>").ToString();
+        if (apps.Count == 0) return sb.Append("/>");
         sb.Append('>');
         foreach (var app in apps) Element(sb, app, withIds);
-        return sb.Append("</desktop-frame>").ToString();
+        return sb.Append("</desktop-frame>");
     }
 
     private static void Element(StringBuilder sb, AccessibleNode n, bool withIds)
@@ -69,10 +76,11 @@ internal static class OsWorldXml
         if (n.Has(AtspiClient.Selection)) Attr(sb, "selection", "true");
         if (n.Value is { } value)
         {
-            Attr(sb, "val:value", PythonFloat(value.Current));
-            Attr(sb, "val:min", PythonFloat(value.Minimum));
-            Attr(sb, "val:max", PythonFloat(value.Maximum));
-            Attr(sb, "val:step", PythonFloat(value.Step));
+            // Only what the application gave, as pyatspi (each property read on its own, a failure skipped).
+            if (value.Has(1)) Attr(sb, "val:value", PythonFloat(value.Current));
+            if (value.Has(2)) Attr(sb, "val:min", PythonFloat(value.Minimum));
+            if (value.Has(4)) Attr(sb, "val:max", PythonFloat(value.Maximum));
+            if (value.Has(8)) Attr(sb, "val:step", PythonFloat(value.Step));
         }
         if (n.Actions is { } actions)
         {

@@ -22,6 +22,16 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
 
     public async Task<AccessibleNode> WalkAppAsync(ObjRef root, DateTime deadline)
     {
+        client.EnsurePeer(root.Bus);
+        var app = await WalkAppCoreAsync(root, deadline).ConfigureAwait(false);
+        // An application that ran past the budget may be stopped: its direct connection is closed so that its
+        // unanswered calls do not pile up (through the bus, the daemon times them out).
+        if (DateTime.UtcNow >= deadline) client.DropPeer(root.Bus);
+        return app;
+    }
+
+    private async Task<AccessibleNode> WalkAppCoreAsync(ObjRef root, DateTime deadline)
+    {
         var app = new AccessibleNode(root, 1) { Id = ids.IdOf(root) };
         if (Reserve(1) < 1) { app.Truncated = "element limit reached"; return app; }
         Interlocked.Increment(ref _nodes);
@@ -56,16 +66,41 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
             _ = itemsTask.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
         }
 
-        // With the cache, the children of every element are asked for at once (one pipelined wave): the
-        // cache's own indexes can disagree with the order the toolkit reports (GTK header bars).
+        // Children lists. The cache gives each element's parent and index, but its indexes can disagree with
+        // the order the toolkit reports (GTK header bars). So the cache's order is checked against GetChildren
+        // (asked for every element at once, one pipelined wave) and an application whose order matched is then
+        // walked from the cache alone, rechecked now and then (AtspiClient.CacheOrderTrusted).
+        Dictionary<string, ObjRef[]>? cached = null;
         Dictionary<string, Task<ObjRef[]>>? prefetched = null;
         if (byPath is not null)
         {
-            prefetched = new Dictionary<string, Task<ObjRef[]>>(StringComparer.Ordinal) { [root.Path] = client.GetChildren(root) };
-            foreach (var item in byPath.Values)
-                if (item.ChildCount > 0 && !AtspiNames.Has(item.States, AtspiNames.ManagesDescendants))
-                    prefetched[item.Self.Path] = client.GetChildren(item.Self);
-            await Within(Task.WhenAll(prefetched.Values), deadline);
+            cached = CachedChildren(root, app.ChildCount, byPath);
+            if (!client.CacheOrderTrusted(root.Bus))
+            {
+                prefetched = new Dictionary<string, Task<ObjRef[]>>(StringComparer.Ordinal) { [root.Path] = client.GetChildren(root) };
+                foreach (var item in byPath.Values)
+                    if (item.ChildCount > 0 && !AtspiNames.Has(item.States, AtspiNames.ManagesDescendants))
+                        prefetched[item.Self.Path] = client.GetChildren(item.Self);
+                if (await Within(Task.WhenAll(prefetched.Values), deadline))
+                {
+                    // Elements whose cached children are incomplete are asked for live even when trusted: only the
+                    // lists the cache does give are compared.
+                    var same = true;
+                    var compared = 0;
+                    foreach (var (path, task) in prefetched)
+                    {
+                        if (!cached.TryGetValue(path, out var list)) continue;
+                        compared++;
+                        if (!task.IsCompletedSuccessfully || !list.AsSpan().SequenceEqual(task.Result))
+                        {
+                            same = false;
+                            break;
+                        }
+                    }
+                    client.SetCacheOrderTrusted(root.Bus, same && compared > 0);
+                }
+                cached = null;
+            }
         }
 
         var all = new List<AccessibleNode> { app };
@@ -79,7 +114,10 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
             {
                 var node = level[i];
                 if (node.Depth >= limits.MaxDepth || node.ChildCount == 0) continue;
-                                if (prefetched is not null && node.Ref.Bus == root.Bus && prefetched.TryGetValue(node.Ref.Path, out var pre)
+                if (cached is not null && node.Ref.Bus == root.Bus && !node.HasState(AtspiNames.ManagesDescendants)
+                    && cached.TryGetValue(node.Ref.Path, out var fromCache))
+                    childRefs[i] = fromCache;
+                else if (prefetched is not null && node.Ref.Bus == root.Bus && prefetched.TryGetValue(node.Ref.Path, out var pre)
                     && pre.IsCompletedSuccessfully)
                     childRefs[i] = pre.Result;
                 else
@@ -157,6 +195,36 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
         return app;
     }
 
+    /// <summary>
+    /// Each element's children as the cache orders them (by index), for the elements whose cached children are
+    /// exactly indexes 0..n-1 with n its child count; others are not in the answer (asked for live).
+    /// </summary>
+    private static Dictionary<string, ObjRef[]> CachedChildren(ObjRef root, int rootChildCount, Dictionary<string, CacheItem> byPath)
+    {
+        var byParent = new Dictionary<string, List<CacheItem>>(StringComparer.Ordinal);
+        foreach (var item in byPath.Values)
+        {
+            if (item.Parent.Bus != root.Bus || item.Parent.IsNull) continue;
+            if (!byParent.TryGetValue(item.Parent.Path, out var list)) byParent[item.Parent.Path] = list = [];
+            list.Add(item);
+        }
+        var result = new Dictionary<string, ObjRef[]>(StringComparer.Ordinal);
+        foreach (var (parent, list) in byParent)
+        {
+            var count = parent == root.Path ? rootChildCount : byPath.TryGetValue(parent, out var p) ? p.ChildCount : -1;
+            if (list.Count != count) continue;
+            var refs = new ObjRef[count];
+            var ok = true;
+            foreach (var item in list)
+            {
+                if (item.Index < 0 || item.Index >= count || refs[item.Index].Path is not null) { ok = false; break; }
+                refs[item.Index] = item.Self;
+            }
+            if (ok) result[parent] = refs;
+        }
+        return result;
+    }
+
     /// <summary>Reads one element (basics and details) without its children; null when it cannot be read.</summary>
     public async Task<AccessibleNode?> ReadOneAsync(ObjRef r, DateTime deadline)
     {
@@ -190,8 +258,11 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
         node.HasBasics = true;
     }
 
-    /// <summary>Attributes, extents (visible and showing elements), text, value and actions, all pipelined.</summary>
-    private async Task<bool> FetchDetails(List<AccessibleNode> nodes, DateTime deadline)
+    /// <summary>
+    /// Attributes, extents (visible and showing elements), text, value and actions, all pipelined; with
+    /// <paramref name="textOnly"/>, only text and value (what find matches text against).
+    /// </summary>
+    internal async Task<bool> FetchDetails(List<AccessibleNode> nodes, DateTime deadline, bool textOnly = false)
     {
         var tasks = new List<Task>(nodes.Count * 3);
         var apply = new List<Action>(nodes.Count * 3);
@@ -199,16 +270,19 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
         {
             if (!n.HasBasics) continue;
             var node = n;
-            var attrs = client.GetAttributes(node.Ref);
-            tasks.Add(attrs);
-            apply.Add(() => { if (attrs.IsCompletedSuccessfully) node.Attributes = attrs.Result; });
-            if (node.IsShowing && node.Has(AtspiClient.Component))
+            if (!textOnly)
+            {
+                var attrs = client.GetAttributes(node.Ref);
+                tasks.Add(attrs);
+                apply.Add(() => { if (attrs.IsCompletedSuccessfully) node.Attributes = attrs.Result; });
+            }
+            if (!textOnly && node.IsShowing && node.Has(AtspiClient.Component))
             {
                 var ext = client.GetExtents(node.Ref);
                 tasks.Add(ext);
                 apply.Add(() => { if (ext.IsCompletedSuccessfully) node.Extents = ext.Result; });
             }
-            if (node.Has(AtspiClient.Text))
+            if (node.Text is null && node.Has(AtspiClient.Text))
             {
                 var text = client.GetText(node.Ref);
                 tasks.Add(text);
@@ -219,13 +293,13 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
                     node.Text = t.Length > limits.MaxTextLength ? t[..limits.MaxTextLength] : t;
                 });
             }
-            if (node.Has(AtspiClient.Value))
+            if (node.Value is null && node.Has(AtspiClient.Value))
             {
                 var value = client.GetValue(node.Ref);
                 tasks.Add(value);
                 apply.Add(() => { if (value.IsCompletedSuccessfully) node.Value = value.Result; });
             }
-            if (node.Has(AtspiClient.Action))
+            if (!textOnly && node.Has(AtspiClient.Action))
             {
                 var actions = client.GetActionsWithNames(node.Ref);
                 tasks.Add(actions);

@@ -2,12 +2,14 @@
 """Accessibility benchmark: the full desktop tree with gtk3-widget-factory open, the published
 appliance's GET /accessibility (OSWorld's answer) and /accessibility/tree against a pyatspi walk
 (OSWorld's way: one blocking call per property) of the same desktop, same run; find by role and name;
-the appliance's RSS before and after using the area.
+the appliance's RSS before and after using the area. Then Chromium (in a window, with
+--force-renderer-accessibility) opens a known page of 2,003 document elements (a11y_page.py) on the same
+desktop: its tree through the appliance against pyatspi walking Chromium, and RSS once more.
 
 Starts its own Xvfb, session bus (dbus-daemon), at-spi-bus-launcher and gtk3-widget-factory with
 GTK_MODULES=gail:atk-bridge. Prints medians, p90 and ratios; never fails on time.
-Usage: tests/bench/accessibility_bench.py [--runs 50] [--binary out/sandbox]
-Needs: Xvfb, dbus, at-spi2-core, libatk-adaptor, gtk-3-examples, python3-pyatspi, python3-lxml.
+Usage: tests/bench/accessibility_bench.py [--runs 50] [--binary out/sandbox] [--no-chromium]
+Needs: Xvfb, dbus, at-spi2-core, libatk-adaptor, gtk-3-examples, python3-pyatspi, python3-lxml, chromium.
 """
 import argparse
 import http.client
@@ -23,6 +25,7 @@ import time
 from benchlib import PY, ROOT, free_port, start_xvfb
 
 REFERENCE = os.path.join(ROOT, "tests", "Sandbox.E2E", "Accessibility", "pyatspi_reference.py")
+PAGE = os.path.join(ROOT, "tests", "Sandbox.E2E", "Accessibility", "a11y_page.py")
 
 
 def rss_kb(pid):
@@ -42,6 +45,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=50)
     ap.add_argument("--binary", default=os.path.join(ROOT, "out", "sandbox"))
+    ap.add_argument("--no-chromium", action="store_true")
     args = ap.parse_args()
 
     procs = []
@@ -108,6 +112,8 @@ def main():
         rss_warm = rss_kb(app.pid)
         for _ in range(400):
             get("/accessibility")
+        rss_busy = rss_kb(app.pid)
+        time.sleep(1.5)  # what the area keeps once the burst is over (it gives the walks' heap back after 0.5 s idle)
         rss_after = rss_kb(app.pid)
 
         ref = json.loads(subprocess.run([PY, REFERENCE, "--time", str(max(6, args.runs // 5))], env=env,
@@ -126,8 +132,54 @@ def main():
         print(f"  {'pyatspi walk, warm (OSWorld server way)':40s} median {m_ref:7.1f} ms  p90 {p_ref:7.1f} ms  ({len(warm)} runs)")
         print(f"  {'pyatspi walk, first in its process':40s} {cold:7.1f} ms")
         print(f"  appliance RSS: {rss_before / 1024:.1f} MB before, {rss_warm / 1024:.1f} MB after {4 * args.runs + 1} "
-              f"accessibility requests (+{(rss_warm - rss_before) / 1024:.1f} MB), {rss_after / 1024:.1f} MB after 400 more "
-              f"(+{(rss_after - rss_warm) / 1024:.1f} MB)")
+              f"accessibility requests (+{(rss_warm - rss_before) / 1024:.1f} MB), {rss_busy / 1024:.1f} MB right after 400 more, "
+              f"{rss_after / 1024:.1f} MB 1.5 s later (+{(rss_after - rss_before) / 1024:.1f} MB in all)")
+        sys.stdout.flush()
+        if args.no_chromium:
+            return
+
+        # Chromium with the known page on the same desktop.
+        page = os.path.join(runtime, "page.html")
+        subprocess.run([PY, PAGE, page, "250"], check=True)
+        procs.append(subprocess.Popen(["chromium", "--no-sandbox", "--test-type", "--no-first-run", "--no-default-browser-check",
+                                       "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                                       "--disable-sync", "--password-store=basic", "--force-renderer-accessibility",
+                                       f"--user-data-dir={os.path.join(runtime, 'chromium')}", "--window-position=0,0",
+                                       "--window-size=1280,800", "file://" + page], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for _ in range(600):
+            _, body = get("/accessibility/find?role=check%20box&name=Check%20249&match=exact&app=Chromium")
+            if json.loads(body)["count"] == 1:
+                break
+            time.sleep(0.2)
+        else:
+            sys.exit("the appliance never showed the Chromium page")
+        _, body = get("/accessibility/tree?app=Chromium")
+        chromium_elements = json.loads(body)["elements"]
+        runs = max(10, args.runs // 2)
+        rss_c0 = rss_kb(app.pid)
+        ctree = [get("/accessibility/tree?app=Chromium")[0] for _ in range(runs)]
+        cdesk = [get("/accessibility")[0] for _ in range(runs)]
+        cfind = [get("/accessibility/find?role=push%20button&name=Button%20200&match=exact")[0] for _ in range(runs)]
+        rss_c1 = rss_kb(app.pid)
+        for _ in range(100):
+            get("/accessibility/tree?app=Chromium")
+        rss_c2 = rss_kb(app.pid)
+        time.sleep(1.5)
+        rss_c3 = rss_kb(app.pid)
+        cref = json.loads(subprocess.run([PY, REFERENCE, "--app", "Chromium", "--time", "4"], env=env,
+                                         capture_output=True, text=True, check=True).stdout)
+        m_cref, _ = stats(cref["ms"][1:])
+        print(f"Chromium page (2,003 document elements): {chromium_elements} elements in Chromium's tree in ours, "
+              f"{cref['elements']} in the pyatspi walk; {runs} runs")
+        for label, series in (("GET /accessibility/tree?app=Chromium", ctree), ("GET /accessibility (whole desktop)", cdesk),
+                              ("GET /accessibility/find role+name", cfind)):
+            m, p = stats(series)
+            print(f"  {label:40s} median {m:7.1f} ms  p90 {p:7.1f} ms  ({m_cref / m:5.1f}x pyatspi warm)")
+        print(f"  {'pyatspi walk of Chromium, warm':40s} median {m_cref:7.1f} ms  ({len(cref['ms']) - 1} runs; first {cref['ms'][0]:.1f} ms)")
+        print(f"  appliance RSS: {rss_c0 / 1024:.1f} MB with Chromium open, {rss_c1 / 1024:.1f} MB after {3 * runs} requests, "
+              f"{rss_c2 / 1024:.1f} MB right after 100 more Chromium trees, {rss_c3 / 1024:.1f} MB 1.5 s later "
+              f"(+{(rss_c3 - rss_before) / 1024:.1f} MB since the first request)")
     finally:
         for p in reversed(procs):
             try:

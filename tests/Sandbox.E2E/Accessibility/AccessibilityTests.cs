@@ -39,7 +39,7 @@ public sealed class AccessibilityTests(AccessibilityFixture f, ITestOutputHelper
         Assert.Fail(difference);
     }
 
-    private static string? Compare(XElement expected, XElement actual, out int count)
+    internal static string? Compare(XElement expected, XElement actual, out int count)
     {
         var e = expected.DescendantsAndSelf().ToList();
         var a = actual.DescendantsAndSelf().ToList();
@@ -282,7 +282,7 @@ public sealed class AccessibilityTests(AccessibilityFixture f, ITestOutputHelper
         return found.RootElement.GetProperty("elements").EnumerateArray().Select(e => e.GetProperty("name").GetString() ?? "").ToList();
     }
 
-    private static IEnumerable<JsonElement> Flatten(JsonElement e)
+    internal static IEnumerable<JsonElement> Flatten(JsonElement e)
     {
         yield return e;
         if (e.TryGetProperty("children", out var children))
