@@ -60,11 +60,14 @@ internal sealed unsafe class XSession
     /// <summary>Reads the root window's current size (it changes with RandR) and returns it.</summary>
     public (int Width, int Height) RefreshScreenSize()
     {
-        XWindowAttributes a;
-        if (Xlib.XGetWindowAttributes(Handle, Root, &a) != 0)
+        // One round trip (GetGeometry); XGetWindowAttributes would cost two.
+        nuint root;
+        int x, y;
+        uint width, height, border, depth;
+        if (Xlib.XGetGeometry(Handle, Root, &root, &x, &y, &width, &height, &border, &depth) != 0)
         {
-            ScreenWidth = a.Width;
-            ScreenHeight = a.Height;
+            ScreenWidth = (int)width;
+            ScreenHeight = (int)height;
         }
         return (ScreenWidth, ScreenHeight);
     }

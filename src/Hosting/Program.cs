@@ -23,6 +23,7 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        StartupTrace.Mark("main");
         // Settings come from the environment (docs/configuration.md); the command line only asks for help.
         switch (Cli.Parse(args))
         {
@@ -52,6 +53,8 @@ internal static class Program
             return 2;
         }
 
+        StartupTrace.Mark("options");
+        MallocTuning.Apply(options.Capture.MallocMmapThreshold, env);
         // Everything written below SHARED_DIR is private by default; a directory we do not own is refused.
         PrivateFiles.Configure(options.SharedMode);
         try { PrivateFiles.PrepareSharedDirectory(options.SharedDir); }
@@ -65,18 +68,40 @@ internal static class Program
         Secrets.Protect();
         foreach (var name in Secrets.Names) env.Remove(name);
 
-        // The kernel gateway is a second listener; it binds alongside the REST app and prespawns kernels
+        // The kernel gateway is a second listener; it binds right after the REST app and prespawns kernels
         // in the background. Disposed after the REST app, so no kernel outlives the appliance.
+        StartupTrace.Mark("shared-dir+secrets");
         await using var gateway = new GatewayService(gatewayOptions, env);
+        StartupTrace.Mark("gateway-ctor");
         AppDomain.CurrentDomain.UnhandledException += (_, _) => gateway.KillEverything();
         await using var appliance = Appliance.Build(options, gateway);
-        var gatewayStart = gateway.StartAsync();
+        StartupTrace.Mark("appliance-built");
+        // Cold start: the REST port is bound first, so nothing of the gateway (a second host, its bind, the
+        // kernel venv and zygote) sits before the first answer; readiness (/readyz, READY=1) still waits for both.
+        var restStarted = appliance.Api.Lifetime.ApplicationStarted; // read now: RunAsync disposes the app's services
+        var gatewayStart = StartAfter(restStarted, gateway.StartAsync);
         // --- Systemd: READY=1 once both ports are bound, STATUS=, WATCHDOG=1, STOPPING=1 ---
         systemd?.Attach(appliance.Api.Lifetime, gatewayStart,
             () => SystemdNotify.Describe(appliance.DisplayState, options.Display, gateway.Health()));
         await appliance.RunAsync();
-        await gatewayStart;
+        if (restStarted.IsCancellationRequested) await gatewayStart; // else it never began
         return 0;
+    }
+
+    /// <summary>Runs <paramref name="start"/> on the thread pool once <paramref name="started"/> fires.</summary>
+    private static Task StartAfter(CancellationToken started, Func<CancellationToken, Task> start)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        started.Register(() => _ = Task.Run(async () =>
+        {
+            try
+            {
+                await start(CancellationToken.None);
+                done.TrySetResult();
+            }
+            catch (Exception e) { done.TrySetException(e); }
+        }));
+        return done.Task;
     }
 
     private static T? Collect<T>(List<string> errors, Func<T> read) where T : class
@@ -134,7 +159,10 @@ internal sealed class Appliance : IAsyncDisposable
                 o.SerializerOptions.TypeInfoResolverChain.Insert(0, context);
         });
 
+        StartupTrace.Mark("builder-configured");
         var app = builder.Build();
+        StartupTrace.Mark("builder-built");
+        if (StartupTrace.Enabled) app.Use((ctx, next) => { StartupTrace.Request("request " + ctx.Request.Path); return next(ctx); });
         var logs = app.Services.GetRequiredService<ILoggerFactory>();
         XDisplayConnection Connection(string area) => new(options.Display, area, logs.CreateLogger("Sandbox.Display"));
 
@@ -167,6 +195,7 @@ internal sealed class Appliance : IAsyncDisposable
             ? new LiveViewHub(Connection("liveview"), options, options.LiveView, activity, logs, computer)
             : null;
 
+        StartupTrace.Mark("areas-constructed");
         // Routing first so the guard sees each endpoint's declared upload types; the guard before the token.
         app.UseRouting();
         app.UseRequestGuard(new GuardPolicy(options.AllowHosts, options.AllowOrigins), logs.CreateLogger("Sandbox.Web"));
@@ -226,6 +255,7 @@ internal sealed class Appliance : IAsyncDisposable
             app.Lifetime.ApplicationStopping.Register(() => mcp.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
         }
         app.MapOpenApi();
+        StartupTrace.Mark("areas-mapped");
 
         // --- Fleet --- probes, /init, PID 1 duty (docs/fleets.md).
         var poolFilled = false;
@@ -261,6 +291,7 @@ internal sealed class Appliance : IAsyncDisposable
         var reaper = OrphanReaper.StartIfWanted(options.Fleet, logs.CreateLogger("Sandbox.Fleet"));
         app.Lifetime.ApplicationStopped.Register(() => { sigterm.Dispose(); reaper?.Dispose(); });
 
+        app.Lifetime.ApplicationStarted.Register(() => StartupTrace.Mark("rest-started"));
         app.Lifetime.ApplicationStarted.Register(() =>
             _ = Task.Run(() => captureConnection.TryConnect(options.DisplayTimeoutMs)));
         app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(computer.WarmUp));
