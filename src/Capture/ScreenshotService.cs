@@ -70,13 +70,11 @@ internal sealed class ScreenshotService(ScreenCapture capture, ApplianceOptions 
                 if (frame.Stamp is { } stamp && encoded.Length <= self._reuseMax)
                 {
                     self._last = new Encoded(stamp, key, info);
-                    encoded.Trim();
                 }
                 else if (encoded.Length > self._reuseMax)
                 {
                     // Too big to keep: do not hold the buffer either.
-                    encoded.Reset();
-                    encoded.Trim(spare: 0);
+                    encoded.Release();
                 }
                 return info;
             });

@@ -72,6 +72,14 @@ internal sealed unsafe class XSession
         return (ScreenWidth, ScreenHeight);
     }
 
+    /// <summary>A size learned from the root's ConfigureNotify (a connection that selected StructureNotify on it).</summary>
+    public void SetScreenSize(int width, int height)
+    {
+        if (width <= 0 || height <= 0) return;
+        ScreenWidth = width;
+        ScreenHeight = height;
+    }
+
     public (int X, int Y) QueryPointer()
     {
         nuint root, child;

@@ -78,8 +78,9 @@ internal static class Program
         StartupTrace.Mark("appliance-built");
         // Cold start: the REST port is bound first, so nothing of the gateway (a second host, its bind, the
         // kernel venv and zygote) sits before the first answer; readiness (/readyz, READY=1) still waits for both.
-        var restStarted = appliance.Api.Lifetime.ApplicationStarted; // read now: RunAsync disposes the app's services
-        var gatewayStart = StartAfter(restStarted, gateway.StartAsync);
+        var lifetime = appliance.Api.Lifetime; // read now: RunAsync disposes the app's services
+        var restStarted = lifetime.ApplicationStarted;
+        var gatewayStart = StartAfter(appliance.Deferred.Opened, lifetime.ApplicationStopping, gateway.StartAsync);
         // --- Systemd: READY=1 once both ports are bound, STATUS=, WATCHDOG=1, STOPPING=1 ---
         systemd?.Attach(appliance.Api.Lifetime, gatewayStart,
             () => SystemdNotify.Describe(appliance.DisplayState, options.Display, gateway.Health()));
@@ -88,20 +89,12 @@ internal static class Program
         return 0;
     }
 
-    /// <summary>Runs <paramref name="start"/> on the thread pool once <paramref name="started"/> fires.</summary>
-    private static Task StartAfter(CancellationToken started, Func<CancellationToken, Task> start)
+    /// <summary>Runs <paramref name="start"/> on the thread pool once <paramref name="open"/> completes, unless stopping by then.</summary>
+    private static async Task StartAfter(Task open, CancellationToken stopping, Func<CancellationToken, Task> start)
     {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        started.Register(() => _ = Task.Run(async () =>
-        {
-            try
-            {
-                await start(CancellationToken.None);
-                done.TrySetResult();
-            }
-            catch (Exception e) { done.TrySetException(e); }
-        }));
-        return done.Task;
+        await open.ConfigureAwait(false);
+        if (stopping.IsCancellationRequested) return;
+        await start(CancellationToken.None).ConfigureAwait(false);
     }
 
     private static T? Collect<T>(List<string> errors, Func<T> read) where T : class
@@ -121,8 +114,10 @@ internal sealed class Appliance : IAsyncDisposable
     private readonly Recorder _recorder;
     private readonly LiveViewHub? _liveView;
 
-    private Appliance(WebApplication api, ScreenCapture capture, Recorder recorder, LiveViewHub? liveView, SandboxOptions options)
+    private Appliance(WebApplication api, ScreenCapture capture, Recorder recorder, LiveViewHub? liveView, SandboxOptions options,
+        StartupGate deferred)
     {
+        Deferred = deferred;
         Api = api;
         _capture = capture;
         _recorder = recorder;
@@ -132,6 +127,9 @@ internal sealed class Appliance : IAsyncDisposable
 
     public WebApplication Api { get; }
     public SandboxOptions Options { get; }
+
+    /// <summary>Start-up work that waits for the first answer (see <see cref="StartupGate"/>).</summary>
+    public StartupGate Deferred { get; }
     public DisplayState DisplayState => _capture.Connection.State;
 
     public static Appliance Build(SandboxOptions options, GatewayService? gateway = null)
@@ -161,9 +159,17 @@ internal sealed class Appliance : IAsyncDisposable
 
         StartupTrace.Mark("builder-configured");
         var app = builder.Build();
+        var gate = new StartupGate();
+        // First in the pipeline: the gate opens once the first request has been answered.
+        app.Use(async (ctx, next) =>
+        {
+            await next(ctx);
+            gate.Answered();
+        });
         StartupTrace.Mark("builder-built");
         if (StartupTrace.Enabled) app.Use((ctx, next) => { StartupTrace.Request("request " + ctx.Request.Path); return next(ctx); });
         var logs = app.Services.GetRequiredService<ILoggerFactory>();
+        StartupTrace.Mark("logger-factory");
         XDisplayConnection Connection(string area) => new(options.Display, area, logs.CreateLogger("Sandbox.Display"));
 
         // Every X connection and service is made here and passed in by constructor. Each area has its own
@@ -171,13 +177,16 @@ internal sealed class Appliance : IAsyncDisposable
         var captureConnection = Connection("capture");
         var capture = new ScreenCapture(captureConnection, options.UseSharedMemory, options.DisplayTimeoutMs, logs.CreateLogger("Sandbox.Capture"));
         var screenshots = new ScreenshotService(capture, options, options.Capture, logs.CreateLogger<ScreenshotService>());
+        StartupTrace.Mark("capture+screenshots");
         var activity = new ActivityFeed();
         var recorder = new Recorder(options, options.Recording, logs, activity);
+        StartupTrace.Mark("recorder");
         // --- Accessibility --- (made before Input: actions may target an element by its id; mapped below)
         var accessibility = new Sandbox.Accessibility.AccessibilityService(options.Accessibility,
             Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
                 .ToDictionary(e => (string)e.Key, e => e.Value as string),
             rootWindowAddress: () => Sandbox.Accessibility.RootWindowAddress.Read(options.Display), logs.CreateLogger("Sandbox.Accessibility"));
+        StartupTrace.Mark("accessibility");
         // --- Clipboard --- (made before Input: paste_text sets the clipboard; mapped below)
         // Its own X connection and thread: the owner must answer other clients at any time.
         var clipboard = new Sandbox.Clipboard.ClipboardService(
@@ -188,8 +197,10 @@ internal sealed class Appliance : IAsyncDisposable
             Connection("desktop"), options.Desktop);
         var waits = new Sandbox.Desktop.WaitService(
             Connection("wait"), desktop, options.Desktop);
+        StartupTrace.Mark("clipboard+desktop");
         var computer = new ComputerService(Connection("input"), screenshots, options, options.Input, logs.CreateLogger("Sandbox.Input"), activity,
             accessibility, clipboard, waits);
+        StartupTrace.Mark("computer");
         // Its own X connection: streaming never waits on (or delays) screenshots and actions.
         var liveView = options.LiveView.Enabled
             ? new LiveViewHub(Connection("liveview"), options, options.LiveView, activity, logs, computer)
@@ -204,6 +215,7 @@ internal sealed class Appliance : IAsyncDisposable
         app.UseJsonErrors(logs.CreateLogger("Sandbox.Api"));
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
 
+        StartupTrace.Mark("middleware");
         app.MapHealthApi(new HealthSources(captureConnection, gateway, recorder) { Container = () => ContainerLimits.Read(options.Fleet.CgroupRoot) });
         app.MapScreenshotApi(screenshots, options);
         app.MapRecordApi(recorder);
@@ -213,6 +225,7 @@ internal sealed class Appliance : IAsyncDisposable
             app.MapLiveViewApi(liveView);
             app.Lifetime.ApplicationStopping.Register(liveView.CloseViewers);
         }
+        StartupTrace.Mark("map-core");
         // --- Processes ---
         var processes = new Sandbox.Processes.ProcessService(options.Processes, Environment.GetEnvironmentVariables(), logs.CreateLogger("Sandbox.Processes"));
         app.MapProcessesApi(processes);
@@ -239,6 +252,7 @@ internal sealed class Appliance : IAsyncDisposable
         app.Lifetime.ApplicationStopped.Register(desktop.Dispose);
         app.Lifetime.ApplicationStopped.Register(waits.Dispose);
         // --- end Desktop ---
+        StartupTrace.Mark("map-areas");
         // --- Mcp ---
         if (options.Mcp.Enabled)
         {
@@ -257,6 +271,7 @@ internal sealed class Appliance : IAsyncDisposable
         app.MapOpenApi();
         StartupTrace.Mark("areas-mapped");
 
+        StartupTrace.Mark("map-mcp+openapi");
         // --- Fleet --- probes, /init, PID 1 duty (docs/fleets.md).
         var poolFilled = false;
         var readiness = new Readiness([
@@ -292,18 +307,21 @@ internal sealed class Appliance : IAsyncDisposable
         app.Lifetime.ApplicationStopped.Register(() => { sigterm.Dispose(); reaper?.Dispose(); });
 
         app.Lifetime.ApplicationStarted.Register(() => StartupTrace.Mark("rest-started"));
+        // The capture connection at once (/health's display probe uses it); what the first answer does not
+        // need after that answer (StartupGate), so it does not take the CPU from it.
         app.Lifetime.ApplicationStarted.Register(() =>
             _ = Task.Run(() => captureConnection.TryConnect(options.DisplayTimeoutMs)));
-        app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(computer.WarmUp));
+        app.Lifetime.ApplicationStarted.Register(gate.Arm);
+        gate.Defer(computer.WarmUp);
         // Stopping, not Stopped: running action requests are cancelled (and release what they hold) while the
         // server still waits for them, and the keymap is restored before the process exits.
         app.Lifetime.ApplicationStopping.Register(computer.Dispose);
         // Journals a killed process left open get their actions and footer, off the start-up path.
-        app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(recorder.RecoverUnfinished));
+        gate.Defer(() => recorder.RecoverUnfinished());
         // SIGTERM: a running recording is finished (actions written, video closed) before the process exits.
         app.Lifetime.ApplicationStopping.Register(recorder.Shutdown);
         app.Lifetime.ApplicationStopping.Register(readiness.Drain); // --- Fleet --- (last: Stopping callbacks run in reverse)
-        return new Appliance(app, capture, recorder, liveView, options);
+        return new Appliance(app, capture, recorder, liveView, options, gate);
     }
 
     public Task RunAsync() => Api.RunAsync();
