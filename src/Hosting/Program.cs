@@ -316,8 +316,9 @@ internal sealed class Appliance : IAsyncDisposable
         // Stopping, not Stopped: running action requests are cancelled (and release what they hold) while the
         // server still waits for them, and the keymap is restored before the process exits.
         app.Lifetime.ApplicationStopping.Register(computer.Dispose);
-        // Journals a killed process left open get their actions and footer, off the start-up path.
-        gate.Defer(() => recorder.RecoverUnfinished());
+        // Journals a killed process left open get their actions and footer, off the start-up path (at once, not
+        // behind StartupGate: a directory scan when nothing is left, and a restarted appliance finishes them first).
+        app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(recorder.RecoverUnfinished));
         // SIGTERM: a running recording is finished (actions written, video closed) before the process exits.
         app.Lifetime.ApplicationStopping.Register(recorder.Shutdown);
         app.Lifetime.ApplicationStopping.Register(readiness.Drain); // --- Fleet --- (last: Stopping callbacks run in reverse)

@@ -2,7 +2,7 @@ namespace Sandbox.Hosting;
 
 /// <summary>
 /// Cold start (docs/performance.md): start-up work that the first answer does not need (the kernel gateway's
-/// host and bind, the input connection's warm-up, recovery of unfinished recordings) waits until the first
+/// host and bind, the input connection's warm-up) waits until the first
 /// request has been answered, or <see cref="MaxDelayMs"/> after the REST port is bound when none comes, so on
 /// a two-core machine it does not take the CPU from that answer. Readiness (/readyz, READY=1) waits for it.
 /// </summary>
