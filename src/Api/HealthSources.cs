@@ -17,7 +17,9 @@ internal sealed class HealthSources(XDisplayConnection display, GatewayService? 
 
     public HealthReport Build()
     {
+        Sandbox.Common.StartupTrace.Request("health-build");
         var displayHealth = ProbeDisplay();
+        Sandbox.Common.StartupTrace.Request("health-probed");
         var status = displayHealth.State == "connected" ? "ok" : "degraded";
         return new HealthReport(status, Version, Math.Round(Stopwatch.GetElapsedTime(_started).TotalSeconds, 3), displayHealth, gateway?.Health(),
             recorder?.Health(), Container?.Invoke());

@@ -2,7 +2,7 @@ using Sandbox.Common;
 
 namespace Sandbox.Capture;
 
-/// <summary>Screenshot encoding and reuse (<c>SANDBOX_PNG_THREADS</c>, <c>SANDBOX_SCREENSHOT_REUSE_MAX_BYTES</c>, <c>SANDBOX_TURBOJPEG</c>).</summary>
+/// <summary>Screenshot encoding and reuse (<c>SANDBOX_PNG_THREADS</c>, <c>SANDBOX_SCREENSHOT_REUSE_MAX_BYTES</c>, <c>SANDBOX_TURBOJPEG</c>, <c>SANDBOX_MALLOC_MMAP_THRESHOLD</c>).</summary>
 internal sealed record CaptureOptions
 {
     /// <summary>PNG bands encoded in parallel; 0 = one per core, 1 = the single-threaded streaming encoder.</summary>
@@ -17,10 +17,17 @@ internal sealed record CaptureOptions
     /// <summary>JPEG through libjpeg-turbo when it is installed; false always uses StbImageWriteSharp.</summary>
     public bool UseTurboJpeg { get; init; } = true;
 
+    /// <summary>
+    /// glibc's mmap threshold, fixed at start-up, bytes (0 = glibc's own sliding threshold). Blocks at least
+    /// this big (zlib's deflate state per PNG band) get their own mapping and are returned when freed.
+    /// </summary>
+    public int MallocMmapThreshold { get; init; } = 128 * 1024;
+
     public static CaptureOptions FromEnvironment(EnvReader r) => new()
     {
         PngThreads = r.Int("SANDBOX_PNG_THREADS", 0, 0, 64),
         ReuseMaxBytes = r.Int("SANDBOX_SCREENSHOT_REUSE_MAX_BYTES", 8 << 20, 0, 1 << 30),
         UseTurboJpeg = r.Bool("SANDBOX_TURBOJPEG", true),
+        MallocMmapThreshold = r.Int("SANDBOX_MALLOC_MMAP_THRESHOLD", 128 * 1024, 0, 32 << 20),
     };
 }

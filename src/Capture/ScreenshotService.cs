@@ -26,7 +26,7 @@ internal sealed class ScreenshotService(ScreenCapture capture, ApplianceOptions 
 {
     private readonly PngEncoderOptions _png = new() { CompressionLevel = options.PngCompressionLevel, Threads = encoding.PngThreads };
     private readonly int _reuseMax = encoding.ReuseMaxBytes;
-    private MemoryStream _encoded = new();
+    private readonly EncodeBuffer _encoded = new();
     private Encoded? _last;
     private long _reused;
     private TurboJpegEncoder? _turbo;
@@ -53,7 +53,7 @@ internal sealed class ScreenshotService(ScreenCapture capture, ApplianceOptions 
             {
                 var (self, key, output) = st;
                 if (self._last is not { } last || last.Stamp != stamp || last.Key != key) return null;
-                output.Write(self._encoded.GetBuffer(), 0, (int)self._encoded.Length);
+                self._encoded.WriteContentTo(output);
                 output.Flush();
                 Interlocked.Increment(ref self._reused);
                 return last.Info;
@@ -63,18 +63,18 @@ internal sealed class ScreenshotService(ScreenCapture capture, ApplianceOptions 
                 var (self, key, output) = st;
                 self._last = null;
                 var encoded = self._encoded;
-                encoded.SetLength(0);
+                encoded.Reset();
                 var info = RenderFrame(frame, key, encoded, self);
-                output.Write(encoded.GetBuffer(), 0, (int)encoded.Length);
+                encoded.WriteContentTo(output);
                 output.Flush();
                 if (frame.Stamp is { } stamp && encoded.Length <= self._reuseMax)
                 {
                     self._last = new Encoded(stamp, key, info);
                 }
-                else if (encoded.Capacity > self._reuseMax)
+                else if (encoded.Length > self._reuseMax)
                 {
                     // Too big to keep: do not hold the buffer either.
-                    self._encoded = new MemoryStream();
+                    encoded.Release();
                 }
                 return info;
             });
@@ -84,7 +84,7 @@ internal sealed class ScreenshotService(ScreenCapture capture, ApplianceOptions 
     /// <summary>How many renders were answered with the kept bytes (for tests and /health-style figures).</summary>
     public long ReusedCount => Interlocked.Read(ref _reused);
 
-    private static ScreenshotInfo RenderFrame(CapturedFrame frame, ScreenshotRequest req, MemoryStream stream, ScreenshotService self)
+    private static ScreenshotInfo RenderFrame(CapturedFrame frame, ScreenshotRequest req, EncodeBuffer stream, ScreenshotService self)
     {
         var full = frame.Image;
         if (req.Cursor && frame.Cursor is { } c)

@@ -60,13 +60,24 @@ internal sealed unsafe class XSession
     /// <summary>Reads the root window's current size (it changes with RandR) and returns it.</summary>
     public (int Width, int Height) RefreshScreenSize()
     {
-        XWindowAttributes a;
-        if (Xlib.XGetWindowAttributes(Handle, Root, &a) != 0)
+        // One round trip (GetGeometry); XGetWindowAttributes would cost two.
+        nuint root;
+        int x, y;
+        uint width, height, border, depth;
+        if (Xlib.XGetGeometry(Handle, Root, &root, &x, &y, &width, &height, &border, &depth) != 0)
         {
-            ScreenWidth = a.Width;
-            ScreenHeight = a.Height;
+            ScreenWidth = (int)width;
+            ScreenHeight = (int)height;
         }
         return (ScreenWidth, ScreenHeight);
+    }
+
+    /// <summary>A size learned from the root's ConfigureNotify (a connection that selected StructureNotify on it).</summary>
+    public void SetScreenSize(int width, int height)
+    {
+        if (width <= 0 || height <= 0) return;
+        ScreenWidth = width;
+        ScreenHeight = height;
     }
 
     public (int X, int Y) QueryPointer()

@@ -63,7 +63,9 @@ internal sealed class GatewayService : IAsyncDisposable
             if (State is not null)
             {
                 App = GatewayApp.Build(State, _log);
+                Sandbox.Common.StartupTrace.Mark("gateway-built");
                 await App.StartAsync(ct).ConfigureAwait(false);
+                Sandbox.Common.StartupTrace.Mark("gateway-started");
                 ListenUrl = App.Urls.FirstOrDefault();
                 _state = GatewayServiceState.Listening;
                 _logger.LogInformation("kernel gateway listening on {Url}", ListenUrl);

@@ -23,6 +23,7 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        StartupTrace.Mark("main");
         // Settings come from the environment (docs/configuration.md); the command line only asks for help.
         switch (Cli.Parse(args))
         {
@@ -52,6 +53,8 @@ internal static class Program
             return 2;
         }
 
+        StartupTrace.Mark("options");
+        MallocTuning.Apply(options.Capture.MallocMmapThreshold, env);
         // Everything written below SHARED_DIR is private by default; a directory we do not own is refused.
         PrivateFiles.Configure(options.SharedMode);
         try { PrivateFiles.PrepareSharedDirectory(options.SharedDir); }
@@ -65,18 +68,33 @@ internal static class Program
         Secrets.Protect();
         foreach (var name in Secrets.Names) env.Remove(name);
 
-        // The kernel gateway is a second listener; it binds alongside the REST app and prespawns kernels
+        // The kernel gateway is a second listener; it binds right after the REST app and prespawns kernels
         // in the background. Disposed after the REST app, so no kernel outlives the appliance.
+        StartupTrace.Mark("shared-dir+secrets");
         await using var gateway = new GatewayService(gatewayOptions, env);
+        StartupTrace.Mark("gateway-ctor");
         AppDomain.CurrentDomain.UnhandledException += (_, _) => gateway.KillEverything();
         await using var appliance = Appliance.Build(options, gateway);
-        var gatewayStart = gateway.StartAsync();
+        StartupTrace.Mark("appliance-built");
+        // Cold start: the REST port is bound first, so nothing of the gateway (a second host, its bind, the
+        // kernel venv and zygote) sits before the first answer; readiness (/readyz, READY=1) still waits for both.
+        var lifetime = appliance.Api.Lifetime; // read now: RunAsync disposes the app's services
+        var restStarted = lifetime.ApplicationStarted;
+        var gatewayStart = StartAfter(appliance.Deferred.Opened, lifetime.ApplicationStopping, gateway.StartAsync);
         // --- Systemd: READY=1 once both ports are bound, STATUS=, WATCHDOG=1, STOPPING=1 ---
         systemd?.Attach(appliance.Api.Lifetime, gatewayStart,
             () => SystemdNotify.Describe(appliance.DisplayState, options.Display, gateway.Health()));
         await appliance.RunAsync();
-        await gatewayStart;
+        if (restStarted.IsCancellationRequested) await gatewayStart; // else it never began
         return 0;
+    }
+
+    /// <summary>Runs <paramref name="start"/> on the thread pool once <paramref name="open"/> completes, unless stopping by then.</summary>
+    private static async Task StartAfter(Task open, CancellationToken stopping, Func<CancellationToken, Task> start)
+    {
+        await open.ConfigureAwait(false);
+        if (stopping.IsCancellationRequested) return;
+        await start(CancellationToken.None).ConfigureAwait(false);
     }
 
     private static T? Collect<T>(List<string> errors, Func<T> read) where T : class
@@ -96,8 +114,10 @@ internal sealed class Appliance : IAsyncDisposable
     private readonly Recorder _recorder;
     private readonly LiveViewHub? _liveView;
 
-    private Appliance(WebApplication api, ScreenCapture capture, Recorder recorder, LiveViewHub? liveView, SandboxOptions options)
+    private Appliance(WebApplication api, ScreenCapture capture, Recorder recorder, LiveViewHub? liveView, SandboxOptions options,
+        StartupGate deferred)
     {
+        Deferred = deferred;
         Api = api;
         _capture = capture;
         _recorder = recorder;
@@ -107,6 +127,9 @@ internal sealed class Appliance : IAsyncDisposable
 
     public WebApplication Api { get; }
     public SandboxOptions Options { get; }
+
+    /// <summary>Start-up work that waits for the first answer (see <see cref="StartupGate"/>).</summary>
+    public StartupGate Deferred { get; }
     public DisplayState DisplayState => _capture.Connection.State;
 
     public static Appliance Build(SandboxOptions options, GatewayService? gateway = null)
@@ -135,8 +158,19 @@ internal sealed class Appliance : IAsyncDisposable
                 o.SerializerOptions.TypeInfoResolverChain.Insert(0, context);
         });
 
+        StartupTrace.Mark("builder-configured");
         var app = builder.Build();
+        var gate = new StartupGate();
+        // First in the pipeline: the gate opens once the first request has been answered.
+        app.Use(async (ctx, next) =>
+        {
+            await next(ctx);
+            gate.Answered();
+        });
+        StartupTrace.Mark("builder-built");
+        if (StartupTrace.Enabled) app.Use((ctx, next) => { StartupTrace.Request("request " + ctx.Request.Path); return next(ctx); });
         var logs = app.Services.GetRequiredService<ILoggerFactory>();
+        StartupTrace.Mark("logger-factory");
         XDisplayConnection Connection(string area) => new(options.Display, area, logs.CreateLogger("Sandbox.Display"));
 
         // Every X connection and service is made here and passed in by constructor. Each area has its own
@@ -144,18 +178,21 @@ internal sealed class Appliance : IAsyncDisposable
         var captureConnection = Connection("capture");
         var capture = new ScreenCapture(captureConnection, options.UseSharedMemory, options.DisplayTimeoutMs, logs.CreateLogger("Sandbox.Capture"));
         var screenshots = new ScreenshotService(capture, options, options.Capture, logs.CreateLogger<ScreenshotService>());
+        StartupTrace.Mark("capture+screenshots");
         var activity = new ActivityFeed();
         // --- Trajectories --- agent steps are journaled while a recording runs, each with the screen after it:
         // a full-size PNG with the cursor and without the red box, as OSWorld's observations (docs/recording.md).
         var recorder = new Recorder(options, options.Recording, logs, activity,
             screenshot: png => screenshots.Render(new ScreenshotRequest { Annotate = false }, png));
         IStepJournal steps = recorder.Steps;
+        StartupTrace.Mark("recorder");
         // --- end Trajectories ---
         // --- Accessibility --- (made before Input: actions may target an element by its id; mapped below)
         var accessibility = new Sandbox.Accessibility.AccessibilityService(options.Accessibility,
             Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
                 .ToDictionary(e => (string)e.Key, e => e.Value as string),
             rootWindowAddress: () => Sandbox.Accessibility.RootWindowAddress.Read(options.Display), logs.CreateLogger("Sandbox.Accessibility"));
+        StartupTrace.Mark("accessibility");
         // --- Clipboard --- (made before Input: paste_text sets the clipboard; mapped below)
         // Its own X connection and thread: the owner must answer other clients at any time.
         var clipboard = new Sandbox.Clipboard.ClipboardService(
@@ -166,13 +203,16 @@ internal sealed class Appliance : IAsyncDisposable
             Connection("desktop"), options.Desktop);
         var waits = new Sandbox.Desktop.WaitService(
             Connection("wait"), desktop, options.Desktop);
+        StartupTrace.Mark("clipboard+desktop");
         var computer = new ComputerService(Connection("input"), screenshots, options, options.Input, logs.CreateLogger("Sandbox.Input"), activity,
             accessibility, clipboard, waits);
+        StartupTrace.Mark("computer");
         // Its own X connection: streaming never waits on (or delays) screenshots and actions.
         var liveView = options.LiveView.Enabled
             ? new LiveViewHub(Connection("liveview"), options, options.LiveView, activity, logs, computer)
             : null;
 
+        StartupTrace.Mark("areas-constructed");
         // Routing first so the guard sees each endpoint's declared upload types; the guard before the token.
         app.UseRouting();
         app.UseRequestGuard(new GuardPolicy(options.AllowHosts, options.AllowOrigins), logs.CreateLogger("Sandbox.Web"));
@@ -181,6 +221,7 @@ internal sealed class Appliance : IAsyncDisposable
         app.UseJsonErrors(logs.CreateLogger("Sandbox.Api"));
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
 
+        StartupTrace.Mark("middleware");
         app.MapHealthApi(new HealthSources(captureConnection, gateway, recorder) { Container = () => ContainerLimits.Read(options.Fleet.CgroupRoot) });
         app.MapScreenshotApi(screenshots, options);
         app.MapRecordApi(recorder);
@@ -190,6 +231,7 @@ internal sealed class Appliance : IAsyncDisposable
             app.MapLiveViewApi(liveView);
             app.Lifetime.ApplicationStopping.Register(liveView.CloseViewers);
         }
+        StartupTrace.Mark("map-core");
         // --- Processes ---
         var processes = new Sandbox.Processes.ProcessService(options.Processes, Environment.GetEnvironmentVariables(), logs.CreateLogger("Sandbox.Processes"));
         app.MapProcessesApi(processes);
@@ -216,6 +258,7 @@ internal sealed class Appliance : IAsyncDisposable
         app.Lifetime.ApplicationStopped.Register(desktop.Dispose);
         app.Lifetime.ApplicationStopped.Register(waits.Dispose);
         // --- end Desktop ---
+        StartupTrace.Mark("map-areas");
         // --- Mcp ---
         if (options.Mcp.Enabled)
         {
@@ -267,7 +310,9 @@ internal sealed class Appliance : IAsyncDisposable
         }
         // --- end OsWorld ---
         app.MapOpenApi();
+        StartupTrace.Mark("areas-mapped");
 
+        StartupTrace.Mark("map-mcp+openapi");
         // --- Fleet --- probes, /init, PID 1 duty (docs/fleets.md).
         var poolFilled = false;
         var readiness = new Readiness([
@@ -302,18 +347,23 @@ internal sealed class Appliance : IAsyncDisposable
         var reaper = OrphanReaper.StartIfWanted(options.Fleet, logs.CreateLogger("Sandbox.Fleet"));
         app.Lifetime.ApplicationStopped.Register(() => { sigterm.Dispose(); reaper?.Dispose(); });
 
+        app.Lifetime.ApplicationStarted.Register(() => StartupTrace.Mark("rest-started"));
+        // The capture connection at once (/health's display probe uses it); what the first answer does not
+        // need after that answer (StartupGate), so it does not take the CPU from it.
         app.Lifetime.ApplicationStarted.Register(() =>
             _ = Task.Run(() => captureConnection.TryConnect(options.DisplayTimeoutMs)));
-        app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(computer.WarmUp));
+        app.Lifetime.ApplicationStarted.Register(gate.Arm);
+        gate.Defer(computer.WarmUp);
         // Stopping, not Stopped: running action requests are cancelled (and release what they hold) while the
         // server still waits for them, and the keymap is restored before the process exits.
         app.Lifetime.ApplicationStopping.Register(computer.Dispose);
-        // Journals a killed process left open get their actions and footer, off the start-up path.
+        // Journals a killed process left open get their actions and footer, off the start-up path (at once, not
+        // behind StartupGate: a directory scan when nothing is left, and a restarted appliance finishes them first).
         app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(recorder.RecoverUnfinished));
         // SIGTERM: a running recording is finished (actions written, video closed) before the process exits.
         app.Lifetime.ApplicationStopping.Register(recorder.Shutdown);
         app.Lifetime.ApplicationStopping.Register(readiness.Drain); // --- Fleet --- (last: Stopping callbacks run in reverse)
-        return new Appliance(app, capture, recorder, liveView, options);
+        return new Appliance(app, capture, recorder, liveView, options, gate);
     }
 
     public Task RunAsync() => Api.RunAsync();

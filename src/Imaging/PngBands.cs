@@ -286,13 +286,14 @@ internal static unsafe class PngBands
     }
 
     /// <summary>
-    /// 64 KiB segments for buffered bands, at most <see cref="MaxKept"/> kept between encodes (1 MiB):
-    /// enough for the bands of a desktop screenshot; a photo's extra segments are garbage after use
-    /// rather than memory held for ever.
+    /// 64 KiB segments for buffered bands, at most <see cref="MaxKept"/> kept between encodes (3 MiB; what is
+    /// kept is what the largest encode used): enough for the buffered bands of a 1080p photo (28 segments on
+    /// two cores). With 16 kept, every photo encode made 12 new segments that lived through young-generation
+    /// collections into the old one, part of a 60 → 95 MB RSS swing over 1,000 screenshots.
     /// </summary>
     private static class SegmentPool
     {
-        private const int MaxKept = 16;
+        private const int MaxKept = 48;
         private static readonly ConcurrentBag<byte[]> Kept = [];
 
         public static byte[] Rent() => Kept.TryTake(out var s) ? s : GC.AllocateUninitializedArray<byte>(64 * 1024);

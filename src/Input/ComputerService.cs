@@ -129,8 +129,8 @@ internal sealed class ComputerService : IDisposable
             var run = new RequestContext(batch.Space);
             Input(input =>
             {
-                input.DrainEvents();
-                (run.ScreenWidth, run.ScreenHeight) = input.Session.RefreshScreenSize();
+                input.DrainEvents();   // the root's ConfigureNotify keeps the size current: no round trip
+                (run.ScreenWidth, run.ScreenHeight) = input.ScreenSize;
                 // The layout may have changed since the last request (setxkbmap); one round trip.
                 if (usesKeyboard) input.Keyboard.Load(input.Display);
                 return 0;

@@ -36,24 +36,41 @@ internal sealed unsafe class InputSession : IDisposable
         // Keep working while another client grabs the server (a menu, a screen locker's grab).
         XTest.XTestGrabControl(session.Handle, 1);
         var input = new InputSession(session, log);
+        // The root's ConfigureNotify (a RandR resize) keeps the screen size current without a round trip per
+        // request: the server queues it on this connection before it answers the client that resized, so
+        // draining the queue at the start of a request sees every resize that came before the request.
+        Xlib.XSelectInput(session.Handle, session.Root, Xlib.StructureNotifyMask);
+        session.RefreshScreenSize();   // a round trip after the selection: no resize falls in between
         input.Keyboard.Load(session.Handle);
         return input;
     }
+
+    private const int ConfigureNotify = 22;
+
+    /// <summary>The screen size as of the last drained event (see <see cref="Open"/>); no round trip.</summary>
+    public (int Width, int Height) ScreenSize => (_session.ScreenWidth, _session.ScreenHeight);
 
     public KeyboardMap Keyboard { get; } = new();
     public nint Display => _session.Handle;
     public XSession Session => _session;
     public bool IsHoldingAnything => _heldKeys.Count > 0 || _heldButtons.Count > 0;
 
-    /// <summary>Reads pending events (MappingNotify from every keymap change) so they do not pile up.</summary>
+    /// <summary>
+    /// Reads pending events so they do not pile up: MappingNotify from every keymap change, and the root's
+    /// ConfigureNotify, which updates the screen size.
+    /// </summary>
     public int DrainEvents()
     {
         var n = 0;
-        XEvent e;
+        // XEvent is a union of 24 longs; XConfigureEvent's window is at byte 40, width and height at 56 and 60.
+        var e = stackalloc long[24];
         // XNextEvent on a display that just had an IO error dereferences an empty queue: check first.
         while (!_session.Broken && Xlib.XPending(Display) > 0 && !_session.Broken)
         {
-            Xlib.XNextEvent(Display, &e);
+            Xlib.XNextEvent(Display, (XEvent*)e);
+            var bytes = (byte*)e;
+            if (*(int*)bytes == ConfigureNotify && *(nuint*)(bytes + 40) == _session.Root)
+                _session.SetScreenSize(*(int*)(bytes + 56), *(int*)(bytes + 60));
             n++;
         }
         return n;
