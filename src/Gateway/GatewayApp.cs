@@ -14,10 +14,10 @@ namespace Sandbox.Gateway;
 /// </summary>
 internal static class GatewayApp
 {
-    public static WebApplication Build(GatewayState gateway, ILoggerProvider logProvider)
+    public static WebApplication Build(GatewayState gateway, ILoggerProvider logProvider, PreBoundPort? bound = null)
     {
         var options = gateway.Options;
-        var builder = BuilderDefaults.CreateBuilder(options.Host, options.Port, options.MaxRequestBodyBytes);
+        var builder = BuilderDefaults.CreateBuilder(options.Host, options.Port, options.MaxRequestBodyBytes, bound);
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(logProvider);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);

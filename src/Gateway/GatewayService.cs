@@ -1,6 +1,7 @@
 using System.Collections;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
+using Sandbox.Web;
 
 namespace Sandbox.Gateway;
 
@@ -55,6 +56,20 @@ internal sealed class GatewayService : IAsyncDisposable
     /// <summary>The address the built-in server listens on (port resolved when 0 was asked for).</summary>
     public string? ListenUrl { get; private set; }
 
+    private PreBoundPort? _reserved;
+
+    /// <summary>
+    /// Binds the built-in server's port now, before <see cref="StartAsync"/> builds its host (which the appliance
+    /// defers until after its first REST answer): a client that connects in between waits in the backlog
+    /// instead of being refused. A failure (the port is taken) is left for <see cref="StartAsync"/> to report.
+    /// </summary>
+    public void ReservePort()
+    {
+        if (State is null || _reserved is not null) return;
+        try { _reserved = PreBoundPort.Bind(Options.Host, Options.Port); }
+        catch (System.Net.Sockets.SocketException) { }
+    }
+
     /// <summary>Binds the port (built-in) or launches the command (external); kernels start in the background.</summary>
     public async Task StartAsync(CancellationToken ct = default)
     {
@@ -62,11 +77,13 @@ internal sealed class GatewayService : IAsyncDisposable
         {
             if (State is not null)
             {
-                App = GatewayApp.Build(State, _log);
+                var reserved = _reserved;
+                _reserved = null;
+                App = GatewayApp.Build(State, _log, reserved);
                 Sandbox.Common.StartupTrace.Mark("gateway-built");
                 await App.StartAsync(ct).ConfigureAwait(false);
                 Sandbox.Common.StartupTrace.Mark("gateway-started");
-                ListenUrl = App.Urls.FirstOrDefault();
+                ListenUrl = reserved?.Url ?? App.Urls.FirstOrDefault();
                 _state = GatewayServiceState.Listening;
                 _logger.LogInformation("kernel gateway listening on {Url}", ListenUrl);
                 Venv!.StartInBackground();
@@ -126,6 +143,7 @@ internal sealed class GatewayService : IAsyncDisposable
             await App.DisposeAsync().ConfigureAwait(false);
         }
         if (External is not null) await External.DisposeAsync().ConfigureAwait(false);
+        _reserved?.Dispose();
         _state = GatewayServiceState.Stopped;
         _loggers.Dispose();
         _log.Dispose();

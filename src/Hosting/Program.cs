@@ -74,6 +74,9 @@ internal static class Program
         await using var gateway = new GatewayService(gatewayOptions, env);
         StartupTrace.Mark("gateway-ctor");
         AppDomain.CurrentDomain.UnhandledException += (_, _) => gateway.KillEverything();
+        // Its port is bound now (microseconds) though its host starts after the first answer: a client that
+        // connects to it at once (after a /health poll) waits in the backlog instead of being refused.
+        gateway.ReservePort();
         await using var appliance = Appliance.Build(options, gateway);
         StartupTrace.Mark("appliance-built");
         // Cold start: the REST port is bound first, so nothing of the gateway (a second host, its bind, the

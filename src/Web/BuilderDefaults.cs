@@ -12,9 +12,10 @@ internal static class BuilderDefaults
     /// configuration files are never reloaded: the framework's default would watch the content root (the
     /// working directory) for appsettings.json changes with a recursive FileSystemWatcher, one inotify watch
     /// per directory below it, which from a busy /tmp or / took seconds before the port was bound (measured:
-    /// 7 s against 47 ms without it, from a /tmp of ~900 directories).
+    /// 7 s against 47 ms without it, from a /tmp of ~900 directories). With <paramref name="bound"/>, Kestrel
+    /// serves those already listening sockets instead of binding host:port itself.
     /// </summary>
-    public static WebApplicationBuilder CreateBuilder(string host, int port, long maxRequestBodyBytes)
+    public static WebApplicationBuilder CreateBuilder(string host, int port, long maxRequestBodyBytes, PreBoundPort? bound = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -25,7 +26,8 @@ internal static class BuilderDefaults
             k.Limits.MaxRequestBodySize = maxRequestBodyBytes;
             k.AddServerHeader = false;
         });
-        builder.WebHost.UseUrls($"http://{HostForUrl(host)}:{port}");
+        if (bound is not null) bound.HandTo(builder);
+        else builder.WebHost.UseUrls($"http://{HostForUrl(host)}:{port}");
         return builder;
     }
 

@@ -94,27 +94,12 @@ public sealed class ApplianceProcess : IDisposable
             try
             {
                 using var r = Http.GetAsync("/health").Result;
-                // The built-in kernel gateway binds right after the REST port: tests use both at once.
-                if (r.IsSuccessStatusCode && (!BuiltinGateway || GatewayAccepts())) return;
+                if (r.IsSuccessStatusCode) return;
             }
             catch (AggregateException) { }
             Thread.Sleep(20);
         }
-        throw new TimeoutException("the appliance did not answer /health (and its gateway port):\n" + Output);
-    }
-
-    private bool BuiltinGateway =>
-        !Env.TryGetValue("SANDBOX_KERNEL_GATEWAY", out var mode) || mode is null or "" or "builtin";
-
-    private bool GatewayAccepts()
-    {
-        try
-        {
-            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-            socket.Connect(System.Net.IPAddress.Loopback, GatewayPort);
-            return true;
-        }
-        catch (System.Net.Sockets.SocketException) { return false; }
+        throw new TimeoutException("the appliance did not answer /health:\n" + Output);
     }
 
     public async Task<JsonElement> GetJsonAsync(string path)
