@@ -17,6 +17,10 @@ internal sealed record ChildStart(string File, IReadOnlyList<string> Argv, IRead
     /// <summary>A terminal device (a pty's slave path): the child starts a new session and opens it as
     /// stdin/stdout/stderr, which makes it the session's controlling terminal. The std fds above are ignored.</summary>
     public string? Tty { get; init; }
+
+    /// <summary>Called with the pid on the spawning thread right after the spawn, before anything else can
+    /// happen to the appliance (the Processes area lists the new group with its guardian). Must not block.</summary>
+    public Action<int>? Spawned { get; init; }
 }
 
 internal sealed class SpawnException(string message) : Exception(message);
@@ -107,7 +111,12 @@ internal sealed class ChildProcess
         {
             foreach (var (start, done) in _requests.GetConsumingEnumerable())
             {
-                try { done.SetResult(new ChildProcess(SpawnNow(start))); }
+                try
+                {
+                    var pid = SpawnNow(start);
+                    start.Spawned?.Invoke(pid);
+                    done.SetResult(new ChildProcess(pid));
+                }
                 catch (Exception e) { done.SetException(e); }
             }
         }

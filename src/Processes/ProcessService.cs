@@ -10,15 +10,16 @@ namespace Sandbox.Processes;
 
 /// <summary>
 /// Runs commands for agents. Every command is its own process group (a timeout or a signal reaches all it
-/// started), is wrapped in <c>setpriv --pdeathsig KILL</c> (it dies with the appliance however the
-/// appliance dies) and is reaped by <see cref="ChildProcess"/>. Groups that outlive their command (a
-/// <c>server &amp;</c>) are killed when the appliance stops.
+/// started), is listed with the <see cref="Guardian"/> (its group is killed however the appliance dies) and
+/// is reaped by <see cref="ChildProcess"/>. Groups that outlive their command (a <c>server &amp;</c>) are
+/// killed when the appliance stops, and by the guardian when it dies.
 /// </summary>
 internal sealed partial class ProcessService : IDisposable
 {
     private readonly ProcessesOptions _options;
     private readonly CommandLine _commands;
     private readonly ILogger _log;
+    private readonly Guardian? _guardian;
     private readonly SemaphoreSlim _slots;
     /// <summary>Process groups whose leader exited while other members lived on; killed at shutdown.</summary>
     private readonly ConcurrentDictionary<int, byte> _leftoverGroups = new();
@@ -27,12 +28,18 @@ internal sealed partial class ProcessService : IDisposable
     public ProcessService(ProcessesOptions options, IDictionary appEnv, ILogger log)
     {
         _options = options;
-        _commands = new CommandLine(options, appEnv);
+        // The guardian costs one /bin/sh for the appliance's life; setpriv (its fallback) one exec per command.
+        _guardian = options.DieWithAppliance ? Guardian.TryStart(options.GuardianShell, log) : null;
+        _commands = new CommandLine(options, appEnv, _guardian is null ? null : _guardian.Add,
+            setpriv: options.DieWithAppliance && _guardian is null);
         _log = log;
         _slots = new SemaphoreSlim(options.MaxConcurrent, options.MaxConcurrent);
     }
 
     public ProcessesOptions Options => _options;
+
+    /// <summary>The guardian's pid, 0 without one.</summary>
+    public int GuardianPid => _guardian?.Pid ?? 0;
 
     /// <summary>Runs a command to its end (or its timeout) and returns its exit status and output.</summary>
     public async Task<RunResult> RunAsync(RunRequest r, CancellationToken aborted)
@@ -133,13 +140,15 @@ internal sealed partial class ProcessService : IDisposable
         }
     }
 
-    /// <summary>Remembers a group whose leader is gone but which still has members (kill(-pgid, 0) succeeds).</summary>
+    /// <summary>Remembers a group whose leader is gone but which still has members (kill(-pgid, 0) succeeds);
+    /// an empty one is taken off the guardian's list.</summary>
     private void NoteLeftovers(int pgid)
     {
         if (Libc.kill(-pgid, 0) == 0) _leftoverGroups.TryAdd(pgid, 0);
+        else _guardian?.Remove(pgid);
         if (_leftoverGroups.Count > 256)
             foreach (var g in _leftoverGroups.Keys)
-                if (Libc.kill(-g, 0) != 0) _leftoverGroups.TryRemove(g, out _);
+                if (Libc.kill(-g, 0) != 0 && _leftoverGroups.TryRemove(g, out _)) _guardian?.Remove(g);
     }
 
     /// <summary>Kills every process this service started that still runs (appliance shutdown).</summary>
@@ -154,6 +163,7 @@ internal sealed partial class ProcessService : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         KillAll();
+        _guardian?.Dispose();
     }
 
     partial void KillBackgroundCore();

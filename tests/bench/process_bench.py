@@ -4,9 +4,12 @@ OSWorld's in-VM server uses, measured in the same run from the same clients. Pri
 same-run ratios; never fails on time.
 
   /process/run of `true`   vs  Flask + subprocess.run (OSWorld's /execute), same http.client loop,
-                           vs  the floor: posix_spawn + waitpid of /bin/true (and of setpriv --pdeathsig)
+                           vs  the floor: posix_spawn + waitpid of /bin/true (and of setpriv --pdeathsig,
+                               the per-command wrapper the appliance used before its guardian)
   1 GiB upload/download    vs  curl against a python3 http.server upload/download server,
-                           vs  dd (file to file with fsync; file to /dev/null): the disk/page-cache floor
+                           vs  loopback dd: dd reads the file into a loopback TCP connection, another dd
+                               writes it to a file with fsync (upload) or to /dev/null (download) — the floor
+                               of moving the bytes through a socket; plain dd file->file / file->/dev/null too
   appliance RSS sampled during the transfers
 
     /usr/bin/python3 tests/bench/process_bench.py [--rounds N] [--mib M]
@@ -153,6 +156,24 @@ def timed(cmd):
     return time.perf_counter() - t0
 
 
+def loopback_dd(src, sink):
+    """dd → loopback TCP → dd: the sender is bash's /dev/tcp, the receiver dd reading the accepted socket."""
+    import socket
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(1)
+    port = ls.getsockname()[1]
+    t0 = time.perf_counter()
+    sender = subprocess.Popen(["bash", "-c", f'exec dd if="$0" bs=1M status=none > /dev/tcp/127.0.0.1/{port}', src])
+    conn, _ = ls.accept()
+    subprocess.run(["dd", f"of={sink}", "bs=1M"] + (["conv=fsync"] if sink != "/dev/null" else []),
+                   stdin=conn.fileno(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sender.wait()
+    conn.close()
+    ls.close()
+    return time.perf_counter() - t0
+
+
 def sha256(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -229,11 +250,14 @@ def main():
         down_ref = timed(["curl", "-sf", "-o", "/dev/null", f"http://127.0.0.1:{up_port}/ref.bin"])
         dd_write = timed(["dd", f"if={src}", f"of={os.path.join(work, 'dd.bin')}", "bs=1M", "conv=fsync"])
         dd_read = timed(["dd", f"if={src}", "of=/dev/null", "bs=1M"])
+        lo_write = loopback_dd(src, os.path.join(work, "lo.bin"))
+        lo_read = loopback_dd(src, "/dev/null")
         print(f"appliance upload   {rate(up_ours):7.0f} MiB/s   download {rate(down_ours):7.0f} MiB/s   sha256 {'equal' if ok else 'DIFFERENT'}")
         print(f"python http.server upload {rate(up_ref):7.0f} MiB/s   download {rate(down_ref):7.0f} MiB/s")
-        print(f"dd file->file+fsync {rate(dd_write):7.0f} MiB/s   file->/dev/null {rate(dd_read):7.0f} MiB/s")
-        print(f"ratios: upload {up_ref / up_ours:.2f}x python, {dd_write / up_ours * 100:.0f}% of dd write; "
-              f"download {down_ref / down_ours:.2f}x python, {dd_read / down_ours * 100:.0f}% of dd read (target >= 80%)")
+        print(f"loopback dd (dd->tcp->dd) to file+fsync {rate(lo_write):7.0f} MiB/s   to /dev/null {rate(lo_read):7.0f} MiB/s")
+        print(f"plain dd file->file+fsync {rate(dd_write):7.0f} MiB/s   file->/dev/null {rate(dd_read):7.0f} MiB/s")
+        print(f"ratios: upload {up_ref / up_ours:.2f}x python, {lo_write / up_ours * 100:.0f}% of loopback dd; "
+              f"download {down_ref / down_ours:.2f}x python, {lo_read / down_ours * 100:.0f}% of loopback dd (target >= 80%)")
         print(f"appliance RSS {base / 1048576:.1f} MiB before, peak {peak / 1048576:.1f} MiB during the transfers "
               f"(+{(peak - base) / 1048576:.1f} MiB; target <= 10 MB)")
     finally:
