@@ -32,6 +32,9 @@ internal sealed class Guardian : IDisposable
     private readonly ILogger _log;
     private readonly object _lock = new();
     private readonly HashSet<int> _groups = [];
+    /// <summary>Groups to send as <c>+pgid</c> / <c>-pgid</c> with the next write.</summary>
+    private readonly List<int> _pending = [];
+    private readonly List<int> _removed = [];
     private readonly Queue<long> _restarts = new();
     private ChildProcess? _process;
     private int _writeFd = -1;
@@ -58,23 +61,29 @@ internal sealed class Guardian : IDisposable
         return g.Start() ? g : null;
     }
 
-    /// <summary>Lists a group (called on the spawning thread right after the spawn).</summary>
+    /// <summary>Lists a group (called on the spawning thread right after the spawn), with the removals
+    /// noted since the last one in the same write: one wakeup of the guardian per command.</summary>
     public void Add(int pgid)
     {
         lock (_lock)
         {
             if (_disposed || !_groups.Add(pgid)) return;
-            SendLocked('+', pgid);
+            // A pid used again before its removal was sent: the guardian still lists it.
+            if (!_removed.Remove(pgid)) _pending.Add(pgid);
+            FlushLocked();
         }
     }
 
-    /// <summary>Forgets a group that has no members any more.</summary>
+    /// <summary>Forgets a group that has no members any more. Sent with the next <see cref="Add"/> (or once
+    /// 64 are pending): an empty group needs no haste, and the answer to the command goes out first.</summary>
     public void Remove(int pgid)
     {
         lock (_lock)
         {
             if (_disposed || !_groups.Remove(pgid)) return;
-            SendLocked('-', pgid);
+            if (_pending.Remove(pgid)) return; // never sent
+            _removed.Add(pgid);
+            if (_removed.Count >= 64) FlushLocked();
         }
     }
 
@@ -111,22 +120,39 @@ internal sealed class Guardian : IDisposable
             _process = process;
             _writeFd = write;
             if (_disposed) { Libc.close(write); _writeFd = -1; } // it reads end-of-file and exits
-            foreach (var g in _groups) SendLocked('+', g);
+            // Everything still listed, in PIPE_BUF-sized writes.
+            _removed.Clear();
+            _pending.Clear();
+            foreach (var g in _groups)
+            {
+                _pending.Add(g);
+                if (_pending.Count == 256) FlushLocked();
+            }
+            FlushLocked();
         }
         _ = process.Exited.ContinueWith(t => OnExited(process, t.Result), TaskScheduler.Default);
         return true;
     }
 
-    private unsafe void SendLocked(char op, int pgid)
+    private unsafe void FlushLocked()
     {
-        if (_writeFd < 0) return;
-        Span<byte> line = stackalloc byte[16];
-        line[0] = (byte)op;
-        pgid.TryFormat(line[1..], out var n, default, System.Globalization.CultureInfo.InvariantCulture);
-        line[n + 1] = (byte)'\n';
-        fixed (byte* p = line)
+        if (_writeFd < 0)
         {
-            if (Libc.write(_writeFd, p, (nuint)(n + 2)) == n + 2) return;
+            // No guardian now: the next one is sent every listed group.
+            _removed.Clear();
+            _pending.Clear();
+            return;
+        }
+        var text = new System.Text.StringBuilder();
+        foreach (var g in _removed) text.Append('-').Append(g).Append('\n');
+        foreach (var g in _pending) text.Append('+').Append(g).Append('\n');
+        _removed.Clear();
+        _pending.Clear();
+        var bytes = System.Text.Encoding.ASCII.GetBytes(text.ToString());
+        fixed (byte* p = bytes)
+        {
+            // A pipe write of up to PIPE_BUF (4096) bytes is all or nothing.
+            if (bytes.Length <= 4096 && Libc.write(_writeFd, p, (nuint)bytes.Length) == bytes.Length) return;
         }
         // EAGAIN (it stopped reading) or EPIPE (it died): a new guardian gets the whole list.
         _log.LogWarning("the process guardian does not read (errno {Errno}); restarting it", (int)Libc.LastError());

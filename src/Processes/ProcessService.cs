@@ -123,11 +123,16 @@ internal sealed partial class ProcessService : IDisposable
         return TimeSpan.FromSeconds(s);
     }
 
-    private static async Task<ChildProcess> Spawn(ChildStart start, IReadOnlyList<string> argv)
+    private async Task<ChildProcess> Spawn(ChildStart start, IReadOnlyList<string> argv)
     {
-        try { return await ChildProcess.StartAsync(start).ConfigureAwait(false); }
+        try { return await StartChild(start).ConfigureAwait(false); }
         catch (SpawnException e) { throw SandboxException.BadField("argv", $"{argv[0]}: {e.Message}"); }
     }
+
+    /// <summary>With a guardian, spawned right here (no hop to the spawner thread and back); with the setpriv
+    /// fallback, on the spawner thread, whose life the parent-death signal follows.</summary>
+    private Task<ChildProcess> StartChild(ChildStart start) =>
+        _guardian is not null ? Task.FromResult(ChildProcess.StartHere(start)) : ChildProcess.StartAsync(start);
 
     private static async Task FeedAsync(Stream stream, byte[] bytes, CancellationToken stop)
     {
