@@ -163,6 +163,7 @@ class RssSampler:
 
 
 def timed(cmd):
+    os.sync()  # every write figure starts with no one else's dirty pages to flush
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - t0
@@ -175,6 +176,7 @@ def loopback_dd(src, sink):
     ls.bind(("127.0.0.1", 0))
     ls.listen(1)
     port = ls.getsockname()[1]
+    os.sync()
     t0 = time.perf_counter()
     sender = subprocess.Popen(["bash", "-c", f'exec dd if="$0" bs=1M status=none > /dev/tcp/127.0.0.1/{port}', src])
     conn, _ = ls.accept()
