@@ -12,12 +12,15 @@ internal sealed class CommandLine
     private readonly IReadOnlyDictionary<string, string> _baseEnv;
     private readonly string? _setpriv;
     private readonly Action<int>? _spawned;
+    private readonly string? _guardToken;
 
     /// <param name="spawned">Told each new command's pid (= its process group) on the spawning thread: the guardian.</param>
     /// <param name="setpriv">Without a guardian: wrap commands in <c>setpriv --pdeathsig KILL</c> (one more exec each).</param>
-    public CommandLine(ProcessesOptions options, IDictionary appEnv, Action<int>? spawned, bool setpriv)
+    /// <param name="guardToken">The guardian's token, put in every command's environment.</param>
+    public CommandLine(ProcessesOptions options, IDictionary appEnv, Action<int>? spawned, string? guardToken, bool setpriv)
     {
         _spawned = spawned;
+        _guardToken = guardToken;
         _options = options;
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry e in appEnv)
@@ -59,6 +62,8 @@ internal sealed class CommandLine
                 else if (v.Contains('\0')) throw SandboxException.BadField("env", $"{k}: a value cannot contain NUL");
                 else env[k] = v;
             }
+
+        if (_guardToken is not null) env[Guardian.Variable] = _guardToken;
 
         var cwd = r.Cwd is null ? HomePath.Home : HomePath.Resolve(r.Cwd, "cwd");
         if (!Directory.Exists(cwd)) throw SandboxException.BadField("cwd", $"{cwd} is not a directory");

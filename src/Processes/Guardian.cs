@@ -15,7 +15,12 @@ namespace Sandbox.Processes;
 /// </summary>
 internal sealed class Guardian : IDisposable
 {
-    // dash/bash: `read` ends at end-of-file (the appliance is gone); the groups are a " 1 2 3 " string.
+    /// <summary>Every command's environment carries <c>SANDBOX_PROCESS_GUARD=&lt;token&gt;</c> (see <see cref="Token"/>).</summary>
+    public const string Variable = "SANDBOX_PROCESS_GUARD";
+
+    // dash/bash: `read` ends at end-of-file (the appliance is gone); the groups are a " 1 2 3 " string. Then
+    // the processes whose environment carries the token ($1) are killed too: a command that started (and was
+    // seen to start) in the microseconds before the appliance listed its group, and the ones that left it.
     private const string Script = """
         trap '' HUP INT QUIT TERM PIPE
         g=' '
@@ -26,7 +31,15 @@ internal sealed class Guardian : IDisposable
           esac
         done
         for p in $g; do kill -s KILL -- "-$p"; done 2>/dev/null
+        for pass in 1 2; do
+          for f in $(grep -l -a -s -F -e "SANDBOX_PROCESS_GUARD=$1" /proc/[0-9]*/environ 2>/dev/null); do
+            p=${f#/proc/}; kill -s KILL "${p%/environ}"
+          done 2>/dev/null
+        done
         """;
+
+    /// <summary>A random token for this appliance's commands, found in their environment by the guardian.</summary>
+    public string Token { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
 
     private readonly string _shell;
     private readonly ILogger _log;
@@ -104,7 +117,7 @@ internal sealed class Guardian : IDisposable
         ChildProcess process;
         try
         {
-            process = ChildProcess.StartAsync(new ChildStart(_shell, [_shell, "-c", Script], env, "/", null) { StdinFd = read })
+            process = ChildProcess.StartAsync(new ChildStart(_shell, [_shell, "-c", Script, "sandbox-guardian", Token], env, "/", null) { StdinFd = read })
                 .GetAwaiter().GetResult();
         }
         catch (SpawnException e)

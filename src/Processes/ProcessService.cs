@@ -30,7 +30,7 @@ internal sealed partial class ProcessService : IDisposable
         _options = options;
         // The guardian costs one /bin/sh for the appliance's life; setpriv (its fallback) one exec per command.
         _guardian = options.DieWithAppliance ? Guardian.TryStart(options.GuardianShell, log) : null;
-        _commands = new CommandLine(options, appEnv, _guardian is null ? null : _guardian.Add,
+        _commands = new CommandLine(options, appEnv, _guardian is null ? null : _guardian.Add, _guardian?.Token,
             setpriv: options.DieWithAppliance && _guardian is null);
         _log = log;
         _slots = new SemaphoreSlim(options.MaxConcurrent, options.MaxConcurrent);
