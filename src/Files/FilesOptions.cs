@@ -17,7 +17,7 @@ internal sealed class FilesOptions
     /// final fsync overlaps the transfer; 0 leaves it all to the fsync.</summary>
     public int WriteBehindBytes { get; init; } = 8 << 20;
     /// <summary>Downloads are read into the connection's output in chunks of this size, bytes.</summary>
-    public int DownloadChunkBytes { get; init; } = 256 << 10;
+    public int DownloadChunkBytes { get; init; } = 1 << 20;
     /// <summary>Most watches open at once (each is an inotify instance).</summary>
     public int MaxWatches { get; init; } = 64;
 
@@ -28,7 +28,7 @@ internal sealed class FilesOptions
         MaxListDepth = r.Int("SANDBOX_FILES_MAX_LIST_DEPTH", 32, 1, 1024),
         UploadBufferBytes = r.Int("SANDBOX_FILES_UPLOAD_BUFFER_BYTES", 1 << 20, 4096, 64 << 20),
         WriteBehindBytes = r.Int("SANDBOX_FILES_WRITE_BEHIND_BYTES", 8 << 20, 0, 1 << 30),
-        DownloadChunkBytes = r.Int("SANDBOX_FILES_DOWNLOAD_CHUNK_BYTES", 256 << 10, 4096, 16 << 20),
+        DownloadChunkBytes = r.Int("SANDBOX_FILES_DOWNLOAD_CHUNK_BYTES", 1 << 20, 4096, 16 << 20),
         MaxWatches = r.Int("SANDBOX_FILES_MAX_WATCHES", 64, 1, 10_000),
     };
 }
