@@ -27,8 +27,9 @@ internal sealed class SpawnException(string message) : Exception(message);
 
 /// <summary>
 /// A child process in its own process group (so a signal reaches the kernel and whatever it started,
-/// and never the appliance) or, with a terminal, its own session; reaped by a thread blocked in waitpid on its pid alone, which leaves
-/// .NET's own SIGCHLD handling for System.Diagnostics.Process untouched.
+/// and never the appliance) or, with a terminal, its own session; reaped by waitpid on its pid alone (when its
+/// pidfd turns readable, or by a thread of its own without pidfds), which leaves .NET's own SIGCHLD handling
+/// for System.Diagnostics.Process untouched.
 /// </summary>
 internal sealed class ChildProcess
 {
