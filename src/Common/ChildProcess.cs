@@ -77,6 +77,16 @@ internal sealed class ChildProcess
         return new ChildProcess(pid);
     }
 
+    /// <summary>Reaps the child here if it has exited (waitpid WNOHANG), so that <see cref="Exited"/> is complete
+    /// without waiting for the reaper; true when it is.</summary>
+    public unsafe bool TryReap()
+    {
+        if (HasExited) return true;
+        int status;
+        if (Libc.waitpid(Pid, &status, LibcProc.WNOHANG) == Pid) _exited.TrySetResult(status);
+        return HasExited;
+    }
+
     /// <summary>Signals the whole process group; false when it is gone.</summary>
     public bool SignalGroup(int signal) => Libc.kill(-Pid, signal) == 0;
 

@@ -21,6 +21,8 @@ internal sealed partial class ProcessService : IDisposable
     private readonly ILogger _log;
     private readonly Guardian? _guardian;
     private readonly SemaphoreSlim _slots;
+    /// <summary>Runs waiting for their command on their own thread (<see cref="ReadInline"/>): at most one per CPU.</summary>
+    private readonly SemaphoreSlim _inline = new(Environment.ProcessorCount, Environment.ProcessorCount);
     /// <summary>Process groups whose leader exited while other members lived on; killed at shutdown.</summary>
     private readonly ConcurrentDictionary<int, byte> _leftoverGroups = new();
     private int _disposed;
@@ -75,15 +77,23 @@ internal sealed partial class ProcessService : IDisposable
             using var drain = new CancellationTokenSource();
             var stdout = new OutputCapture(limit);
             var stderr = new OutputCapture(limit);
+            bool outDone = false, errDone = false;
+            if (inPipe is null && _options.InlineWaitMs > 0 && _inline.Wait(0))
+            {
+                try { (outDone, errDone) = ReadInline(outPipe.ParentFd, errPipe.ParentFd, stdout, stderr, (int)Math.Min(_options.InlineWaitMs, timeout.TotalMilliseconds)); }
+                finally { _inline.Release(); }
+                if (outDone && errDone) child.TryReap();
+            }
             var pumps = Task.WhenAll(
-                stdout.PumpAsync(outPipe.TakeParentStream(PipeDirection.In), drain.Token),
-                stderr.PumpAsync(errPipe.TakeParentStream(PipeDirection.In), drain.Token));
+                outDone ? Task.CompletedTask : stdout.PumpAsync(outPipe.TakeParentStream(PipeDirection.In), drain.Token),
+                errDone ? Task.CompletedTask : stderr.PumpAsync(errPipe.TakeParentStream(PipeDirection.In), drain.Token));
             var feed = inPipe is null ? Task.CompletedTask : FeedAsync(inPipe.TakeParentStream(PipeDirection.Out), stdin!, drain.Token);
 
             var timedOut = false;
             using (var wait = CancellationTokenSource.CreateLinkedTokenSource(aborted))
             {
-                wait.CancelAfter(timeout);
+                var left = timeout - clock.Elapsed;
+                wait.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
                 try { await child.Exited.WaitAsync(wait.Token).ConfigureAwait(false); }
                 catch (OperationCanceledException)
                 {
@@ -113,6 +123,48 @@ internal sealed partial class ProcessService : IDisposable
         {
             _slots.Release();
         }
+    }
+
+    /// <summary>
+    /// Reads a command's stdout and stderr on this thread for up to <paramref name="ms"/>: poll on both pipes,
+    /// read what arrives, until both reach end-of-file or the time is up. Returns which reached end-of-file
+    /// (their remaining readers are then not needed). For a short command this is the whole run: no thread
+    /// switch between its spawn and the answer.
+    /// </summary>
+    private static unsafe (bool OutDone, bool ErrDone) ReadInline(int outFd, int errFd, OutputCapture stdout, OutputCapture stderr, int ms)
+    {
+        bool outDone = false, errDone = false;
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+        var fds = stackalloc PollFd[2];
+        var deadline = Environment.TickCount64 + ms;
+        try
+        {
+            while (!(outDone && errDone))
+            {
+                var left = deadline - Environment.TickCount64;
+                if (left <= 0) break;
+                var n = 0;
+                if (!outDone) fds[n++] = new PollFd { Fd = outFd, Events = Libc.POLLIN };
+                if (!errDone) fds[n++] = new PollFd { Fd = errFd, Events = Libc.POLLIN };
+                var ready = Libc.poll(fds, (nuint)n, (int)left);
+                if (ready < 0 && Libc.LastError() == Errno.EINTR) continue;
+                if (ready <= 0) break;
+                for (var i = 0; i < n; i++)
+                {
+                    if (fds[i].Revents == 0) continue;
+                    var isOut = fds[i].Fd == outFd;
+                    nint got;
+                    fixed (byte* p = buffer) got = Libc.ReadFd(fds[i].Fd, p, (nuint)buffer.Length);
+                    if (got > 0) (isOut ? stdout : stderr).Append(buffer.AsSpan(0, (int)got));
+                    else if (got == 0 || Libc.LastError() is not (Errno.EINTR or Errno.EAGAIN))
+                    {
+                        if (isOut) outDone = true; else errDone = true;
+                    }
+                }
+            }
+        }
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
+        return (outDone, errDone);
     }
 
     private TimeSpan Timeout(double? seconds)
