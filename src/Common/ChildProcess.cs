@@ -17,14 +17,19 @@ internal sealed record ChildStart(string File, IReadOnlyList<string> Argv, IRead
     /// <summary>A terminal device (a pty's slave path): the child starts a new session and opens it as
     /// stdin/stdout/stderr, which makes it the session's controlling terminal. The std fds above are ignored.</summary>
     public string? Tty { get; init; }
+
+    /// <summary>Called with the pid on the spawning thread right after the spawn, before anything else can
+    /// happen to the appliance (the Processes area lists the new group with its guardian). Must not block.</summary>
+    public Action<int>? Spawned { get; init; }
 }
 
 internal sealed class SpawnException(string message) : Exception(message);
 
 /// <summary>
 /// A child process in its own process group (so a signal reaches the kernel and whatever it started,
-/// and never the appliance) or, with a terminal, its own session; reaped by a thread blocked in waitpid on its pid alone, which leaves
-/// .NET's own SIGCHLD handling for System.Diagnostics.Process untouched.
+/// and never the appliance) or, with a terminal, its own session; reaped by waitpid on its pid alone (when its
+/// pidfd turns readable, or by a thread of its own without pidfds), which leaves .NET's own SIGCHLD handling
+/// for System.Diagnostics.Process untouched.
 /// </summary>
 internal sealed class ChildProcess
 {
@@ -33,6 +38,8 @@ internal sealed class ChildProcess
     private ChildProcess(int pid)
     {
         Pid = pid;
+        // One epoll thread watches the pidfds of all children; without pidfds, a thread each.
+        if (PidfdReaper.Instance?.Watch(this) == true) return;
         var reaper = new Thread(Reap) { IsBackground = true, Name = $"reap {pid}" };
         reaper.Start();
     }
@@ -58,6 +65,28 @@ internal sealed class ChildProcess
 
     public static Task<ChildProcess> StartAsync(ChildStart start) => Spawner.Instance.Spawn(start);
 
+    /// <summary>
+    /// Spawns on the calling thread, without the hop to the spawner thread: only for children that do not rely
+    /// on <c>PR_SET_PDEATHSIG</c> (which fires when the spawning *thread* exits), such as the Processes area's
+    /// commands, which its guardian covers.
+    /// </summary>
+    public static ChildProcess StartHere(ChildStart start)
+    {
+        var pid = SpawnNow(start);
+        start.Spawned?.Invoke(pid);
+        return new ChildProcess(pid);
+    }
+
+    /// <summary>Reaps the child here if it has exited (waitpid WNOHANG), so that <see cref="Exited"/> is complete
+    /// without waiting for the reaper; true when it is.</summary>
+    public unsafe bool TryReap()
+    {
+        if (HasExited) return true;
+        int status;
+        if (Libc.waitpid(Pid, &status, LibcProc.WNOHANG) == Pid) _exited.TrySetResult(status);
+        return HasExited;
+    }
+
     /// <summary>Signals the whole process group; false when it is gone.</summary>
     public bool SignalGroup(int signal) => Libc.kill(-Pid, signal) == 0;
 
@@ -77,6 +106,95 @@ internal sealed class ChildProcess
             // ECHILD: someone else reaped it (should not happen); report it as gone.
             _exited.TrySetResult(255 << 8);
             return;
+        }
+    }
+
+    /// <summary>Reaps the child now that its pidfd said it has exited.</summary>
+    private unsafe void ReapExited()
+    {
+        while (true)
+        {
+            int status;
+            var r = Libc.waitpid(Pid, &status, LibcProc.WNOHANG);
+            if (r == Pid) { _exited.TrySetResult(status); return; }
+            if (r < 0 && Libc.LastError() == Errno.EINTR) continue;
+            if (r == 0)
+            {
+                // Not a zombie after all (cannot happen for an exited pidfd): wait the slow way.
+                new Thread(Reap) { IsBackground = true, Name = $"reap {Pid}" }.Start();
+                return;
+            }
+            _exited.TrySetResult(255 << 8); // ECHILD: someone else reaped it
+            return;
+        }
+    }
+
+    /// <summary>
+    /// One thread for every child: each child's pidfd (readable once the child has exited) is in one epoll;
+    /// the thread reaps the ones that turn readable. Adding a child costs two system calls on the spawning
+    /// thread instead of a new thread. Null when pidfds are unavailable (glibc before 2.36, Linux before 5.3).
+    /// </summary>
+    private sealed unsafe class PidfdReaper
+    {
+        public static readonly PidfdReaper? Instance = TryCreate();
+        private readonly int _epoll;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<int, ChildProcess> _children = new();
+
+        private PidfdReaper(int epoll)
+        {
+            _epoll = epoll;
+            new Thread(Run) { IsBackground = true, Name = "child reaper" }.Start();
+        }
+
+        private static PidfdReaper? TryCreate()
+        {
+            try
+            {
+                var probe = Libc.pidfd_open(Libc.getpid(), 0);
+                if (probe < 0) return null;
+                Libc.close(probe);
+                var epoll = Libc.epoll_create1(LibcEpoll.EPOLL_CLOEXEC);
+                return epoll < 0 ? null : new PidfdReaper(epoll);
+            }
+            catch (EntryPointNotFoundException) { return null; }
+        }
+
+        public bool Watch(ChildProcess child)
+        {
+            var fd = Libc.pidfd_open(child.Pid, 0); // O_CLOEXEC always
+            if (fd < 0) return false;
+            _children[fd] = child;
+            var ev = stackalloc byte[16];
+            *(uint*)ev = LibcEpoll.EPOLLIN;
+            *(ulong*)(ev + LibcEpoll.DataOffset) = (ulong)fd;
+            if (Libc.epoll_ctl(_epoll, LibcEpoll.EPOLL_CTL_ADD, fd, ev) == 0) return true;
+            _children.TryRemove(fd, out _);
+            Libc.close(fd);
+            return false;
+        }
+
+        private void Run()
+        {
+            const int max = 64;
+            var size = LibcEpoll.EventSize;
+            var events = stackalloc byte[max * 16];
+            while (true)
+            {
+                var n = Libc.epoll_wait(_epoll, events, max, -1);
+                if (n < 0)
+                {
+                    if (Libc.LastError() != Errno.EINTR) Thread.Sleep(100);
+                    continue;
+                }
+                for (var i = 0; i < n; i++)
+                {
+                    var fd = (int)*(ulong*)(events + i * size + LibcEpoll.DataOffset);
+                    if (!_children.TryRemove(fd, out var child)) continue;
+                    Libc.epoll_ctl(_epoll, LibcEpoll.EPOLL_CTL_DEL, fd, null);
+                    Libc.close(fd);
+                    child.ReapExited();
+                }
+            }
         }
     }
 
@@ -107,7 +225,12 @@ internal sealed class ChildProcess
         {
             foreach (var (start, done) in _requests.GetConsumingEnumerable())
             {
-                try { done.SetResult(new ChildProcess(SpawnNow(start))); }
+                try
+                {
+                    var pid = SpawnNow(start);
+                    start.Spawned?.Invoke(pid);
+                    done.SetResult(new ChildProcess(pid));
+                }
                 catch (Exception e) { done.SetException(e); }
             }
         }

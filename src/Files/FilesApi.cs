@@ -30,8 +30,10 @@ internal static partial class FilesApi
             var modified = new DateTimeOffset(file.LastWriteTimeUtc);
             var etag = new EntityTagHeaderValue($"\"{file.Length:x}-{file.LastWriteTimeUtc.Ticks:x}\"");
             if (!ContentTypes.TryGetContentType(file.Name, out var type)) type = "application/octet-stream";
-            // Streamed from the file by the framework (Kestrel copies it through its pipe: no sendfile(2));
-            // Range, If-Range, If-None-Match and If-Modified-Since are handled here.
+            // Range, If-Range, If-None-Match and If-Modified-Since are handled by the framework; the bytes are
+            // read straight into the connection's output pipe (FileBody) instead of Kestrel's double copy.
+            if (http.Features.Get<IHttpResponseBodyFeature>() is { } body)
+                http.Features.Set<IHttpResponseBodyFeature>(new FileBody(body, files.Options.DownloadChunkBytes));
             return Results.File(file.FullName, type, lastModified: modified, entityTag: etag, enableRangeProcessing: true);
         });
 
@@ -42,7 +44,7 @@ internal static partial class FilesApi
             var mkdirs = Flag(q, "mkdirs");
             var mode = q["mode"].Count > 0 ? FileService.ParseMode(q["mode"], "mode") : (UnixFileMode?)null;
             AllowLargeBody(http, files.Options.MaxUploadBytes);
-            var entry = await files.WriteAsync(path, http.Request.Body, mkdirs, mode, http.RequestAborted);
+            var entry = await files.WriteAsync(path, http.Request.BodyReader, mkdirs, mode, http.RequestAborted);
             return Results.Json(entry, FilesJson.Default.FileEntry, statusCode: 201);
         }).WithMetadata(PutTypes);
 

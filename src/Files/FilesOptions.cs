@@ -13,6 +13,11 @@ internal sealed class FilesOptions
     public int MaxListDepth { get; init; } = 32;
     /// <summary>Copy buffer of uploads, bytes: the memory an upload holds, whatever its size.</summary>
     public int UploadBufferBytes { get; init; } = 1 << 20;
+    /// <summary>A PUT starts the disk write-back of every this many bytes received (sync_file_range), so the
+    /// final fsync overlaps the transfer; 0 leaves it all to the fsync.</summary>
+    public int WriteBehindBytes { get; init; } = 8 << 20;
+    /// <summary>Downloads are read into the connection's output in chunks of this size, bytes.</summary>
+    public int DownloadChunkBytes { get; init; } = 1 << 20;
     /// <summary>Most watches open at once (each is an inotify instance).</summary>
     public int MaxWatches { get; init; } = 64;
 
@@ -22,6 +27,8 @@ internal sealed class FilesOptions
         MaxListEntries = r.Int("SANDBOX_FILES_MAX_LIST_ENTRIES", 10_000, 1, 10_000_000),
         MaxListDepth = r.Int("SANDBOX_FILES_MAX_LIST_DEPTH", 32, 1, 1024),
         UploadBufferBytes = r.Int("SANDBOX_FILES_UPLOAD_BUFFER_BYTES", 1 << 20, 4096, 64 << 20),
+        WriteBehindBytes = r.Int("SANDBOX_FILES_WRITE_BEHIND_BYTES", 8 << 20, 0, 1 << 30),
+        DownloadChunkBytes = r.Int("SANDBOX_FILES_DOWNLOAD_CHUNK_BYTES", 1 << 20, 4096, 16 << 20),
         MaxWatches = r.Int("SANDBOX_FILES_MAX_WATCHES", 64, 1, 10_000),
     };
 }

@@ -45,13 +45,13 @@ internal sealed class BackgroundProcess : IDisposable
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public static async Task<BackgroundProcess> StartAsync(string id, RunRequest r, IReadOnlyList<string> argv, ChildStart start,
-        ProcessesOptions options, Action<BackgroundProcess> onExit)
+        ProcessesOptions options, Func<ChildStart, Task<ChildProcess>> spawn, Action<BackgroundProcess> onExit)
     {
         if (r.Pty is { } size)
         {
             var pty = Pty.Open(size.Cols, size.Rows);
             ChildProcess child;
-            try { child = await ChildProcess.StartAsync(start with { Tty = pty.SlavePath }).ConfigureAwait(false); }
+            try { child = await spawn(start with { Tty = pty.SlavePath }).ConfigureAwait(false); }
             catch (SpawnException e) { pty.Dispose(); throw SandboxException.BadField("argv", $"{argv[0]}: {e.Message}"); }
             var p = new BackgroundProcess(id, r.Tag, argv, child, pty, null, options.ReplayBufferBytes);
             var reader = new Thread(() => p.PumpPty()) { IsBackground = true, Name = $"pty {child.Pid}" };
@@ -63,7 +63,7 @@ internal sealed class BackgroundProcess : IDisposable
         using var errPipe = Pipe.ForOutput();
         using var inPipe = Pipe.ForInput();
         ChildProcess c;
-        try { c = await ChildProcess.StartAsync(start with { StdoutFd = outPipe.ChildFd, StderrFd = errPipe.ChildFd, StdinFd = inPipe.ChildFd }).ConfigureAwait(false); }
+        try { c = await spawn(start with { StdoutFd = outPipe.ChildFd, StderrFd = errPipe.ChildFd, StdinFd = inPipe.ChildFd }).ConfigureAwait(false); }
         catch (SpawnException e) { throw SandboxException.BadField("argv", $"{argv[0]}: {e.Message}"); }
         outPipe.CloseChildEnd();
         errPipe.CloseChildEnd();

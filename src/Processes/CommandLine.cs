@@ -11,16 +11,23 @@ internal sealed class CommandLine
     private readonly ProcessesOptions _options;
     private readonly IReadOnlyDictionary<string, string> _baseEnv;
     private readonly string? _setpriv;
+    private readonly Action<int>? _spawned;
+    private readonly string? _guardToken;
 
-    public CommandLine(ProcessesOptions options, IDictionary appEnv)
+    /// <param name="spawned">Told each new command's pid (= its process group) on the spawning thread: the guardian.</param>
+    /// <param name="setpriv">Without a guardian: wrap commands in <c>setpriv --pdeathsig KILL</c> (one more exec each).</param>
+    /// <param name="guardToken">The guardian's token, put in every command's environment.</param>
+    public CommandLine(ProcessesOptions options, IDictionary appEnv, Action<int>? spawned, string? guardToken, bool setpriv)
     {
+        _spawned = spawned;
+        _guardToken = guardToken;
         _options = options;
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry e in appEnv)
             if (e.Key is string k && e.Value is string v) env[k] = v;
         foreach (var s in Secrets) env.Remove(s);
         _baseEnv = env;
-        if (options.DieWithAppliance)
+        if (setpriv)
             _setpriv = new[] { "/usr/bin/setpriv", "/bin/setpriv" }.FirstOrDefault(File.Exists);
     }
 
@@ -56,6 +63,8 @@ internal sealed class CommandLine
                 else env[k] = v;
             }
 
+        if (_guardToken is not null) env[Guardian.Variable] = _guardToken;
+
         var cwd = r.Cwd is null ? HomePath.Home : HomePath.Resolve(r.Cwd, "cwd");
         if (!Directory.Exists(cwd)) throw SandboxException.BadField("cwd", $"{cwd} is not a directory");
 
@@ -67,11 +76,11 @@ internal sealed class CommandLine
             // setpriv sets PR_SET_PDEATHSIG on itself and execs the command, which keeps it.
             execArgv.AddRange([_setpriv, "--pdeathsig", "KILL", "--", program]);
             execArgv.AddRange(argv.Skip(1));
-            return new ChildStart(_setpriv, execArgv, env, cwd, null);
+            return new ChildStart(_setpriv, execArgv, env, cwd, null) { Spawned = _spawned };
         }
         execArgv.Add(argv[0]);
         execArgv.AddRange(argv.Skip(1));
-        return new ChildStart(program, execArgv, env, cwd, null);
+        return new ChildStart(program, execArgv, env, cwd, null) { Spawned = _spawned };
     }
 
     /// <summary>An executable file: a path with a slash as is (relative to cwd), else the first on PATH.</summary>

@@ -60,6 +60,18 @@ internal sealed class OutputCapture(int limit)
     public bool Truncated => Total > _length;
     public ReadOnlySpan<byte> Bytes => _buffer.AsSpan(0, _length);
 
+    /// <summary>Counts <paramref name="data"/> and keeps what fits under the limit.</summary>
+    public void Append(ReadOnlySpan<byte> data)
+    {
+        Total += data.Length;
+        var keep = Math.Min(data.Length, limit - _length);
+        if (keep <= 0) return;
+        if (_length + keep > _buffer.Length)
+            Array.Resize(ref _buffer, (int)Math.Min(limit, Math.Max(_buffer.Length * 2L, _length + keep)));
+        data[..keep].CopyTo(_buffer.AsSpan(_length));
+        _length += keep;
+    }
+
     public async Task PumpAsync(Stream stream, CancellationToken stop)
     {
         var chunk = ArrayPool<byte>.Shared.Rent(64 * 1024);
@@ -72,13 +84,7 @@ internal sealed class OutputCapture(int limit)
                 catch (OperationCanceledException) { return; }
                 catch (IOException) { return; }
                 if (n == 0) return;
-                Total += n;
-                var keep = Math.Min(n, limit - _length);
-                if (keep <= 0) continue;
-                if (_length + keep > _buffer.Length)
-                    Array.Resize(ref _buffer, (int)Math.Min(limit, Math.Max(_buffer.Length * 2L, _length + keep)));
-                chunk.AsSpan(0, keep).CopyTo(_buffer.AsSpan(_length));
-                _length += keep;
+                Append(chunk.AsSpan(0, n));
             }
         }
         finally

@@ -23,6 +23,9 @@ internal sealed unsafe class Pipe : IDisposable
         _parentEnd = parentEnd;
     }
 
+    /// <summary>Our end, for reading it in place before (or instead of) <see cref="TakeParentStream"/>.</summary>
+    public int ParentFd => _parentEnd;
+
     /// <summary>The descriptor the child gets (dup2'ed onto 0, 1 or 2).</summary>
     public int ChildFd => _childEnd;
 

@@ -23,7 +23,7 @@ internal sealed partial class ProcessService
         try
         {
             var id = Guid.NewGuid().ToString("N")[..12];
-            p = await BackgroundProcess.StartAsync(id, r, argv, start, _options, OnExit).ConfigureAwait(false);
+            p = await BackgroundProcess.StartAsync(id, r, argv, start, _options, StartChild, OnExit).ConfigureAwait(false);
         }
         catch
         {

@@ -10,16 +10,19 @@ namespace Sandbox.Processes;
 
 /// <summary>
 /// Runs commands for agents. Every command is its own process group (a timeout or a signal reaches all it
-/// started), is wrapped in <c>setpriv --pdeathsig KILL</c> (it dies with the appliance however the
-/// appliance dies) and is reaped by <see cref="ChildProcess"/>. Groups that outlive their command (a
-/// <c>server &amp;</c>) are killed when the appliance stops.
+/// started), is listed with the <see cref="Guardian"/> (its group is killed however the appliance dies) and
+/// is reaped by <see cref="ChildProcess"/>. Groups that outlive their command (a <c>server &amp;</c>) are
+/// killed when the appliance stops, and by the guardian when it dies.
 /// </summary>
 internal sealed partial class ProcessService : IDisposable
 {
     private readonly ProcessesOptions _options;
     private readonly CommandLine _commands;
     private readonly ILogger _log;
+    private readonly Guardian? _guardian;
     private readonly SemaphoreSlim _slots;
+    /// <summary>Runs waiting for their command on their own thread (<see cref="ReadInline"/>): at most one per CPU.</summary>
+    private readonly SemaphoreSlim _inline = new(Environment.ProcessorCount, Environment.ProcessorCount);
     /// <summary>Process groups whose leader exited while other members lived on; killed at shutdown.</summary>
     private readonly ConcurrentDictionary<int, byte> _leftoverGroups = new();
     private int _disposed;
@@ -27,12 +30,18 @@ internal sealed partial class ProcessService : IDisposable
     public ProcessService(ProcessesOptions options, IDictionary appEnv, ILogger log)
     {
         _options = options;
-        _commands = new CommandLine(options, appEnv);
+        // The guardian costs one /bin/sh for the appliance's life; setpriv (its fallback) one exec per command.
+        _guardian = options.DieWithAppliance ? Guardian.TryStart(options.GuardianShell, log) : null;
+        _commands = new CommandLine(options, appEnv, _guardian is null ? null : _guardian.Add, _guardian?.Token,
+            setpriv: options.DieWithAppliance && _guardian is null);
         _log = log;
         _slots = new SemaphoreSlim(options.MaxConcurrent, options.MaxConcurrent);
     }
 
     public ProcessesOptions Options => _options;
+
+    /// <summary>The guardian's pid, 0 without one.</summary>
+    public int GuardianPid => _guardian?.Pid ?? 0;
 
     /// <summary>Runs a command to its end (or its timeout) and returns its exit status and output.</summary>
     public async Task<RunResult> RunAsync(RunRequest r, CancellationToken aborted)
@@ -68,15 +77,23 @@ internal sealed partial class ProcessService : IDisposable
             using var drain = new CancellationTokenSource();
             var stdout = new OutputCapture(limit);
             var stderr = new OutputCapture(limit);
+            bool outDone = false, errDone = false;
+            if (inPipe is null && _options.InlineWaitMs > 0 && _inline.Wait(0))
+            {
+                try { (outDone, errDone) = ReadInline(outPipe.ParentFd, errPipe.ParentFd, stdout, stderr, (int)Math.Min(_options.InlineWaitMs, timeout.TotalMilliseconds)); }
+                finally { _inline.Release(); }
+                if (outDone && errDone) child.TryReap();
+            }
             var pumps = Task.WhenAll(
-                stdout.PumpAsync(outPipe.TakeParentStream(PipeDirection.In), drain.Token),
-                stderr.PumpAsync(errPipe.TakeParentStream(PipeDirection.In), drain.Token));
+                outDone ? Task.CompletedTask : stdout.PumpAsync(outPipe.TakeParentStream(PipeDirection.In), drain.Token),
+                errDone ? Task.CompletedTask : stderr.PumpAsync(errPipe.TakeParentStream(PipeDirection.In), drain.Token));
             var feed = inPipe is null ? Task.CompletedTask : FeedAsync(inPipe.TakeParentStream(PipeDirection.Out), stdin!, drain.Token);
 
             var timedOut = false;
             using (var wait = CancellationTokenSource.CreateLinkedTokenSource(aborted))
             {
-                wait.CancelAfter(timeout);
+                var left = timeout - clock.Elapsed;
+                wait.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
                 try { await child.Exited.WaitAsync(wait.Token).ConfigureAwait(false); }
                 catch (OperationCanceledException)
                 {
@@ -108,6 +125,48 @@ internal sealed partial class ProcessService : IDisposable
         }
     }
 
+    /// <summary>
+    /// Reads a command's stdout and stderr on this thread for up to <paramref name="ms"/>: poll on both pipes,
+    /// read what arrives, until both reach end-of-file or the time is up. Returns which reached end-of-file
+    /// (their remaining readers are then not needed). For a short command this is the whole run: no thread
+    /// switch between its spawn and the answer.
+    /// </summary>
+    private static unsafe (bool OutDone, bool ErrDone) ReadInline(int outFd, int errFd, OutputCapture stdout, OutputCapture stderr, int ms)
+    {
+        bool outDone = false, errDone = false;
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+        var fds = stackalloc PollFd[2];
+        var deadline = Environment.TickCount64 + ms;
+        try
+        {
+            while (!(outDone && errDone))
+            {
+                var left = deadline - Environment.TickCount64;
+                if (left <= 0) break;
+                var n = 0;
+                if (!outDone) fds[n++] = new PollFd { Fd = outFd, Events = Libc.POLLIN };
+                if (!errDone) fds[n++] = new PollFd { Fd = errFd, Events = Libc.POLLIN };
+                var ready = Libc.poll(fds, (nuint)n, (int)left);
+                if (ready < 0 && Libc.LastError() == Errno.EINTR) continue;
+                if (ready <= 0) break;
+                for (var i = 0; i < n; i++)
+                {
+                    if (fds[i].Revents == 0) continue;
+                    var isOut = fds[i].Fd == outFd;
+                    nint got;
+                    fixed (byte* p = buffer) got = Libc.ReadFd(fds[i].Fd, p, (nuint)buffer.Length);
+                    if (got > 0) (isOut ? stdout : stderr).Append(buffer.AsSpan(0, (int)got));
+                    else if (got == 0 || Libc.LastError() is not (Errno.EINTR or Errno.EAGAIN))
+                    {
+                        if (isOut) outDone = true; else errDone = true;
+                    }
+                }
+            }
+        }
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
+        return (outDone, errDone);
+    }
+
     private TimeSpan Timeout(double? seconds)
     {
         var s = seconds ?? _options.DefaultTimeoutS;
@@ -116,11 +175,16 @@ internal sealed partial class ProcessService : IDisposable
         return TimeSpan.FromSeconds(s);
     }
 
-    private static async Task<ChildProcess> Spawn(ChildStart start, IReadOnlyList<string> argv)
+    private async Task<ChildProcess> Spawn(ChildStart start, IReadOnlyList<string> argv)
     {
-        try { return await ChildProcess.StartAsync(start).ConfigureAwait(false); }
+        try { return await StartChild(start).ConfigureAwait(false); }
         catch (SpawnException e) { throw SandboxException.BadField("argv", $"{argv[0]}: {e.Message}"); }
     }
+
+    /// <summary>With a guardian, spawned right here (no hop to the spawner thread and back); with the setpriv
+    /// fallback, on the spawner thread, whose life the parent-death signal follows.</summary>
+    private Task<ChildProcess> StartChild(ChildStart start) =>
+        _guardian is not null ? Task.FromResult(ChildProcess.StartHere(start)) : ChildProcess.StartAsync(start);
 
     private static async Task FeedAsync(Stream stream, byte[] bytes, CancellationToken stop)
     {
@@ -133,13 +197,15 @@ internal sealed partial class ProcessService : IDisposable
         }
     }
 
-    /// <summary>Remembers a group whose leader is gone but which still has members (kill(-pgid, 0) succeeds).</summary>
+    /// <summary>Remembers a group whose leader is gone but which still has members (kill(-pgid, 0) succeeds);
+    /// an empty one is taken off the guardian's list.</summary>
     private void NoteLeftovers(int pgid)
     {
         if (Libc.kill(-pgid, 0) == 0) _leftoverGroups.TryAdd(pgid, 0);
+        else _guardian?.Remove(pgid);
         if (_leftoverGroups.Count > 256)
             foreach (var g in _leftoverGroups.Keys)
-                if (Libc.kill(-g, 0) != 0) _leftoverGroups.TryRemove(g, out _);
+                if (Libc.kill(-g, 0) != 0 && _leftoverGroups.TryRemove(g, out _)) _guardian?.Remove(g);
     }
 
     /// <summary>Kills every process this service started that still runs (appliance shutdown).</summary>
@@ -154,6 +220,7 @@ internal sealed partial class ProcessService : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         KillAll();
+        _guardian?.Dispose();
     }
 
     partial void KillBackgroundCore();

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -14,7 +15,9 @@ internal static partial class ProcessesApi
         {
             var request = (await JsonBody.ReadAsync(http.Request, ProcessesJson.Default.RunRequest, ct: http.RequestAborted))!;
             var result = await service.RunAsync(request, http.RequestAborted);
-            return Results.Json(result, ProcessesJson.Default.RunResult);
+            // Serialized whole (the output is in memory anyway): the answer goes out with a Content-Length in one
+            // send, where a streamed one would be chunked and end with a second send.
+            return Results.Bytes(JsonSerializer.SerializeToUtf8Bytes(result, ProcessesJson.Default.RunResult), "application/json; charset=utf-8");
         });
         MapBackground(app, service);
         return app;

@@ -18,8 +18,15 @@ internal sealed class ProcessesOptions
     /// <summary>After a command exits, how long its output pipes are read for what its leftover children
     /// (a background <c>cmd &amp;</c> keeping the pipe open) still write, ms.</summary>
     public int DrainMs { get; init; } = 200;
-    /// <summary>Wrap commands in <c>setpriv --pdeathsig KILL</c> so a crashed appliance takes them along.</summary>
+    /// <summary>Commands die with the appliance however it dies: their groups are listed with a guardian
+    /// process (<see cref="Guardian"/>), or, when it cannot start, each is wrapped in <c>setpriv --pdeathsig KILL</c>.</summary>
     public bool DieWithAppliance { get; init; } = true;
+    /// <summary>The POSIX shell the guardian runs in.</summary>
+    public string GuardianShell { get; init; } = "/bin/sh";
+    /// <summary>How long a run's own request thread first waits for the command in place (poll on its pipes,
+    /// then waitpid), ms, before handing over to asynchronous reads and the reaper: a short command then
+    /// answers without a single thread switch. At most as many runs as there are CPUs wait so at once. 0: never.</summary>
+    public int InlineWaitMs { get; init; } = 10;
     /// <summary>Per background process, the output kept for replay to reconnecting clients, bytes.</summary>
     public int ReplayBufferBytes { get; init; } = 1 << 20;
     /// <summary>Background processes kept after they exit (for their exit code and output); oldest dropped first.</summary>
@@ -39,6 +46,8 @@ internal sealed class ProcessesOptions
             MaxConcurrent = r.Int("SANDBOX_PROCESS_MAX_CONCURRENT", 64, 1, 100_000),
             DrainMs = r.Int("SANDBOX_PROCESS_DRAIN_MS", 200, 0, 600_000),
             DieWithAppliance = r.Bool("SANDBOX_PROCESS_PDEATHSIG", true),
+            InlineWaitMs = r.Int("SANDBOX_PROCESS_INLINE_WAIT_MS", 10, 0, 1000),
+            GuardianShell = r.String("SANDBOX_PROCESS_GUARDIAN_SHELL") ?? "/bin/sh",
             ReplayBufferBytes = r.Int("SANDBOX_PROCESS_REPLAY_BYTES", 1 << 20, 1024, 1 << 30),
             KeepExited = r.Int("SANDBOX_PROCESS_KEEP_EXITED", 100, 0, 100_000),
             Term = r.String("SANDBOX_PROCESS_TERM") ?? "xterm-256color",

@@ -2,7 +2,7 @@ using Sandbox.E2E.Infrastructure;
 
 namespace Sandbox.E2E.ProcessesApi;
 
-/// <summary>Commands never outlive the appliance: not after SIGKILL (pdeathsig), not after SIGTERM (groups killed).</summary>
+/// <summary>Commands never outlive the appliance: not after SIGKILL (the guardian kills their groups), not after SIGTERM (groups killed).</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ProcessLifetimeTests
 {
@@ -37,5 +37,60 @@ public sealed class ProcessLifetimeTests
         Assert.Equal(0, app.Stop());
         await Run.WaitGoneAsync(leftoverPid);
         await Run.WaitGoneAsync(bgPid);
+    }
+
+    [Fact]
+    public async Task Leftovers_of_runs_die_when_the_appliance_is_SIGKILLed_even_after_the_guardian_was_killed()
+    {
+        int leftoverPid = -1;
+        try
+        {
+            using var app = ApplianceProcess.Start(null);
+            var leftover = await Run.OkAsync(app.Http, new { command = "sleep 300 & echo $!" });
+            leftoverPid = int.Parse(leftover.GetProperty("stdout").GetString()!.Trim());
+            var guardian = await WaitGuardianAsync(app.Pid, except: -1);
+            KillPid(guardian);
+            // A new guardian is started and told the groups still alive, the leftover's among them.
+            await WaitGuardianAsync(app.Pid, except: guardian);
+            Assert.False(Run.IsGone(leftoverPid));
+            app.Kill();
+            await Run.WaitGoneAsync(leftoverPid);
+        }
+        finally
+        {
+            if (leftoverPid > 0 && !Run.IsGone(leftoverPid)) KillPid(leftoverPid);
+        }
+    }
+
+    /// <summary>The appliance's guardian: its child running the guardian script (a shell with `trap '' HUP`).</summary>
+    private static async Task<int> WaitGuardianAsync(int appPid, int except)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (sw.ElapsedMilliseconds < 20_000)
+        {
+            foreach (var task in Directory.GetDirectories($"/proc/{appPid}/task"))
+            {
+                string children;
+                try { children = File.ReadAllText(Path.Combine(task, "children")); }
+                catch (IOException) { continue; }
+                foreach (var part in children.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    var pid = int.Parse(part);
+                    string cmdline;
+                    try { cmdline = File.ReadAllText($"/proc/{pid}/cmdline"); }
+                    catch (IOException) { continue; }
+                    if (pid != except && !Run.IsGone(pid) && cmdline.Contains("trap '' HUP")) return pid;
+                }
+            }
+            await Task.Delay(50);
+        }
+        Assert.Fail("no process guardian among the appliance's children");
+        return -1;
+    }
+
+    private static void KillPid(int pid)
+    {
+        try { System.Diagnostics.Process.GetProcessById(pid).Kill(); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException) { } // already gone
     }
 }
