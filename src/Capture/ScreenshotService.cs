@@ -26,7 +26,7 @@ internal sealed class ScreenshotService(ScreenCapture capture, ApplianceOptions 
 {
     private readonly PngEncoderOptions _png = new() { CompressionLevel = options.PngCompressionLevel, Threads = encoding.PngThreads };
     private readonly int _reuseMax = encoding.ReuseMaxBytes;
-    private readonly EncodeBuffer _encoded = new();
+    private readonly PooledBufferStream _encoded = new(); // the last encode, kept for reuse (Reset, not Release)
     private Encoded? _last;
     private long _reused;
     private TurboJpegEncoder? _turbo;
@@ -84,7 +84,7 @@ internal sealed class ScreenshotService(ScreenCapture capture, ApplianceOptions 
     /// <summary>How many renders were answered with the kept bytes (for tests and /health-style figures).</summary>
     public long ReusedCount => Interlocked.Read(ref _reused);
 
-    private static ScreenshotInfo RenderFrame(CapturedFrame frame, ScreenshotRequest req, EncodeBuffer stream, ScreenshotService self)
+    private static ScreenshotInfo RenderFrame(CapturedFrame frame, ScreenshotRequest req, PooledBufferStream stream, ScreenshotService self)
     {
         var full = frame.Image;
         if (req.Cursor && frame.Cursor is { } c)
