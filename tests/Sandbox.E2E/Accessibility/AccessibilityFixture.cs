@@ -13,7 +13,7 @@ namespace Sandbox.E2E.Accessibility;
 /// </summary>
 public sealed class AccessibilityFixture : IDisposable
 {
-    private readonly List<Process> _processes = [];
+    private readonly DesktopProcesses _processes = new();
     private readonly string _runtimeDir;
 
     public AccessibilityFixture()
@@ -77,31 +77,11 @@ public sealed class AccessibilityFixture : IDisposable
         lock (_probeOut) return string.Join("\n", _probeOut);
     }
 
-    public Process Spawn(string file, IEnumerable<string> args, IDictionary<string, string?> env)
-    {
-        var psi = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in env)
-            if (v is null) psi.Environment.Remove(k); else psi.Environment[k] = v;
-        var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + file);
-        p.ErrorDataReceived += (_, _) => { };
-        p.BeginErrorReadLine();
-        lock (_processes) _processes.Add(p);
-        return p;
-    }
+    public Process Spawn(string file, IEnumerable<string> args, IDictionary<string, string?> env) =>
+        _processes.Spawn(file, args, env, drainStdout: false);
 
-    public static void WaitFor(Func<bool> condition, string what, int timeoutMs = 60_000)
-    {
-        var sw = Stopwatch.StartNew();
-        Exception? last = null;
-        while (sw.ElapsedMilliseconds < timeoutMs)
-        {
-            try { if (condition()) return; }
-            catch (Exception e) { last = e; }
-            Thread.Sleep(200);
-        }
-        throw new TimeoutException($"waited {timeoutMs} ms for {what}" + (last is null ? "" : $" (last error: {last.Message})"));
-    }
+    public static void WaitFor(Func<bool> condition, string what, int timeoutMs = 60_000) =>
+        DesktopProcesses.WaitFor(condition, what, timeoutMs, pollMs: 200);
 
     public JsonDocument GetJson(string path)
     {
@@ -123,23 +103,7 @@ public sealed class AccessibilityFixture : IDisposable
     public void Dispose()
     {
         App?.Dispose();
-        List<Process> started;
-        lock (_processes) started = [.. _processes];
-        started.Reverse();
-        foreach (var p in started)
-        {
-            try
-            {
-                if (!p.HasExited)
-                {
-                    Processes.Run("kill", ["-CONT", p.Id.ToString()], timeoutMs: 5000);
-                    p.Kill(entireProcessTree: true);
-                    p.WaitForExit(10_000);
-                }
-            }
-            catch (Exception) { }
-            p.Dispose();
-        }
+        _processes.Dispose();
         X?.Dispose();
         try { Directory.Delete(_runtimeDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }

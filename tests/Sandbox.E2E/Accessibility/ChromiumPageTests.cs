@@ -17,7 +17,7 @@ namespace Sandbox.E2E.Accessibility;
 public sealed class ChromiumPageFixture : IDisposable
 {
     public const int Groups = 250;
-    private readonly List<Process> _processes = [];
+    private readonly DesktopProcesses _processes = new();
     private readonly string _dir;
 
     public ChromiumPageFixture()
@@ -69,18 +69,8 @@ public sealed class ChromiumPageFixture : IDisposable
     public Process Browser { get; } = null!;
     public ApplianceProcess App { get; } = null!;
 
-    private Process Spawn(string file, IEnumerable<string> args, IDictionary<string, string?> env)
-    {
-        var psi = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in env)
-            if (v is null) psi.Environment.Remove(k); else psi.Environment[k] = v;
-        var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + file);
-        p.ErrorDataReceived += (_, _) => { };
-        p.BeginErrorReadLine();
-        lock (_processes) _processes.Add(p);
-        return p;
-    }
+    private Process Spawn(string file, IEnumerable<string> args, IDictionary<string, string?> env) =>
+        _processes.Spawn(file, args, env, drainStdout: false);
 
     public JsonDocument GetJson(string path)
     {
@@ -97,22 +87,7 @@ public sealed class ChromiumPageFixture : IDisposable
     public void Dispose()
     {
         App?.Dispose();
-        List<Process> started;
-        lock (_processes) started = [.. _processes];
-        started.Reverse();
-        foreach (var p in started)
-        {
-            try
-            {
-                if (!p.HasExited)
-                {
-                    p.Kill(entireProcessTree: true);
-                    p.WaitForExit(10_000);
-                }
-            }
-            catch (Exception) { }
-            p.Dispose();
-        }
+        _processes.Dispose();
         X?.Dispose();
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }

@@ -90,7 +90,11 @@ public sealed class ApplianceProcess : IDisposable
         var sw = Stopwatch.StartNew();
         while (sw.ElapsedMilliseconds < timeoutMs)
         {
-            if (_process!.HasExited) throw new InvalidOperationException($"the appliance exited with {_process.ExitCode}:\n{Output}");
+            if (_process!.HasExited)
+            {
+                _process.WaitForExit(); // the output read to its end: a quick exit's message is not lost
+                throw new InvalidOperationException($"the appliance exited with {_process.ExitCode}:\n{Output}");
+            }
             try
             {
                 using var r = Http.GetAsync("/health").Result;

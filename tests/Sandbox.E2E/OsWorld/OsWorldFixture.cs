@@ -15,7 +15,7 @@ namespace Sandbox.E2E.OsWorld;
 /// </summary>
 public sealed class OsWorldFixture : IDisposable
 {
-    private readonly List<Process> _processes = [];
+    private readonly DesktopProcesses _processes = new();
 
     public OsWorldFixture()
     {
@@ -83,41 +83,16 @@ public sealed class OsWorldFixture : IDisposable
         File.WriteAllText(Path.Combine(config, "mimeapps.list"), "[Default Applications]\ntext/plain=osworld-viewer.desktop\n");
     }
 
-    public Process Spawn(string file, IEnumerable<string> args, IDictionary<string, string?> env, bool readStdout = true)
-    {
-        var psi = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in env)
-            if (v is null) psi.Environment.Remove(k); else psi.Environment[k] = v;
-        var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + file);
-        p.ErrorDataReceived += (_, _) => { };
-        p.BeginErrorReadLine();
-        if (readStdout)
-        {
-            p.OutputDataReceived += (_, _) => { };
-            p.BeginOutputReadLine();
-        }
-        lock (_processes) _processes.Add(p);
-        return p;
-    }
+    public Process Spawn(string file, IEnumerable<string> args, IDictionary<string, string?> env, bool readStdout = true) =>
+        _processes.Spawn(file, args, env, drainStdout: readStdout);
 
     /// <summary>Starts an application on the desktop (killed on dispose).</summary>
     public Process Launch(string file, params string[] args) => Spawn(file, args, Env);
 
     public string Xdotool(params string[] args) => Processes.Check("xdotool", args, Env, 60_000).Trim();
 
-    public static void WaitFor(Func<bool> condition, string what, int timeoutMs = 60_000)
-    {
-        var sw = Stopwatch.StartNew();
-        Exception? last = null;
-        while (sw.ElapsedMilliseconds < timeoutMs)
-        {
-            try { if (condition()) return; }
-            catch (Exception e) { last = e; }
-            Thread.Sleep(100);
-        }
-        throw new TimeoutException($"waited {timeoutMs} ms for {what}" + (last is null ? "" : $" (last error: {last.Message})"));
-    }
+    public static void WaitFor(Func<bool> condition, string what, int timeoutMs = 60_000) =>
+        DesktopProcesses.WaitFor(condition, what, timeoutMs);
 
     // ---- requests as OSWorld's controllers send them ----
 
@@ -143,22 +118,7 @@ public sealed class OsWorldFixture : IDisposable
     {
         Http?.Dispose();
         App?.Dispose();
-        List<Process> started;
-        lock (_processes) started = [.. _processes];
-        started.Reverse();
-        foreach (var p in started)
-        {
-            try
-            {
-                if (!p.HasExited)
-                {
-                    p.Kill(entireProcessTree: true);
-                    p.WaitForExit(10_000);
-                }
-            }
-            catch (Exception) { }
-            p.Dispose();
-        }
+        _processes.Dispose();
         X?.Dispose();
         try { Directory.Delete(Home, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
