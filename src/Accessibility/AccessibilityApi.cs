@@ -153,13 +153,8 @@ internal static class AccessibilityApi
         throw SandboxException.BadField(key, $"must be an integer from {min} to {max}");
     }
 
-    private static bool? Bool(IQueryCollection q, string key) => Str(q, key) switch
-    {
-        null => null,
-        "1" or "true" or "yes" => true,
-        "0" or "false" or "no" => false,
-        _ => throw SandboxException.BadField(key, "must be true or false"),
-    };
+    private static bool? Bool(IQueryCollection q, string key) => Str(q, key) is not { } s ? null
+        : Lookup.Flag(s) ?? throw SandboxException.BadField(key, "must be true or false");
 
     internal static double? Scale(IQueryCollection q)
     {
