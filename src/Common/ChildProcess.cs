@@ -82,9 +82,24 @@ internal sealed class ChildProcess
     public unsafe bool TryReap()
     {
         if (HasExited) return true;
-        int status;
-        if (Libc.waitpid(Pid, &status, LibcProc.WNOHANG) == Pid) _exited.TrySetResult(status);
+        // The reaper thread may be reaping at the same moment: the waitpid that wins and its status are set
+        // under _reapLock, so the loser's ECHILD (below) cannot report the child as gone before the status is in.
+        lock (_reapLock)
+        {
+            if (HasExited) return true;
+            int status;
+            if (Libc.waitpid(Pid, &status, LibcProc.WNOHANG) == Pid) _exited.TrySetResult(status);
+        }
         return HasExited;
+    }
+
+    private readonly object _reapLock = new();
+
+    /// <summary>waitpid found nothing to reap: <see cref="TryReap"/> took the status (it is set by the time its
+    /// lock is free), or somebody else reaped the child and it is reported as gone.</summary>
+    private void ReapedElsewhere()
+    {
+        lock (_reapLock) _exited.TrySetResult(255 << 8);
     }
 
     /// <summary>Signals the whole process group; false when it is gone.</summary>
@@ -103,8 +118,7 @@ internal sealed class ChildProcess
             var r = Libc.waitpid(Pid, &status, 0);
             if (r == Pid) { _exited.TrySetResult(status); return; }
             if (r < 0 && Libc.LastError() == Errno.EINTR) continue;
-            // ECHILD: someone else reaped it (should not happen); report it as gone.
-            _exited.TrySetResult(255 << 8);
+            ReapedElsewhere(); // ECHILD
             return;
         }
     }
@@ -124,7 +138,7 @@ internal sealed class ChildProcess
                 new Thread(Reap) { IsBackground = true, Name = $"reap {Pid}" }.Start();
                 return;
             }
-            _exited.TrySetResult(255 << 8); // ECHILD: someone else reaped it
+            ReapedElsewhere(); // ECHILD
             return;
         }
     }
