@@ -238,6 +238,7 @@ internal sealed class Appliance : IAsyncDisposable
         // --- Processes ---
         var processes = new Sandbox.Processes.ProcessService(options.Processes, Environment.GetEnvironmentVariables(), logs.CreateLogger("Sandbox.Processes"));
         app.MapProcessesApi(processes);
+        gate.Defer(processes.StartGuardian); // a spawn: after the first answer (or at the first command)
         app.Lifetime.ApplicationStopping.Register(processes.KillAll);
         app.Lifetime.ApplicationStopped.Register(processes.Dispose);
         // --- end Processes ---

@@ -62,16 +62,37 @@ internal sealed class Guardian : IDisposable
     /// <summary>The guardian's pid (tests, diagnostics); 0 when none runs.</summary>
     public int Pid { get { lock (_lock) return _process?.Pid ?? 0; } }
 
-    /// <summary>Starts a guardian with <paramref name="shell"/>; null (logged) when it cannot run.</summary>
-    public static Guardian? TryStart(string shell, ILogger log)
+    /// <summary>
+    /// A guardian with <paramref name="shell"/>, not started yet (<see cref="EnsureStarted"/>: its spawn is kept
+    /// off the appliance's start-up path); null (logged) when there is no such shell.
+    /// </summary>
+    public static Guardian? TryCreate(string shell, ILogger log)
     {
         if (!File.Exists(shell))
         {
             log.LogWarning("no {Shell} for the process guardian; commands are wrapped in setpriv instead", shell);
             return null;
         }
-        var g = new Guardian(shell, log);
-        return g.Start() ? g : null;
+        return new Guardian(shell, log);
+    }
+
+    private readonly object _startGate = new();
+    private bool _started;
+
+    /// <summary>
+    /// Starts the guardian once: after the appliance's first answer (deferred start-up work), or before the
+    /// first command if one comes sooner. A caller that finds it starting waits for it, so no command is
+    /// spawned before there is a guardian to list its group.
+    /// </summary>
+    public void EnsureStarted()
+    {
+        if (Volatile.Read(ref _started)) return;
+        lock (_startGate)
+        {
+            if (_started) return;
+            Start();
+            Volatile.Write(ref _started, true);
+        }
     }
 
     /// <summary>Lists a group (called on the spawning thread right after the spawn), with the removals

@@ -31,7 +31,7 @@ internal sealed partial class ProcessService : IDisposable
     {
         _options = options;
         // The guardian costs one /bin/sh for the appliance's life; setpriv (its fallback) one exec per command.
-        _guardian = options.DieWithAppliance ? Guardian.TryStart(options.GuardianShell, log) : null;
+        _guardian = options.DieWithAppliance ? Guardian.TryCreate(options.GuardianShell, log) : null;
         _commands = new CommandLine(options, appEnv, _guardian is null ? null : _guardian.Add, _guardian?.Token,
             setpriv: options.DieWithAppliance && _guardian is null);
         _log = log;
@@ -183,8 +183,15 @@ internal sealed partial class ProcessService : IDisposable
 
     /// <summary>With a guardian, spawned right here (no hop to the spawner thread and back); with the setpriv
     /// fallback, on the spawner thread, whose life the parent-death signal follows.</summary>
-    private Task<ChildProcess> StartChild(ChildStart start) =>
-        _guardian is not null ? Task.FromResult(ChildProcess.StartHere(start)) : ChildProcess.StartAsync(start);
+    private Task<ChildProcess> StartChild(ChildStart start)
+    {
+        if (_guardian is null) return ChildProcess.StartAsync(start);
+        _guardian.EnsureStarted();
+        return Task.FromResult(ChildProcess.StartHere(start));
+    }
+
+    /// <summary>Starts the guardian now (the composition root defers this past the first answer).</summary>
+    public void StartGuardian() => _guardian?.EnsureStarted();
 
     private static async Task FeedAsync(Stream stream, byte[] bytes, CancellationToken stop)
     {
