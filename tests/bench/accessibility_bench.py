@@ -16,29 +16,15 @@ import http.client
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-from benchlib import PY, ROOT, free_port, start_xvfb
+from benchlib import PY, ROOT, free_port, start_xvfb, rss_kb, median_p90 as stats
 
 REFERENCE = os.path.join(ROOT, "tests", "Sandbox.E2E", "Accessibility", "pyatspi_reference.py")
 PAGE = os.path.join(ROOT, "tests", "Sandbox.E2E", "Accessibility", "a11y_page.py")
-
-
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def stats(ms):
-    ms = sorted(ms)
-    return statistics.median(ms), ms[min(len(ms) - 1, int(len(ms) * 0.9))]
 
 
 def main():

@@ -36,3 +36,23 @@ def start_xvfb(screen="1920x1080x24"):
 def paint(display, scene):
     subprocess.run([PY, os.path.join(ROOT, "tests", "Shared", "paint_root.py"), os.path.join(SCENES, scene)],
                    env={**os.environ, "DISPLAY": display}, check=True)
+
+
+def rss_kb(pid):
+    """A process's resident set (VmRSS) in KiB; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except FileNotFoundError:
+        pass
+    return 0
+
+
+def median_p90(ms):
+    """(median, 90th percentile) of a list of timings."""
+    import statistics
+    s = sorted(ms)
+    return statistics.median(s), s[min(len(s) - 1, int(len(s) * 0.9))]
+

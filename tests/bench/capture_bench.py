@@ -24,7 +24,7 @@ import time
 import requests
 from Xlib import X, display as xdisplay
 
-from benchlib import HERE, PY, ROOT, free_port, paint, start_xvfb
+from benchlib import HERE, PY, ROOT, free_port, paint, start_xvfb, rss_kb
 
 
 def wait_http(url, proc, timeout=30.0):
@@ -39,14 +39,6 @@ def wait_http(url, proc, timeout=30.0):
             pass
         time.sleep(0.002)
     raise RuntimeError(f"{url} did not answer")
-
-
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def rss_breakdown(pid):

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import ROOT, free_port, paint, start_xvfb
+from benchlib import ROOT, free_port, paint, start_xvfb, rss_kb
 
 BINARY = os.path.join(ROOT, "out", "sandbox")
 RUNS = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 30
@@ -70,14 +70,6 @@ def stop(proc, shared):
         proc.wait()
     shutil.rmtree(shared, ignore_errors=True)
     return cpu
-
-
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 class Mcp:

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import PY, ROOT, free_port, paint, start_xvfb
+from benchlib import PY, ROOT, free_port, paint, start_xvfb, median_p90 as stats
 
 REFERENCE = os.path.join(ROOT, "tests", "bench", "reference", "osworld_flask_server.py")
 ACCESSIBILITY_REFERENCE = os.path.join(ROOT, "tests", "Sandbox.E2E", "Accessibility", "pyatspi_reference.py")
@@ -62,11 +62,6 @@ class Client:
 
 def json_body(obj):
     return json.dumps(obj).encode(), {"Content-Type": "application/json"}
-
-
-def stats(ms):
-    s = sorted(ms)
-    return statistics.median(s), s[min(len(s) - 1, int(len(s) * 0.9))]
 
 
 def main():

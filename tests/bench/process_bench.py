@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 
-from benchlib import PY, ROOT, free_port
+from benchlib import PY, ROOT, free_port, rss_kb
 
 BINARY = os.path.join(ROOT, "out", "sandbox")
 ROUNDS = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 300
@@ -139,11 +139,7 @@ def interleaved(subjects, rounds, block=25):
 
 
 def rss(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
+    return rss_kb(pid) * 1024
 
 
 class RssSampler:

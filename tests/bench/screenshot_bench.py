@@ -16,7 +16,7 @@ import time
 
 import requests
 
-from benchlib import HERE, PY, ROOT, free_port, paint, start_xvfb
+from benchlib import HERE, PY, ROOT, free_port, paint, start_xvfb, rss_kb
 
 
 def wait_http(url, proc, timeout=30.0):
@@ -31,14 +31,6 @@ def wait_http(url, proc, timeout=30.0):
             pass
         time.sleep(0.001)
     raise RuntimeError(f"{url} did not answer")
-
-
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def start_ours(binary, display, shared):

@@ -25,7 +25,7 @@ import uuid
 import requests
 import websocket
 
-from benchlib import HERE, PY, ROOT, free_port, paint, start_xvfb
+from benchlib import HERE, PY, ROOT, free_port, paint, start_xvfb, rss_kb
 
 BINARY = os.path.join(ROOT, "out", "sandbox")
 RUNS = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 5
@@ -67,11 +67,7 @@ def first_result(gport, t0, headers=None, token=None):
 
 
 def rss_mb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+    return rss_kb(pid) / 1024
 
 
 def ours(display, shared):

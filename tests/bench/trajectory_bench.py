@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from benchlib import free_port, start_xvfb, paint, ROOT
+from benchlib import free_port, start_xvfb, paint, ROOT, rss_kb
 
 
 def start_appliance(binary, display, extra):
@@ -59,14 +59,6 @@ def call(conn, method, path, body=None):
     if r.status != 200:
         raise RuntimeError(f"{method} {path} -> {r.status}: {data[:300]!r}")
     return data
-
-
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def steps(conn, n, with_screenshot=False):
