@@ -30,9 +30,11 @@ public sealed class KernelZygoteTests
             Assert.Equal(new DirectoryInfo($"/proc/{app.Pid}/cwd").LinkTarget, parts[3]);
 
             // SIGINT to the group becomes KeyboardInterrupt in the running cell.
-            var msgId = await ws.ExecuteRequestAsync("import time\ntime.sleep(120)");
-            await ws.WaitForAsync(m => m["msg_type"]?.GetValue<string>() == "status" &&
-                m["content"]?["execution_state"]?.GetValue<string>() == "busy", Kernels.Patience);
+            // Interrupt once the cell runs: ipykernel ignores SIGINT between publishing "busy" and starting the
+            // cell's handler, so an interrupt sent at "busy" can be lost (as it is with jupyter_server's too).
+            var msgId = await ws.ExecuteRequestAsync("import time\nprint('sleeping', flush=True)\ntime.sleep(120)");
+            await ws.WaitForAsync(m => m["msg_type"]?.GetValue<string>() == "stream" &&
+                m["content"]?["text"]?.GetValue<string>()?.Contains("sleeping") == true, Kernels.Patience);
             using (var http = new HttpClient { Timeout = Kernels.Patience })
             using (var r = await http.PostAsync($"http://127.0.0.1:{app.GatewayPort}/api/kernels/{id}/interrupt", null))
                 Assert.Equal(HttpStatusCode.NoContent, r.StatusCode);
