@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import PY, ROOT, free_port, start_xvfb, rss_kb, median_p90 as stats
+from benchlib import PY, ROOT, free_port, start_xvfb, rss_kb, median_p90 as stats, start_atspi_with_widget_factory
 
 REFERENCE = os.path.join(ROOT, "tests", "Sandbox.E2E", "Accessibility", "pyatspi_reference.py")
 PAGE = os.path.join(ROOT, "tests", "Sandbox.E2E", "Accessibility", "a11y_page.py")
@@ -48,15 +48,7 @@ def main():
                "GDK_BACKEND": "x11", "GTK_THEME": "Adwaita"}
         env.pop("AT_SPI_BUS_ADDRESS", None)
         env.pop("NO_AT_BRIDGE", None)
-        procs.append(subprocess.Popen(["/usr/libexec/at-spi-bus-launcher", "--launch-immediately"], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        for _ in range(100):
-            if subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.a11y.Bus", "/org/a11y/bus",
-                               "org.a11y.Bus.GetAddress"], env=env, capture_output=True).returncode == 0:
-                break
-            time.sleep(0.1)
-        procs.append(subprocess.Popen(["gtk3-widget-factory"], env={**env, "GTK_MODULES": "gail:atk-bridge"},
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        start_atspi_with_widget_factory(env, procs)
         port = free_port()
         app = subprocess.Popen([args.binary], env={**env, "HOST": "127.0.0.1", "PORT": str(port), "SHARED_DIR": shared,
                                                    "JUPYTER_KERNEL_GATEWAY_APP_PORT": str(free_port()), "KG_PRESPAWN_COUNT": "0"},

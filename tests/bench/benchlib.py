@@ -2,6 +2,8 @@
 import os
 import socket
 import subprocess
+import statistics
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -52,7 +54,21 @@ def rss_kb(pid):
 
 def median_p90(ms):
     """(median, 90th percentile) of a list of timings."""
-    import statistics
+
     s = sorted(ms)
     return statistics.median(s), s[min(len(s) - 1, int(len(s) * 0.9))]
+
+
+def start_atspi_with_widget_factory(env, procs):
+    """On a session bus already in env: the AT-SPI bus launcher (waited for until org.a11y.Bus answers),
+    then gtk3-widget-factory with GTK's bridge. Both are appended to procs for the caller to stop."""
+    procs.append(subprocess.Popen(["/usr/libexec/at-spi-bus-launcher", "--launch-immediately"], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    for _ in range(100):
+        if subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.a11y.Bus", "/org/a11y/bus",
+                           "org.a11y.Bus.GetAddress"], env=env, capture_output=True).returncode == 0:
+            break
+        time.sleep(0.1)
+    procs.append(subprocess.Popen(["gtk3-widget-factory"], env={**env, "GTK_MODULES": "gail:atk-bridge"},
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
 

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import PY, ROOT, free_port, paint, start_xvfb, median_p90 as stats
+from benchlib import PY, ROOT, free_port, paint, start_xvfb, median_p90 as stats, start_atspi_with_widget_factory
 
 REFERENCE = os.path.join(ROOT, "tests", "bench", "reference", "osworld_flask_server.py")
 ACCESSIBILITY_REFERENCE = os.path.join(ROOT, "tests", "Sandbox.E2E", "Accessibility", "pyatspi_reference.py")
@@ -87,15 +87,7 @@ def main():
                "GDK_BACKEND": "x11", "GTK_THEME": "Adwaita", "LANG": "C.UTF-8"}
         for k in ("AT_SPI_BUS_ADDRESS", "NO_AT_BRIDGE", "XAUTHORITY"):
             env.pop(k, None)
-        procs.append(subprocess.Popen(["/usr/libexec/at-spi-bus-launcher", "--launch-immediately"], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        for _ in range(100):
-            if subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.a11y.Bus", "/org/a11y/bus",
-                               "org.a11y.Bus.GetAddress"], env=env, capture_output=True).returncode == 0:
-                break
-            time.sleep(0.1)
-        procs.append(subprocess.Popen(["gtk3-widget-factory"], env={**env, "GTK_MODULES": "gail:atk-bridge"},
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        start_atspi_with_widget_factory(env, procs)
         subprocess.run(["xdotool", "mousemove", "960", "540"], env=env, check=True)
 
         port, ref_port = free_port(), free_port()
