@@ -294,15 +294,18 @@ public sealed class AccessibilityTests(AccessibilityFixture f, ITestOutputHelper
 /// <summary>Without an accessibility bus the appliance answers 503 at once and keeps serving the rest.</summary>
 public sealed class AccessibilityWithoutBusTests
 {
+    /// <summary>An appliance whose session bus does not exist and that has no accessibility bus address.</summary>
+    internal static ApplianceProcess StartWithoutBus(XvfbServer x) => ApplianceProcess.Start(x, new Dictionary<string, string?>
+    {
+        ["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/nonexistent/bus",
+        ["AT_SPI_BUS_ADDRESS"] = null,
+    });
+
     [Fact]
     public void NoBusAnswers503()
     {
         using var x = XvfbServer.Start(640, 480);
-        using var app = ApplianceProcess.Start(x, new Dictionary<string, string?>
-        {
-            ["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/nonexistent/bus",
-            ["AT_SPI_BUS_ADDRESS"] = null,
-        });
+        using var app = StartWithoutBus(x);
         foreach (var path in new[] { "/accessibility", "/accessibility/tree", "/accessibility/find?role=label" })
         {
             var r = app.Http.GetAsync(path).Result;

@@ -150,11 +150,7 @@ public sealed class ElementTargetWithoutBusTests
     public void NoBusAnswers503()
     {
         using var x = XvfbServer.Start(640, 480);
-        using var app = ApplianceProcess.Start(x, new Dictionary<string, string?>
-        {
-            ["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/nonexistent/bus",
-            ["AT_SPI_BUS_ADDRESS"] = null,
-        });
+        using var app = AccessibilityWithoutBusTests.StartWithoutBus(x);
         var r = app.Http.PostAsync("/computer/action", new StringContent("""{"action": "left_click", "element": 1}""", Encoding.UTF8, "application/json")).Result;
         using var body = JsonDocument.Parse(r.Content.ReadAsStringAsync().Result);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
