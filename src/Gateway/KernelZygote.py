@@ -169,6 +169,7 @@ def main():
     spare = None            # (pid, write end of its request pipe)
     spare_at = 0.0          # when to fork the next spare (time.monotonic()), None: not now
     SPARE_DELAY = 0.1
+    spare_deaths = 0        # spares that died unused; after three, no more spares
 
     def fork_spare():
         r, w = os.pipe2(os.O_CLOEXEC)
@@ -215,7 +216,7 @@ def main():
         return pid
 
     def reap():
-        nonlocal spare
+        nonlocal spare, spare_at, spare_deaths
         while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
@@ -224,8 +225,11 @@ def main():
             if pid == 0:
                 return
             if spare is not None and spare[0] == pid:
+                # Killed while it waited: another one in a while, unless spares keep dying (then forks only).
                 os.close(spare[1])
                 spare = None
+                spare_deaths += 1
+                spare_at = time.monotonic() + 1.0 if spare_deaths < 3 else None
                 continue
             reply({"exit": pid, "status": status})
 
@@ -268,7 +272,8 @@ def main():
                         reply({"id": req.get("id"), "error": str(e)})
                         continue
                 reply({"id": req["id"], "pid": pid})
-                spare_at = time.monotonic() + SPARE_DELAY
+                if spare_deaths < 3:
+                    spare_at = time.monotonic() + SPARE_DELAY
         reap()
 
 
