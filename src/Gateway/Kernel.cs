@@ -131,6 +131,7 @@ internal sealed partial class Kernel : IAsyncDisposable
             while (DateTime.UtcNow < deadline && !process.HasExited && _process == process)
             {
                 var before = Hub.IopubCount;
+                var iopub = Hub.IopubAfterAsync(before);
                 var request = Hub.RequestAsync("shell", "kernel_info_request", WireMessage.EmptyObject);
                 try
                 {
@@ -141,9 +142,11 @@ internal sealed partial class Kernel : IAsyncDisposable
                     Hub.ForgetPending(request);
                     continue;
                 }
-                // The reply usually comes with its busy/idle on iopub; when the SUB joined too late to see
-                // them, ask again at once rather than wait: each round trip takes a few milliseconds.
-                for (var i = 0; i < 10 && Hub.IopubCount == before; i++) await Task.Delay(5).ConfigureAwait(false);
+                // The reply usually comes with its busy/idle on iopub (often just after it: the kernel's iopub
+                // thread sends them); when the SUB joined too late to see them, ask again rather than wait:
+                // each round trip takes a few milliseconds. Woken by the message itself, not by polling.
+                if (!iopub.IsCompleted)
+                    await Task.WhenAny(iopub, Task.Delay(50)).ConfigureAwait(false);
                 if (Hub.IopubCount == before) continue;
                 if (_lifecycle is KernelLifecycle.Starting or KernelLifecycle.Restarting) _lifecycle = KernelLifecycle.Running;
                 ready.TrySetResult();

@@ -90,6 +90,20 @@ internal sealed partial class KernelHub : IDisposable
     /// <summary>iopub messages seen so far; readiness checks wait for it to move (ZMQ's slow-joiner problem).</summary>
     public long IopubCount => Interlocked.Read(ref _iopubCount);
 
+    private TaskCompletionSource? _iopubWaiter;
+
+    /// <summary>
+    /// Completes once <see cref="IopubCount"/> differs from <paramref name="seen"/>: the start-up check waits on
+    /// this instead of polling. One waiter at a time (a kernel's readiness check); a new call replaces the old.
+    /// </summary>
+    public Task IopubAfterAsync(long seen)
+    {
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Exchange(ref _iopubWaiter, waiter)?.TrySetResult();
+        if (IopubCount != seen) waiter.TrySetResult();
+        return waiter.Task;
+    }
+
     /// <summary>Sessions with a live WebSocket.</summary>
     public int ConnectedClients => Volatile.Read(ref _connectedClients);
 
@@ -137,6 +151,7 @@ internal sealed partial class KernelHub : IDisposable
     private void OnIopub(WireMessage m)
     {
         Interlocked.Increment(ref _iopubCount);
+        if (Volatile.Read(ref _iopubWaiter) is not null) Interlocked.Exchange(ref _iopubWaiter, null)?.TrySetResult();
         IopubObserved?.Invoke(m);
         // Echoes of the gateway's own requests (kernel_info at connect) would look like a stray
         // "status: idle" to a client that waits for idle without matching parents.
