@@ -138,17 +138,10 @@ internal sealed class Appliance : IAsyncDisposable
     public static Appliance Build(SandboxOptions options, GatewayService? gateway = null)
     {
         var builder = BuilderDefaults.CreateBuilder(options.Host, options.Port, options.MaxRequestBodyBytes);
-        // ASP.NET's per-request Information lines would log every URL, ?token= included, five lines per request
-        // into a log that runs unattended for weeks; its warnings and errors, and the lifetime lines, stay.
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        // One line per entry (journald and the rotated log file read it line by line), UTC timestamps.
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(c =>
-        {
-            c.SingleLine = true;
-            c.UseUtcTimestamp = true;
-            c.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-        });
+        // One line per entry (journald and the rotated log file read it line by line), UTC timestamps. ASP.NET's
+        // warnings and errors, and the lifetime lines, stay; its per-request Information lines do not.
+        var console = new OneLineConsoleLogger();
+        BuilderDefaults.UseLog(builder, console, "Microsoft.AspNetCore");
         // One source-generated JSON context per area, chained here (the composition root is the only place that knows them all).
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
@@ -217,11 +210,9 @@ internal sealed class Appliance : IAsyncDisposable
 
         StartupTrace.Mark("areas-constructed");
         // Routing first so the guard sees each endpoint's declared upload types; the guard before the token.
-        app.UseRouting();
-        app.UseRequestGuard(new GuardPolicy(options.AllowHosts, options.AllowOrigins), logs.CreateLogger("Sandbox.Web"));
         var restToken = new AccessToken(options.Token);
-        app.UseTokenAuth(restToken);
-        app.UseJsonErrors(logs.CreateLogger("Sandbox.Api"));
+        BuilderDefaults.UseSecuredPipeline(app, new GuardPolicy(options.AllowHosts, options.AllowOrigins), a => a.UseTokenAuth(restToken),
+            logs.CreateLogger("Sandbox.Api"));
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
 
         StartupTrace.Mark("middleware");
@@ -286,15 +277,11 @@ internal sealed class Appliance : IAsyncDisposable
             var osworld = new Sandbox.OsWorld.OsWorldAdapter(options.OsWorld, screenshots, accessibility, processes, files, desktop, waits, apps,
                 recorder, steps, options.SharedDir, logs.CreateLogger("Sandbox.OsWorld"));
             var osBuilder = BuilderDefaults.CreateBuilder(options.OsWorld.Host ?? options.Host, options.OsWorld.Port, options.MaxRequestBodyBytes);
-            osBuilder.Logging.ClearProviders();
-            osBuilder.Logging.AddSimpleConsole(c => { c.SingleLine = true; c.UseUtcTimestamp = true; c.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; });
-            osBuilder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+            BuilderDefaults.UseLog(osBuilder, console, "Microsoft");
             osBuilder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(Sandbox.OsWorld.OsWorldJson.Default));
             var osApp = osBuilder.Build();
-            osApp.UseRouting();
-            osApp.UseRequestGuard(new GuardPolicy(options.AllowHosts, options.AllowOrigins), logs.CreateLogger("Sandbox.Web"));
-            osApp.UseTokenAuth(restToken);
-            osApp.UseJsonErrors(logs.CreateLogger("Sandbox.OsWorld"));
+            BuilderDefaults.UseSecuredPipeline(osApp, new GuardPolicy(options.AllowHosts, options.AllowOrigins), a => a.UseTokenAuth(restToken),
+                logs.CreateLogger("Sandbox.OsWorld"));
             // An unknown path is a JSON 404; a known one with another method keeps routing's 405, as Flask answers.
             osApp.Use(async (http, next) =>
             {
