@@ -18,7 +18,7 @@ internal static class StartupTrace
     {
         if (!On) return;
         // Stopwatch on Linux is CLOCK_MONOTONIC in nanoseconds.
-        Console.Error.WriteLine($"startup-trace {Stopwatch.GetTimestamp() * (1_000_000_000 / Stopwatch.Frequency)} {Environment.CurrentManagedThreadId} {name} gc0={GC.CollectionCount(0)}");
+        Console.Error.WriteLine($"startup-trace {Stopwatch.GetTimestamp() * (1_000_000_000 / Stopwatch.Frequency)} {Environment.CurrentManagedThreadId} {name} gc0={GC.CollectionCount(0)} alloc={GC.GetTotalAllocatedBytes() >> 10}k");
     }
 
     /// <summary>Marks only the first few requests (the start-up's first answers).</summary>
