@@ -86,7 +86,6 @@ internal static class Program
         var restStarted = lifetime.ApplicationStarted;
         appliance.Deferred.Defer(StartupHeap.End);
         var gatewayStart = StartAfter(appliance.Deferred.Opened, lifetime.ApplicationStopping, gateway.StartAsync);
-        if (Environment.GetEnvironmentVariable("SANDBOX_EXP_WARM") == "1") appliance.WarmRoutes();
         // --- Systemd: READY=1 once both ports are bound, STATUS=, WATCHDOG=1, STOPPING=1 ---
         systemd?.Attach(appliance.Api.Lifetime, gatewayStart,
             () => SystemdNotify.Describe(appliance.DisplayState, options.Display, gateway.Health()));
@@ -214,12 +213,14 @@ internal sealed class Appliance : IAsyncDisposable
         StartupTrace.Mark("areas-constructed");
         // Routing first so the guard sees each endpoint's declared upload types; the guard before the token.
         var restToken = new AccessToken(options.Token);
-        BuilderDefaults.UseSecuredPipeline(app, new GuardPolicy(options.AllowHosts, options.AllowOrigins), a => a.UseTokenAuth(restToken),
-            logs.CreateLogger("Sandbox.Api"));
+        var guard = new GuardPolicy(options.AllowHosts, options.AllowOrigins);
+        var health = new HealthSources(captureConnection, gateway, recorder) { Container = () => ContainerLimits.Read(options.Fleet.CgroupRoot) };
+        app.UseHealthAheadOfRouting(health, guard); // cold start: the first /health answer does not build the routing table
+        BuilderDefaults.UseSecuredPipeline(app, guard, a => a.UseTokenAuth(restToken), logs.CreateLogger("Sandbox.Api"));
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
 
         StartupTrace.Mark("middleware");
-        app.MapHealthApi(new HealthSources(captureConnection, gateway, recorder) { Container = () => ContainerLimits.Read(options.Fleet.CgroupRoot) });
+        app.MapHealthApi(health);
         app.MapScreenshotApi(screenshots, options);
         app.MapRecordApi(recorder);
         app.MapComputerApi(computer, steps);
@@ -361,22 +362,6 @@ internal sealed class Appliance : IAsyncDisposable
     }
 
     public Task RunAsync() => Api.RunAsync();
-
-    /// <summary>
-    /// Cold start: the routes' endpoints (request delegates, metadata, through reflection and Native AOT's type
-    /// loader at their first build) are built once on the thread pool while Kestrel starts on this thread, so the
-    /// first request's routing table is made from warm caches.
-    /// </summary>
-    public void WarmRoutes()
-    {
-        var sources = ((Microsoft.AspNetCore.Routing.IEndpointRouteBuilder)Api).DataSources.ToArray();
-        _ = Task.Run(() =>
-        {
-            StartupTrace.Mark("warm-routes");
-            foreach (var source in sources) _ = source.Endpoints;
-            StartupTrace.Mark("warm-routes-done");
-        });
-    }
 
     public async ValueTask DisposeAsync()
     {
