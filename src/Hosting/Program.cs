@@ -159,11 +159,12 @@ internal sealed class Appliance : IAsyncDisposable
         StartupTrace.Mark("builder-configured");
         var app = builder.Build();
         var gate = new StartupGate();
-        // First in the pipeline: the gate opens once the first request has been answered.
-        app.Use(async (ctx, next) =>
+        // First in the pipeline: the gate opens once the first answer has been sent (its last bytes flushed: the
+        // deferred work does not compete with that flush for the two cores).
+        app.Use((ctx, next) =>
         {
-            await next(ctx);
-            gate.Answered();
+            if (!gate.IsOpen) ctx.Response.OnCompleted(static g => { ((StartupGate)g).Answered(); return Task.CompletedTask; }, gate);
+            return next(ctx);
         });
         StartupTrace.Mark("builder-built");
         if (StartupTrace.Enabled) app.Use((ctx, next) => { StartupTrace.Request("request " + ctx.Request.Path); return next(ctx); });
