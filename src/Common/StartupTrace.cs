@@ -4,7 +4,7 @@ namespace Sandbox.Common;
 
 /// <summary>
 /// Start-up timeline for profiling the cold start (docs/performance.md): with SANDBOX_STARTUP_TRACE=1 each
-/// <see cref="Mark"/> writes one stderr line "startup-trace MONOTONIC_NS THREAD NAME" (CLOCK_MONOTONIC, the
+/// <see cref="Mark"/> writes one stderr line "startup-trace MONOTONIC_NS THREAD NAME gc0=N" (CLOCK_MONOTONIC; N: gen-0 collections so far, the
 /// clock a launcher's perf_counter reads), so a harness can place every step against its exec time.
 /// </summary>
 internal static class StartupTrace
@@ -18,7 +18,7 @@ internal static class StartupTrace
     {
         if (!On) return;
         // Stopwatch on Linux is CLOCK_MONOTONIC in nanoseconds.
-        Console.Error.WriteLine($"startup-trace {Stopwatch.GetTimestamp() * (1_000_000_000 / Stopwatch.Frequency)} {Environment.CurrentManagedThreadId} {name}");
+        Console.Error.WriteLine($"startup-trace {Stopwatch.GetTimestamp() * (1_000_000_000 / Stopwatch.Frequency)} {Environment.CurrentManagedThreadId} {name} gc0={GC.CollectionCount(0)} alloc={GC.GetTotalAllocatedBytes() >> 10}k");
     }
 
     /// <summary>Marks only the first few requests (the start-up's first answers).</summary>

@@ -18,15 +18,13 @@ internal static class GatewayApp
     {
         var options = gateway.Options;
         var builder = BuilderDefaults.CreateBuilder(options.Host, options.Port, options.MaxRequestBodyBytes, bound);
-        builder.Logging.ClearProviders();
-        builder.Logging.AddProvider(logProvider);
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        BuilderDefaults.UseLog(builder, logProvider, "Microsoft");
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, GatewayJson.Default));
 
         var app = builder.Build();
         var expectedToken = gateway.Token;
-        app.UseRequestGuard(new GuardPolicy(options.AllowHosts, options.AllowOrigins), app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sandbox.Web"));
-        app.Use(async (ctx, next) =>
+        // Token auth and CORS as Kernel Gateway's handler mixins: CORS headers on every answer, a preflight without auth.
+        BuilderDefaults.UseSecuredPipeline(app, new GuardPolicy(options.AllowHosts, options.AllowOrigins), a => a.Use(async (ctx, next) =>
         {
             ApplyCors(ctx.Response, options);
             // CORS preflight is answered without auth, as Kernel Gateway's options() handlers do.
@@ -41,8 +39,7 @@ internal static class GatewayApp
                 return;
             }
             await next(ctx);
-        });
-        app.UseJsonErrors(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sandbox.Gateway"));
+        }), app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sandbox.Gateway"));
         app.UseWebSockets();
         app.MapKernelsApi(gateway);
         app.MapKernelSpecsApi(gateway);

@@ -24,6 +24,7 @@ internal static class Program
     public static async Task<int> Main(string[] args)
     {
         StartupTrace.Mark("main");
+        StartupHeap.Begin(); // no collection before the first answer (ends with the start-up gate, below)
         // Settings come from the environment (docs/configuration.md); the command line only asks for help.
         switch (Cli.Parse(args))
         {
@@ -83,6 +84,7 @@ internal static class Program
         // kernel venv and zygote) sits before the first answer; readiness (/readyz, READY=1) still waits for both.
         var lifetime = appliance.Api.Lifetime; // read now: RunAsync disposes the app's services
         var restStarted = lifetime.ApplicationStarted;
+        appliance.Deferred.Defer(StartupHeap.End);
         var gatewayStart = StartAfter(appliance.Deferred.Opened, lifetime.ApplicationStopping, gateway.StartAsync);
         // --- Systemd: READY=1 once both ports are bound, STATUS=, WATCHDOG=1, STOPPING=1 ---
         systemd?.Attach(appliance.Api.Lifetime, gatewayStart,
@@ -138,17 +140,10 @@ internal sealed class Appliance : IAsyncDisposable
     public static Appliance Build(SandboxOptions options, GatewayService? gateway = null)
     {
         var builder = BuilderDefaults.CreateBuilder(options.Host, options.Port, options.MaxRequestBodyBytes);
-        // ASP.NET's per-request Information lines would log every URL, ?token= included, five lines per request
-        // into a log that runs unattended for weeks; its warnings and errors, and the lifetime lines, stay.
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        // One line per entry (journald and the rotated log file read it line by line), UTC timestamps.
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(c =>
-        {
-            c.SingleLine = true;
-            c.UseUtcTimestamp = true;
-            c.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-        });
+        // One line per entry (journald and the rotated log file read it line by line), UTC timestamps. ASP.NET's
+        // warnings and errors, and the lifetime lines, stay; its per-request Information lines do not.
+        var console = new OneLineConsoleLogger();
+        BuilderDefaults.UseLog(builder, console, "Microsoft.AspNetCore");
         // One source-generated JSON context per area, chained here (the composition root is the only place that knows them all).
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
@@ -164,11 +159,12 @@ internal sealed class Appliance : IAsyncDisposable
         StartupTrace.Mark("builder-configured");
         var app = builder.Build();
         var gate = new StartupGate();
-        // First in the pipeline: the gate opens once the first request has been answered.
-        app.Use(async (ctx, next) =>
+        // First in the pipeline: the gate opens once the first answer has been sent (its last bytes flushed: the
+        // deferred work does not compete with that flush for the two cores).
+        app.Use((ctx, next) =>
         {
-            await next(ctx);
-            gate.Answered();
+            if (!gate.IsOpen) ctx.Response.OnCompleted(static g => { ((StartupGate)g).Answered(); return Task.CompletedTask; }, gate);
+            return next(ctx);
         });
         StartupTrace.Mark("builder-built");
         if (StartupTrace.Enabled) app.Use((ctx, next) => { StartupTrace.Request("request " + ctx.Request.Path); return next(ctx); });
@@ -217,15 +213,15 @@ internal sealed class Appliance : IAsyncDisposable
 
         StartupTrace.Mark("areas-constructed");
         // Routing first so the guard sees each endpoint's declared upload types; the guard before the token.
-        app.UseRouting();
-        app.UseRequestGuard(new GuardPolicy(options.AllowHosts, options.AllowOrigins), logs.CreateLogger("Sandbox.Web"));
         var restToken = new AccessToken(options.Token);
-        app.UseTokenAuth(restToken);
-        app.UseJsonErrors(logs.CreateLogger("Sandbox.Api"));
+        var guard = new GuardPolicy(options.AllowHosts, options.AllowOrigins);
+        var health = new HealthSources(captureConnection, gateway, recorder) { Container = () => ContainerLimits.Read(options.Fleet.CgroupRoot) };
+        app.UseHealthAheadOfRouting(health, guard); // cold start: the first /health answer does not build the routing table
+        BuilderDefaults.UseSecuredPipeline(app, guard, a => a.UseTokenAuth(restToken), logs.CreateLogger("Sandbox.Api"));
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
 
         StartupTrace.Mark("middleware");
-        app.MapHealthApi(new HealthSources(captureConnection, gateway, recorder) { Container = () => ContainerLimits.Read(options.Fleet.CgroupRoot) });
+        app.MapHealthApi(health);
         app.MapScreenshotApi(screenshots, options);
         app.MapRecordApi(recorder);
         app.MapComputerApi(computer, steps);
@@ -286,15 +282,11 @@ internal sealed class Appliance : IAsyncDisposable
             var osworld = new Sandbox.OsWorld.OsWorldAdapter(options.OsWorld, screenshots, accessibility, processes, files, desktop, waits, apps,
                 recorder, steps, options.SharedDir, logs.CreateLogger("Sandbox.OsWorld"));
             var osBuilder = BuilderDefaults.CreateBuilder(options.OsWorld.Host ?? options.Host, options.OsWorld.Port, options.MaxRequestBodyBytes);
-            osBuilder.Logging.ClearProviders();
-            osBuilder.Logging.AddSimpleConsole(c => { c.SingleLine = true; c.UseUtcTimestamp = true; c.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; });
-            osBuilder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+            BuilderDefaults.UseLog(osBuilder, console, "Microsoft");
             osBuilder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(Sandbox.OsWorld.OsWorldJson.Default));
             var osApp = osBuilder.Build();
-            osApp.UseRouting();
-            osApp.UseRequestGuard(new GuardPolicy(options.AllowHosts, options.AllowOrigins), logs.CreateLogger("Sandbox.Web"));
-            osApp.UseTokenAuth(restToken);
-            osApp.UseJsonErrors(logs.CreateLogger("Sandbox.OsWorld"));
+            BuilderDefaults.UseSecuredPipeline(osApp, new GuardPolicy(options.AllowHosts, options.AllowOrigins), a => a.UseTokenAuth(restToken),
+                logs.CreateLogger("Sandbox.OsWorld"));
             // An unknown path is a JSON 404; a known one with another method keeps routing's 405, as Flask answers.
             osApp.Use(async (http, next) =>
             {

@@ -15,6 +15,9 @@ internal sealed class StartupGate
     /// <summary>Completes at the first answer, or <see cref="MaxDelayMs"/> after <see cref="Arm"/>.</summary>
     public Task Opened => _open.Task;
 
+    /// <summary>True once the gate has opened.</summary>
+    public bool IsOpen => _isOpen;
+
     /// <summary>The REST port is bound: the delay starts.</summary>
     public void Arm() => _ = Task.Delay(MaxDelayMs).ContinueWith(_ => Open(), TaskScheduler.Default);
 
