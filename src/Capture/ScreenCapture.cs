@@ -53,9 +53,10 @@ internal sealed unsafe class ScreenCapture(XDisplayConnection connection, bool a
         FrameProcessor<TState, TResult> process) where TResult : class =>
         connection.Run(s =>
         {
-            var (width, height) = s.RefreshScreenSize();
             var watch = s.GetOrAttach(WatchKey, ScreenWatch.Create);
-            var stamp = watch.Stamp(width, height, out var px, out var py);
+            var stamp = watch.Stamp(out var px, out var py);
+            // Watched: the size follows the root's ConfigureNotify; otherwise one GetGeometry round trip.
+            var (width, height) = stamp is { } known ? (known.Width, known.Height) : s.RefreshScreenSize();
             if (stamp is { } st && reuse(st, state) is { } reused) return reused;
             watch.Rearm();
             return CaptureOn(s, withCursor, state, process, (stamp, px, py, width, height));

@@ -78,12 +78,7 @@ internal static unsafe class PngBands
         var zlib = new ZLibStream(sink, new ZLibCompressionOptions { CompressionLevel = level }, leaveOpen: true);
         try
         {
-            for (int y = y0; y < y1; y++)
-            {
-                PngFilters.ConvertRow(image.Row(y), rows.Current, alpha);
-                zlib.Write(rows.FilterCurrent(candidates, bpp));
-                rows.Advance();
-            }
+            PngEncoder.WriteRows(image, y0, y1, rows, zlib, candidates, bpp, alpha);
             if (!last)
             {
                 zlib.Flush();   // Z_SYNC_FLUSH: byte-aligned, no final block
