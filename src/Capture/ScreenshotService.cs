@@ -24,7 +24,7 @@ internal sealed record Encoded(ScreenStamp Stamp, ScreenshotRequest Key, Screens
 /// </summary>
 internal sealed class ScreenshotService(ScreenCapture capture, ApplianceOptions options, CaptureOptions encoding, ILogger<ScreenshotService> log)
 {
-    private readonly PngEncoderOptions _png = new() { CompressionLevel = options.PngCompressionLevel, Threads = encoding.PngThreads };
+    private readonly PngEncoderOptions _png = new() { CompressionLevel = options.PngCompressionLevel, Threads = encoding.PngThreads, Filter = encoding.PngFilter };
     private readonly int _reuseMax = encoding.ReuseMaxBytes;
     private readonly PooledBufferStream _encoded = new(); // the last encode, kept for reuse (Reset, not Release)
     private Encoded? _last;

@@ -124,6 +124,14 @@ internal static class PngEncoder
         WriteChunk(output, "IEND"u8, []);
     }
 
+    /// <summary>
+    /// The row this many rows ahead is prefetched while one is converted. The captured frame is cold (the X
+    /// server just wrote 8 MB of it) and the hardware prefetcher stops at every 4 KiB page, so the conversion
+    /// waited on memory: measured on cold 1920x1080 office frames, single band, fastest of 60: none 2.82 ms,
+    /// one row ahead 2.56–2.60 ms, two 2.61–2.65 ms, four 2.67 ms.
+    /// </summary>
+    internal const int PrefetchRows = 1;
+
     /// <summary>Bytes of filtered rows gathered before one deflate write (at least one row).</summary>
     internal const int BatchBytes = 64 * 1024;
 
@@ -146,6 +154,7 @@ internal static class PngEncoder
                     zlib.Write(batch, 0, fill);
                     fill = 0;
                 }
+                if (y + PrefetchRows < y1) PngFilters.Prefetch(image.Row(y + PrefetchRows));
                 PngFilters.ConvertRow(image.Row(y), rows.Current, alpha);
                 fill += rows.FilterCurrentInto(batch.AsSpan(fill), candidates, bpp);
                 rows.Advance();

@@ -51,6 +51,14 @@ internal static class PngFilters
         }
     }
 
+    /// <summary>Asks the CPU to start loading <paramref name="row"/> into cache (a hint: never faults, never waits).</summary>
+    public static unsafe void Prefetch(ReadOnlySpan<byte> row)
+    {
+        if (!Sse.IsSupported || row.IsEmpty) return;
+        byte* p = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(row));
+        for (int o = 0; o < row.Length; o += 64) Sse.Prefetch0(p + o);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<byte> Shuffle(Vector128<byte> v, Vector128<byte> mask) =>
         // pshufb zeroes lanes whose index has the high bit set, which the RGB mask relies on.
