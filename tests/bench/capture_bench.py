@@ -251,7 +251,7 @@ def main():
             p.wait(10)
             procs.clear()
             after60 = samples[1][1]
-            tail = [kb for n, kb in samples if n >= 200]
+            tail = [kb for n, kb in samples if n >= 200] or [samples[-1][1]]   # --rss-shots under 200: the last sample
             print(f"RSS ({label}): start {samples[0][1] / 1024:.1f} MB, after 30 office + 30 photo {after60 / 1024:.1f} MB, "
                   f"over {done} screenshots min {min(tail) / 1024:.1f} / max {max(tail) / 1024:.1f} / last {tail[-1] / 1024:.1f} MB")
             print("  samples (shots: MB): " + ", ".join(f"{n}: {kb / 1024:.1f}" for n, kb in samples))
