@@ -36,6 +36,17 @@ internal sealed class ScreenWatch : IDisposable
 
     public long Generation { get; private set; }
 
+    private bool _cursorChanged = true;   // nothing read yet
+
+    /// <summary>
+    /// False only when XFixes cursor notifications are watched and none arrived since <see cref="CursorRead"/>:
+    /// the cursor image read then is still the displayed one.
+    /// </summary>
+    public bool CursorMayHaveChanged => _changes is not { WatchesCursor: true } || _cursorChanged;
+
+    /// <summary>Called right before the cursor image is requested.</summary>
+    public void CursorRead() => _cursorChanged = false;
+
     /// <summary>False when the server (or this machine) lacks DAMAGE: nothing can be reused then.</summary>
     public bool Usable => _changes is not null;
 
@@ -63,6 +74,7 @@ internal sealed class ScreenWatch : IDisposable
         var (damaged, cursor) = _changes.Drain();
         if (_session.Broken) return null;
         if (damaged || cursor) Generation++;
+        if (cursor) _cursorChanged = true;
         return new ScreenStamp(_id, Generation, pointerX, pointerY, _session.ScreenWidth, _session.ScreenHeight);
     }
 

@@ -29,6 +29,9 @@ internal sealed unsafe class ChangeWatch : IDisposable
         _cursorEvent = cursorEvent;
     }
 
+    /// <summary>True when XFixes cursor notifications are selected (every change of the displayed cursor is reported).</summary>
+    public bool WatchesCursor => _cursorEvent >= 0;
+
     public static ChangeWatch? TryCreate(XSession s)
     {
         try
