@@ -53,12 +53,13 @@ internal sealed unsafe class ScreenCapture(XDisplayConnection connection, bool a
         FrameProcessor<TState, TResult> process) where TResult : class =>
         connection.Run(s =>
         {
-            var (width, height) = s.RefreshScreenSize();
             var watch = s.GetOrAttach(WatchKey, ScreenWatch.Create);
-            var stamp = watch.Stamp(width, height, out var px, out var py);
+            var stamp = watch.Stamp(out var px, out var py);
+            // Watched: the size follows the root's ConfigureNotify; otherwise one GetGeometry round trip.
+            var (width, height) = stamp is { } known ? (known.Width, known.Height) : s.RefreshScreenSize();
             if (stamp is { } st && reuse(st, state) is { } reused) return reused;
             watch.Rearm();
-            return CaptureOn(s, withCursor, state, process, (stamp, px, py, width, height));
+            return CaptureOn(s, withCursor, state, process, (stamp, px, py, width, height, watch));
         }, timeoutMs);
 
     public (int X, int Y) Pointer() => connection.Run(static s => s.QueryPointer(), timeoutMs);
@@ -66,7 +67,7 @@ internal sealed unsafe class ScreenCapture(XDisplayConnection connection, bool a
     public (int Width, int Height) ScreenSize() => connection.Run(static s => s.RefreshScreenSize(), timeoutMs);
 
     private TResult CaptureOn<TState, TResult>(XSession s, bool withCursor, TState state, FrameProcessor<TState, TResult> process,
-        (ScreenStamp? Stamp, int X, int Y, int Width, int Height)? watched)
+        (ScreenStamp? Stamp, int X, int Y, int Width, int Height, ScreenWatch Watch)? watched)
     {
         var (width, height) = watched is { } known ? (known.Width, known.Height) : s.RefreshScreenSize();
         if (width <= 0 || height <= 0) throw new DisplayUnavailableException("the X screen reports no size");
@@ -115,7 +116,7 @@ internal sealed unsafe class ScreenCapture(XDisplayConnection connection, bool a
         {
             // A watched capture draws the pointer its stamp recorded, so a reused result never shows another.
             var (px, py) = watched is { } wp ? (wp.X, wp.Y) : s.QueryPointer();
-            var cursor = withCursor && s.HasXFixes ? ReadCursor(s) : null;
+            var cursor = withCursor && s.HasXFixes ? ReadCursor(s, watched?.Watch) : null;
             BgraImage view;
             if (PixelLayout.IsBgrx(image))
             {
@@ -136,10 +137,17 @@ internal sealed unsafe class ScreenCapture(XDisplayConnection connection, bool a
         }
     }
 
-    private CursorImage? ReadCursor(XSession s)
+    /// <summary>
+    /// The cursor image. A watched capture skips the round trip when no CursorNotify arrived since the last read
+    /// (the image is then the one the stamp's moment showed, as the pointer position is).
+    /// </summary>
+    private CursorImage? ReadCursor(XSession s, ScreenWatch? watch)
     {
+        if (watch is { CursorMayHaveChanged: false } && _lastCursor is { } known) return known;
         var c = XFixes.XFixesGetCursorImage(s.Handle);
         if (c == null) return null;
+        // A change the server made before this reply is still in the event queue: the next stamp drains it.
+        watch?.CursorRead();
         try
         {
             if (_lastCursor is { } last && last.Serial == c->CursorSerial && last.Width == c->Width && last.Height == c->Height)

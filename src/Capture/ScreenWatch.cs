@@ -36,20 +36,46 @@ internal sealed class ScreenWatch : IDisposable
 
     public long Generation { get; private set; }
 
+    private bool _cursorChanged = true;   // nothing read yet
+
+    /// <summary>
+    /// False only when XFixes cursor notifications are watched and none arrived since <see cref="CursorRead"/>:
+    /// the cursor image read then is still the displayed one.
+    /// </summary>
+    public bool CursorMayHaveChanged => _changes is not { WatchesCursor: true } || _cursorChanged;
+
+    /// <summary>Called right before the cursor image is requested.</summary>
+    public void CursorRead() => _cursorChanged = false;
+
     /// <summary>False when the server (or this machine) lacks DAMAGE: nothing can be reused then.</summary>
     public bool Usable => _changes is not null;
 
-    public static ScreenWatch Create(XSession s) => new(s, ChangeWatch.TryCreate(s));
+    /// <summary>
+    /// Starts watching. The root's StructureNotify is selected too, so a RandR resize arrives as a ConfigureNotify
+    /// that <see cref="ChangeWatch.Drain"/> applies to the session's size: a stamp costs no GetGeometry round trip.
+    /// </summary>
+    public static ScreenWatch Create(XSession s)
+    {
+        Native.Xlib.XSelectInput(s.Handle, s.Root, Native.Xlib.StructureNotifyMask);
+        var changes = ChangeWatch.TryCreate(s);   // ends with a round trip: the selection is in force
+        if (changes is null) Native.Xlib.XSelectInput(s.Handle, s.Root, 0);
+        s.RefreshScreenSize();   // after the selection: no resize falls in between
+        return new(s, changes);
+    }
 
-    /// <summary>The pointer (one round trip), then every event that arrived; null when unusable or the connection broke.</summary>
-    public ScreenStamp? Stamp(int width, int height, out int pointerX, out int pointerY)
+    /// <summary>
+    /// The pointer (one round trip), then every event that arrived, the root's ConfigureNotify included, so the
+    /// stamp's size is current as of the pointer query; null when unusable or the connection broke.
+    /// </summary>
+    public ScreenStamp? Stamp(out int pointerX, out int pointerY)
     {
         (pointerX, pointerY) = _session.QueryPointer();
         if (_changes is null) return null;
         var (damaged, cursor) = _changes.Drain();
         if (_session.Broken) return null;
         if (damaged || cursor) Generation++;
-        return new ScreenStamp(_id, Generation, pointerX, pointerY, width, height);
+        if (cursor) _cursorChanged = true;
+        return new ScreenStamp(_id, Generation, pointerX, pointerY, _session.ScreenWidth, _session.ScreenHeight);
     }
 
     /// <summary>Clears the damage so that drawing from now on is reported; sent right before the screen is read.</summary>

@@ -52,7 +52,8 @@ internal static class ScreenshotApi
                 }
                 default:
                 {
-                    var (info, path) = await Task.Run(() => screenshots.Save(request));
+                    // On the request's own thread, like response=image: a hop to another pool thread only added latency.
+                    var (info, path) = screenshots.Save(request);
                     return Results.Json(Answer(info, path, null), CaptureJson.Default.ScreenshotAnswer);
                 }
             }

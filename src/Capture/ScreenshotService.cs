@@ -24,7 +24,7 @@ internal sealed record Encoded(ScreenStamp Stamp, ScreenshotRequest Key, Screens
 /// </summary>
 internal sealed class ScreenshotService(ScreenCapture capture, ApplianceOptions options, CaptureOptions encoding, ILogger<ScreenshotService> log)
 {
-    private readonly PngEncoderOptions _png = new() { CompressionLevel = options.PngCompressionLevel, Threads = encoding.PngThreads };
+    private readonly PngEncoderOptions _png = new() { CompressionLevel = options.PngCompressionLevel, Threads = encoding.PngThreads, Filter = encoding.PngFilter };
     private readonly int _reuseMax = encoding.ReuseMaxBytes;
     private readonly PooledBufferStream _encoded = new(); // the last encode, kept for reuse (Reset, not Release)
     private Encoded? _last;
@@ -137,9 +137,10 @@ internal sealed class ScreenshotService(ScreenCapture capture, ApplianceOptions 
         ScreenshotInfo info;
         try
         {
-            PrivateFiles.CreateDirectory(dir);
-            using (var file = PrivateFiles.Create(tmp, FileMode.Create, 1 << 16))
+            using (var file = CreateTemporary(dir, tmp))
+            {
                 info = Render(request, file);
+            }
             File.Move(tmp, path, overwrite: true);
         }
         catch (IOException e) when (IoErrors.IsDiskFull(e))
@@ -168,6 +169,28 @@ internal sealed class ScreenshotService(ScreenCapture capture, ApplianceOptions 
             _ = Task.Run(() => Prune(dir, options.ScreenshotRetention, options.SharedMaxBytes));
         }
         return (info, "screenshots/" + name);
+    }
+
+    /// <summary>
+    /// The .tmp file a screenshot is written to. <c>CreateNew</c>: an O_EXCL create of a fresh name, with no
+    /// truncate (on ext4 a truncated-then-rewritten file is flushed to disk on close, ~20–100 µs per screenshot);
+    /// unbuffered, as the encode arrives in 64 KiB segments. The directory is made only when missing.
+    /// </summary>
+    private static FileStream CreateTemporary(string dir, string tmp)
+    {
+        try
+        {
+            return PrivateFiles.Create(tmp, FileMode.CreateNew, bufferSize: 0);
+        }
+        catch (IOException) when (!Directory.Exists(dir))
+        {
+            PrivateFiles.CreateDirectory(dir);
+        }
+        catch (IOException) when (File.Exists(tmp))
+        {
+            File.Delete(tmp);   // left by a crash under the same name: it was never a finished screenshot
+        }
+        return PrivateFiles.Create(tmp, FileMode.CreateNew, bufferSize: 0);
     }
 
     /// <summary>

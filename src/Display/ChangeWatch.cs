@@ -29,6 +29,9 @@ internal sealed unsafe class ChangeWatch : IDisposable
         _cursorEvent = cursorEvent;
     }
 
+    /// <summary>True when XFixes cursor notifications are selected (every change of the displayed cursor is reported).</summary>
+    public bool WatchesCursor => _cursorEvent >= 0;
+
     public static ChangeWatch? TryCreate(XSession s)
     {
         try
@@ -64,7 +67,12 @@ internal sealed unsafe class ChangeWatch : IDisposable
         return new ChangeReport(damaged, cursor, x, y);
     }
 
-    /// <summary>Takes every event that already arrived (no round trip): was there damage, did the cursor change.</summary>
+    private const int ConfigureNotify = 22;
+
+    /// <summary>
+    /// Takes every event that already arrived (no round trip): was there damage, did the cursor change. A root
+    /// ConfigureNotify (queued when the connection selected StructureNotify on the root) updates the session's size.
+    /// </summary>
     public (bool Damaged, bool CursorChanged) Drain()
     {
         bool damaged = false, cursor = false;
@@ -75,6 +83,12 @@ internal sealed unsafe class ChangeWatch : IDisposable
             Xlib.XNextEvent(_session.Handle, &e);
             if (e.Type == _damageEvent) damaged = true;
             else if (e.Type == _cursorEvent) cursor = true;
+            else if (e.Type == ConfigureNotify)
+            {
+                // XConfigureEvent: window at byte 40, width and height at 56 and 60.
+                var bytes = (byte*)&e;
+                if (*(nuint*)(bytes + 40) == _session.Root) _session.SetScreenSize(*(int*)(bytes + 56), *(int*)(bytes + 60));
+            }
         }
         return (damaged, cursor);
     }

@@ -51,6 +51,14 @@ internal static class PngFilters
         }
     }
 
+    /// <summary>Asks the CPU to start loading <paramref name="row"/> into cache (a hint: never faults, never waits).</summary>
+    public static unsafe void Prefetch(ReadOnlySpan<byte> row)
+    {
+        if (!Sse.IsSupported || row.IsEmpty) return;
+        byte* p = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(row));
+        for (int o = 0; o < row.Length; o += 64) Sse.Prefetch0(p + o);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<byte> Shuffle(Vector128<byte> v, Vector128<byte> mask) =>
         // pshufb zeroes lanes whose index has the high bit set, which the RGB mask relies on.
@@ -173,6 +181,70 @@ internal static class PngFilters
         int pa = Math.Abs(b - c), pb = Math.Abs(a - c), pc = Math.Abs(a + b - c - c);
         return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
     }
+
+    /// <summary>
+    /// The filter <see cref="PngFilterMode.Auto"/> gives a row: None (0), Sub (1), Up (2) or Average (3), whichever has
+    /// the smallest signed-sum estimate (<see cref="SumAbsSigned"/>) over every <paramref name="sampleEvery"/>-th
+    /// 16-byte block of the row, computed in one pass without writing any filtered bytes (only the winner is
+    /// then applied). Ties keep the lower type. Rows under 64 bytes are estimated whole.
+    /// </summary>
+    public static int ChooseFilter(ReadOnlySpan<byte> raw, ReadOnlySpan<byte> prior, int bpp, int sampleEvery)
+    {
+        int n = raw.Length;
+        if (prior.Length < n) throw new ArgumentException("Row lengths differ.");
+        ArgumentOutOfRangeException.ThrowIfLessThan(sampleEvery, 1);
+        ref byte r = ref MemoryMarshal.GetReference(raw);
+        ref byte p = ref MemoryMarshal.GetReference(prior);
+        ulong none = 0, sub = 0, up = 0, avg = 0;
+        if (Sse2.IsSupported && n >= 64)
+        {
+            // Blocks start at 16 (>= bpp), so every "left" byte is inside the row.
+            var bias = Vector128.Create((byte)0x80);
+            Vector128<ulong> aN = default, aS = default, aU = default, aA = default;
+            int step = 16 * sampleEvery;
+            for (int i = 16; i + 16 <= n; i += step)
+            {
+                var cur = Vector128.LoadUnsafe(ref r, (nuint)i);
+                var left = Vector128.LoadUnsafe(ref r, (nuint)(i - bpp));
+                var above = Vector128.LoadUnsafe(ref p, (nuint)i);
+                var mean = (left & above) + Vector128.ShiftRightLogical(left ^ above, 1);
+                aN += Sse2.SumAbsoluteDifferences(cur ^ bias, bias).AsUInt64();
+                aS += Sse2.SumAbsoluteDifferences((cur - left) ^ bias, bias).AsUInt64();
+                aU += Sse2.SumAbsoluteDifferences((cur - above) ^ bias, bias).AsUInt64();
+                aA += Sse2.SumAbsoluteDifferences((cur - mean) ^ bias, bias).AsUInt64();
+            }
+            none = aN.GetElement(0) + aN.GetElement(1);
+            sub = aS.GetElement(0) + aS.GetElement(1);
+            up = aU.GetElement(0) + aU.GetElement(1);
+            avg = aA.GetElement(0) + aA.GetElement(1);
+        }
+        else
+        {
+            bool whole = n < 64;
+            for (int block = whole ? 0 : 16; block < n; block += whole ? n : 16 * sampleEvery)
+            {
+                int end = whole ? n : Math.Min(n, block + 16);
+                for (int i = block; i < end; i++)
+                {
+                    int cur = Unsafe.Add(ref r, i), above = Unsafe.Add(ref p, i);
+                    int left = i >= bpp ? Unsafe.Add(ref r, i - bpp) : 0;
+                    none += Magnitude(cur);
+                    sub += Magnitude(cur - left);
+                    up += Magnitude(cur - above);
+                    avg += Magnitude(cur - ((left + above) >> 1));
+                }
+            }
+        }
+        int best = 0;
+        ulong bestSum = none;
+        if (sub < bestSum) { best = 1; bestSum = sub; }
+        if (up < bestSum) { best = 2; bestSum = up; }
+        if (avg < bestSum) best = 3;
+        return best;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Magnitude(int difference) => (ulong)Math.Abs((int)(sbyte)(byte)difference);
 
     /// <summary>
     /// Sum of the bytes read as signed magnitudes (0 and 255 both count as small): the classic

@@ -120,6 +120,19 @@ def med(xs):
     return statistics.median(xs)
 
 
+def cpu_ns(pid):
+    """CPU time of all of a process's threads so far (ns, from /proc/PID/task/*/schedstat): unlike wall
+    time, hardly moved by other processes competing for the cores."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass   # a thread that ended in between
+    return total
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=20)
@@ -142,16 +155,18 @@ def main():
         binaries = [("after", args.binary)] + ([("before", args.before)] if args.before else [])
         if not args.only_rss:
             servers = {}
+            pids = {}
             for label, binary in binaries:
                 p, url = start_ours(binary, display, os.path.join(shared, label))
                 procs.append(p)
                 servers[label] = url
+                pids[label] = p.pid
             if not args.no_reference:
                 p, ref_url = start_reference(display, os.path.join(shared, "ref"))
                 procs.append(p)
 
             print(f"Screenshot latency, 1920x1080 PNG, cursor + annotation, median of {args.runs} (ms; same run, same Xvfb)")
-            print(f"{'scene':11} {'server':7} {'response':9} {'unchanged':>10} {'changed':>9}  {'changed vs reference':>20}")
+            print(f"{'scene':11} {'server':7} {'response':9} {'unchanged':>10} {'changed':>9}  {'changed vs reference':>20}  {'server CPU per changed shot':>27}")
             for scene in ("office.png", "photo.png"):
                 paint(display, scene)
                 ref_ms = None
@@ -164,9 +179,11 @@ def main():
                         u = f"{url}/screenshot?response={response}"
                         s.get(u).raise_for_status()
                         unchanged = med(timed(s, u, args.runs))
+                        cpu0 = cpu_ns(pids[label])
                         changed = med(timed(s, u, args.runs, damage))
+                        cpu = (cpu_ns(pids[label]) - cpu0) / args.runs / 1e6
                         ratio = f"{ref_ms / changed:.1f}x faster" if ref_ms else ""
-                        print(f"{scene:11} {label:7} {response:9} {unchanged:10.2f} {changed:9.2f}  {ratio:>20}")
+                        print(f"{scene:11} {label:7} {response:9} {unchanged:10.2f} {changed:9.2f}  {ratio:>20}  {cpu:24.2f} ms")
             for p in procs:
                 p.terminate()
                 p.wait(10)
@@ -234,7 +251,7 @@ def main():
             p.wait(10)
             procs.clear()
             after60 = samples[1][1]
-            tail = [kb for n, kb in samples if n >= 200]
+            tail = [kb for n, kb in samples if n >= 200] or [samples[-1][1]]   # --rss-shots under 200: the last sample
             print(f"RSS ({label}): start {samples[0][1] / 1024:.1f} MB, after 30 office + 30 photo {after60 / 1024:.1f} MB, "
                   f"over {done} screenshots min {min(tail) / 1024:.1f} / max {max(tail) / 1024:.1f} / last {tail[-1] / 1024:.1f} MB")
             print("  samples (shots: MB): " + ", ".join(f"{n}: {kb / 1024:.1f}" for n, kb in samples))

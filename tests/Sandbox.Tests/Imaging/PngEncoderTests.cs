@@ -130,6 +130,23 @@ public sealed class PngEncoderTests
         Assert.Equal(TestPixels.ExpectedRgb(TestPixels.View(pixels, width, height, width * 4), false), TestPixels.Decode(png).Data);
     }
 
+    [Theory]
+    [InlineData("Auto", false, 1)]
+    [InlineData("Auto", true, 1)]
+    [InlineData("Adaptive", false, 1)]
+    [InlineData("Auto", false, 2)]
+    public void Rows_longer_than_a_deflate_batch_and_batches_of_many_rows_round_trip(string mode, bool alpha, int threads)
+    {
+        // 24,000 pixels: one RGB(A) row (72,001 or 96,001 bytes with its filter byte) is more than a whole batch;
+        // 700 pixels: ~31 rows per batch and a partial last one.
+        foreach (var (width, height) in new[] { (24_000, 3), (700, 200) })
+        {
+            var pixels = TestPixels.Mixed(width, height, width * 4, seed: width + height);
+            AssertRoundTrip(TestPixels.View(pixels, width, height, width * 4),
+                new PngEncoderOptions { Filter = Enum.Parse<PngFilterMode>(mode), IncludeAlpha = alpha, Threads = threads });
+        }
+    }
+
     [Fact]
     public void Writes_to_a_non_seekable_stream()
     {

@@ -54,6 +54,68 @@ public sealed class PngFiltersTests
         return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
     }
 
+    public static TheoryData<int, int, int, int> ChooserCases()
+    {
+        var data = new TheoryData<int, int, int, int>();
+        foreach (int bpp in new[] { 3, 4 })
+            foreach (int length in new[] { 12, 48, 63, 64, 100, 1000, 5760 })
+                foreach (int sampleEvery in new[] { 1, 4 })
+                    foreach (int kind in new[] { 0, 1, 2, 3 })
+                        data.Add(bpp, length, sampleEvery, kind);
+        return data;
+    }
+
+    /// <summary>Rows of four kinds, so that each filter wins somewhere: noise, a row like the one above, a gradient, flat 0/255.</summary>
+    private static (byte[] Raw, byte[] Prior) KindRows(int length, int kind, int seed)
+    {
+        var random = new Random(seed);
+        var raw = new byte[length];
+        var prior = new byte[length];
+        random.NextBytes(prior);
+        for (int i = 0; i < length; i++)
+            raw[i] = kind switch
+            {
+                0 => (byte)random.Next(256),
+                1 => (byte)(prior[i] + random.Next(-2, 3)),
+                2 => (byte)(i * 3 + random.Next(0, 2)),
+                _ => random.Next(8) == 0 ? (byte)random.Next(256) : (byte)(random.Next(2) * 255),
+            };
+        return (raw, prior);
+    }
+
+    [Theory]
+    [MemberData(nameof(ChooserCases))]
+    public void Auto_choice_is_the_smallest_signed_sum_over_the_sampled_blocks(int bpp, int length, int sampleEvery, int kind)
+    {
+        var (raw, prior) = KindRows(length, kind, length * 31 + kind * 7 + bpp);
+        // The definition: rows under 64 bytes whole; longer rows the 16-byte blocks at 16, 16 + 16·sampleEvery, …
+        var indices = length < 64
+            ? Enumerable.Range(0, length)
+            : Enumerable.Range(0, (length - 16) / 16).Where(b => b % sampleEvery == 0).SelectMany(b => Enumerable.Range(16 + b * 16, 16));
+        long Sum(Func<int, byte> filtered) => indices.Sum(i => (long)Math.Abs((int)(sbyte)filtered(i)));
+        var sums = new[]
+        {
+            Sum(i => raw[i]),
+            Sum(i => (byte)(raw[i] - Left(raw, i, bpp))),
+            Sum(i => (byte)(raw[i] - prior[i])),
+            Sum(i => (byte)(raw[i] - (Left(raw, i, bpp) + prior[i]) / 2)),
+        };
+        int expected = Array.IndexOf(sums, sums.Min());   // ties: the lowest type
+        Assert.Equal(expected, PngFilters.ChooseFilter(raw, prior, bpp, sampleEvery));
+    }
+
+    [Fact]
+    public void Auto_choice_finds_each_filter_on_the_content_it_suits()
+    {
+        // Long rows, sampled as the encoder does: an unchanged row (Up), a gradient (Sub), white text-like content (None).
+        var (same, prior) = KindRows(5760, 1, 1);
+        Assert.Equal(2, PngFilters.ChooseFilter(same, prior, 3, PngEncoder.AutoSampleEvery));
+        var (gradient, prior2) = KindRows(5760, 2, 2);
+        Assert.Equal(1, PngFilters.ChooseFilter(gradient, prior2, 3, PngEncoder.AutoSampleEvery));
+        var (flat, prior3) = KindRows(5760, 3, 3);
+        Assert.Equal(0, PngFilters.ChooseFilter(flat, prior3, 3, PngEncoder.AutoSampleEvery));
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(15)]
