@@ -62,6 +62,7 @@ internal sealed class AtspiClient(DBusConnection connection) : IDisposable
     private sealed class Peer
     {
         public volatile DBusConnection? Connection;
+        public PeerStream? Stream;
         public DateTime RetryAfter = DateTime.MaxValue; // while connecting, and for good after a refusal
     }
 
@@ -88,6 +89,13 @@ internal sealed class AtspiClient(DBusConnection connection) : IDisposable
 
     private DBusConnection Route(string bus) =>
         _peers.TryGetValue(bus, out var p) && p.Connection is { } c ? c : Connection;
+
+    /// <summary>
+    /// Holds the calls to application <paramref name="bus"/> back until disposed, then sends them in one write
+    /// (over its direct connection; a no-op through the bus). Use around a loop that issues a wave of calls.
+    /// </summary>
+    public PeerStream.CorkScope Cork(string bus) =>
+        _peers.TryGetValue(bus, out var p) && p.Connection is not null && p.Stream is { } s ? s.Cork() : default;
 
     private Outgoing Call(ObjRef o, string iface, string member, string? signature = null, WriteArgs? args = null)
     {
@@ -134,7 +142,15 @@ internal sealed class AtspiClient(DBusConnection connection) : IDisposable
             var address = ask.Result;
             // Only a local socket the application made: nothing else is dialled on an application's word.
             if (!address.StartsWith("unix:", StringComparison.Ordinal)) { retry = TimeSpan.MaxValue; throw new NotSupportedException(address); }
-            c = new DBusConnection(new DBusConnectionOptions(address) { AutoConnect = false });
+            var open = PeerStream.ConnectAsync(address, CancellationToken.None);
+            if (!await TreeWalker.Within(open, deadline).ConfigureAwait(false))
+            {
+                _ = open.ContinueWith(static t => { if (t.IsCompletedSuccessfully) t.Result.Dispose(); }, TaskScheduler.Default);
+                throw new TimeoutException();
+            }
+            var stream = await open.ConfigureAwait(false);
+            c = new DBusConnection(new PeerStream.Options(stream) { AutoConnect = false });
+            peer.Stream = stream;
             var connect = c.ConnectAsync().AsTask();
             if (!await TreeWalker.Within(connect, deadline).ConfigureAwait(false)) throw new TimeoutException();
             await connect.ConfigureAwait(false);
@@ -147,6 +163,7 @@ internal sealed class AtspiClient(DBusConnection connection) : IDisposable
         catch (Exception)
         {
             c?.Dispose();
+            peer.Stream?.Dispose();
             peer.RetryAfter = retry == TimeSpan.MaxValue ? DateTime.MaxValue : DateTime.UtcNow + retry;
         }
     }

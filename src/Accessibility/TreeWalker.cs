@@ -35,8 +35,13 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
         var app = new AccessibleNode(root, 1) { Id = ids.IdOf(root) };
         if (Reserve(1) < 1) { app.Truncated = "element limit reached"; return app; }
         Interlocked.Increment(ref _nodes);
-        var itemsTask = client.GetItems(root.Bus);
-        var basics = FetchBasics(app);
+        Task<CacheItem[]> itemsTask;
+        Task[] basics;
+        using (client.Cork(root.Bus))
+        {
+            itemsTask = client.GetItems(root.Bus);
+            basics = FetchBasics(app);
+        }
         if (!await Within(Task.WhenAll(basics), deadline))
         {
             app.Truncated = $"the application did not answer within {limits.TimeoutMs} ms";
@@ -77,10 +82,13 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
             cached = CachedChildren(root, app.ChildCount, byPath);
             if (!client.CacheOrderTrusted(root.Bus))
             {
-                prefetched = new Dictionary<string, Task<ObjRef[]>>(StringComparer.Ordinal) { [root.Path] = client.GetChildren(root) };
-                foreach (var item in byPath.Values)
-                    if (item.ChildCount > 0 && !AtspiNames.Has(item.States, AtspiNames.ManagesDescendants))
-                        prefetched[item.Self.Path] = client.GetChildren(item.Self);
+                using (client.Cork(root.Bus))
+                {
+                    prefetched = new Dictionary<string, Task<ObjRef[]>>(StringComparer.Ordinal) { [root.Path] = client.GetChildren(root) };
+                    foreach (var item in byPath.Values)
+                        if (item.ChildCount > 0 && !AtspiNames.Has(item.States, AtspiNames.ManagesDescendants))
+                            prefetched[item.Self.Path] = client.GetChildren(item.Self);
+                }
                 if (await Within(Task.WhenAll(prefetched.Values), deadline))
                 {
                     // Elements whose cached children are incomplete are asked for live even when trusted: only the
@@ -110,6 +118,7 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
             // Children of each element of this level: from the cache when it lists all of them, else asked for.
             var childRefs = new ObjRef[]?[level.Count];
             var asks = new List<(int Index, Task<ObjRef[]> Task)>();
+            var cork = client.Cork(root.Bus);
             for (var i = 0; i < level.Count; i++)
             {
                 var node = level[i];
@@ -123,6 +132,7 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
                 else
                     asks.Add((i, client.GetChildren(node.Ref)));
             }
+            cork.Dispose();
             var complete = await Within(Task.WhenAll(asks.Select(a => a.Task)), deadline);
             foreach (var (index, task) in asks)
                 if (task.IsCompletedSuccessfully) childRefs[index] = task.Result;
@@ -130,6 +140,7 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
 
             var next = new List<AccessibleNode>();
             var live = new List<(AccessibleNode Node, Task[] Calls)>();
+            cork = client.Cork(root.Bus);
             for (var i = 0; i < level.Count; i++)
             {
                 var refs = childRefs[i];
@@ -158,6 +169,7 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
                     Interlocked.Increment(ref _nodes);
                 }
             }
+            cork.Dispose();
             if (live.Count > 0)
             {
                 var ok = await Within(Task.WhenAll(live.SelectMany(l => l.Calls)), deadline);
@@ -266,8 +278,15 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
     {
         var tasks = new List<Task>(nodes.Count * 3);
         var apply = new List<Action>(nodes.Count * 3);
+        var corks = new List<PeerStream.CorkScope>(2);
+        string? corked = null;
         foreach (var n in nodes)
         {
+            if (n.Ref.Bus != corked) // nodes come grouped by application: a few corks
+            {
+                corked = n.Ref.Bus;
+                corks.Add(client.Cork(corked));
+            }
             if (!n.HasBasics) continue;
             var node = n;
             if (!textOnly)
@@ -306,6 +325,7 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
                 apply.Add(() => { if (actions.IsCompletedSuccessfully) node.Actions = actions.Result; });
             }
         }
+        foreach (var c in corks) c.Dispose();
         var ok = await Within(Task.WhenAll(tasks), deadline);
         foreach (var a in apply) a();
         return ok;
