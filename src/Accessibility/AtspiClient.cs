@@ -376,8 +376,11 @@ internal sealed class AtspiClient(DBusConnection connection) : IDisposable
     {
         var actions = await GetActions(o).ConfigureAwait(false);
         if (actions.Length == 0) return actions;
-        var names = await Task.WhenAll(Enumerable.Range(0, actions.Length).Select(i => GetActionName(o, i))).ConfigureAwait(false);
-        for (var i = 0; i < actions.Length; i++) actions[i] = actions[i] with { Name = names[i] };
+        var names = new Task<string>[actions.Length];
+        using (Cork(o.Bus))
+            for (var i = 0; i < names.Length; i++) names[i] = GetActionName(o, i);
+        await Task.WhenAll(names).ConfigureAwait(false);
+        for (var i = 0; i < actions.Length; i++) actions[i] = actions[i] with { Name = names[i].Result };
         return actions;
     }
 

@@ -23,8 +23,11 @@ namespace Sandbox.Accessibility;
 /// </summary>
 internal sealed class PeerStream : Stream
 {
-    /// <summary>Buffered writes go out once this many bytes wait, even under a cork.</summary>
-    public const int FlushThreshold = 32 * 1024;
+    /// <summary>
+    /// Buffered writes go out once this many bytes wait, even under a cork: the application starts on the first
+    /// few dozen calls of a wave while the rest are being written (a whole wave at once would leave it idle meanwhile).
+    /// </summary>
+    public const int FlushThreshold = 4096;
 
     private const int ReceiveSize = 64 * 1024;
 
@@ -134,7 +137,8 @@ internal sealed class PeerStream : Stream
             lock (stream._gate)
             {
                 stream._corks--;
-                if (stream._corks == 0) stream.FlushLocked();
+                // On the reader thread, what was written goes out when it goes back to reading.
+                if (stream._corks == 0 && !stream.OnReaderThread) stream.FlushLocked();
             }
         }
     }

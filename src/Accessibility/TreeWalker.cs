@@ -276,59 +276,51 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
     /// </summary>
     internal async Task<bool> FetchDetails(List<AccessibleNode> nodes, DateTime deadline, bool textOnly = false)
     {
+        // Issued from a thread-pool thread, not from an application's reader thread (where the walk continues after
+        // its replies): that thread then reads the first replies while the rest of the wave is being written.
+        if (nodes.Count > 32 && PeerStream.IsReaderThread) await Task.Yield();
         var tasks = new List<Task>(nodes.Count * 3);
-        var apply = new List<Action>(nodes.Count * 3);
+        var results = new List<(AccessibleNode Node, Task Call)>(nodes.Count * 3);
         var corks = new List<PeerStream.CorkScope>(2);
         string? corked = null;
-        foreach (var n in nodes)
+        foreach (var node in nodes)
         {
-            if (n.Ref.Bus != corked) // nodes come grouped by application: a few corks
+            if (node.Ref.Bus != corked) // nodes come grouped by application: a few corks
             {
-                corked = n.Ref.Bus;
+                corked = node.Ref.Bus;
                 corks.Add(client.Cork(corked));
             }
-            if (!n.HasBasics) continue;
-            var node = n;
-            if (!textOnly)
-            {
-                var attrs = client.GetAttributes(node.Ref);
-                tasks.Add(attrs);
-                apply.Add(() => { if (attrs.IsCompletedSuccessfully) node.Attributes = attrs.Result; });
-            }
-            if (!textOnly && node.IsShowing && node.Has(AtspiClient.Component))
-            {
-                var ext = client.GetExtents(node.Ref);
-                tasks.Add(ext);
-                apply.Add(() => { if (ext.IsCompletedSuccessfully) node.Extents = ext.Result; });
-            }
-            if (node.Text is null && node.Has(AtspiClient.Text))
-            {
-                var text = client.GetText(node.Ref);
-                tasks.Add(text);
-                apply.Add(() =>
-                {
-                    if (!text.IsCompletedSuccessfully) return;
-                    var t = text.Result;
-                    node.Text = t.Length > limits.MaxTextLength ? t[..limits.MaxTextLength] : t;
-                });
-            }
-            if (node.Value is null && node.Has(AtspiClient.Value))
-            {
-                var value = client.GetValue(node.Ref);
-                tasks.Add(value);
-                apply.Add(() => { if (value.IsCompletedSuccessfully) node.Value = value.Result; });
-            }
-            if (!textOnly && node.Has(AtspiClient.Action))
-            {
-                var actions = client.GetActionsWithNames(node.Ref);
-                tasks.Add(actions);
-                apply.Add(() => { if (actions.IsCompletedSuccessfully) node.Actions = actions.Result; });
-            }
+            if (!node.HasBasics) continue;
+            if (!textOnly) Add(node, client.GetAttributes(node.Ref));
+            if (!textOnly && node.IsShowing && node.Has(AtspiClient.Component)) Add(node, client.GetExtents(node.Ref));
+            if (node.Text is null && node.Has(AtspiClient.Text)) Add(node, client.GetText(node.Ref));
+            if (node.Value is null && node.Has(AtspiClient.Value)) Add(node, client.GetValue(node.Ref));
+            if (!textOnly && node.Has(AtspiClient.Action)) Add(node, client.GetActionsWithNames(node.Ref));
         }
         foreach (var c in corks) c.Dispose();
         var ok = await Within(Task.WhenAll(tasks), deadline);
-        foreach (var a in apply) a();
+        foreach (var (node, call) in results)
+        {
+            switch (call)
+            {
+                case { IsCompletedSuccessfully: false }: break;
+                case Task<List<KeyValuePair<string, string>>> attrs: node.Attributes = attrs.Result; break;
+                case Task<(int X, int Y, int W, int H)> ext: node.Extents = ext.Result; break;
+                case Task<string> text:
+                    var t = text.Result;
+                    node.Text = t.Length > limits.MaxTextLength ? t[..limits.MaxTextLength] : t;
+                    break;
+                case Task<ValueInfo> value: node.Value = value.Result; break;
+                case Task<ActionInfo[]> actions: node.Actions = actions.Result; break;
+            }
+        }
         return ok;
+
+        void Add(AccessibleNode node, Task call)
+        {
+            tasks.Add(call);
+            results.Add((node, call));
+        }
     }
 
     /// <summary>Waits for <paramref name="task"/> until the deadline; false when the deadline came first. Never throws.</summary>
