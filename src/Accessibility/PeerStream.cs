@@ -206,7 +206,7 @@ internal sealed class PeerStream : Stream
             }
             _writeWanted.Set();
         }
-        else if (_out.Length > 256 * 1024) _out = new byte[4096]; // a burst's buffer is not kept
+        else if (_out.Length > 64 * 1024) _out = new byte[4096]; // a burst's buffer is not kept
     }
 
     private void WriteLoop()

@@ -276,9 +276,10 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
     /// </summary>
     internal async Task<bool> FetchDetails(List<AccessibleNode> nodes, DateTime deadline, bool textOnly = false)
     {
-        // Issued from a thread-pool thread, not from an application's reader thread (where the walk continues after
-        // its replies): that thread then reads the first replies while the rest of the wave is being written.
-        if (nodes.Count > 32 && PeerStream.IsReaderThread) await Task.Yield();
+        // A big wave is issued from a thread-pool thread, not from an application's reader thread (where the walk
+        // continues after its replies): that thread then reads the first replies while the rest is being written.
+        // A small one is written at once from where it is (a thread hop costs more than it would save).
+        if (nodes.Count > 500 && PeerStream.IsReaderThread) await Task.Yield();
         var tasks = new List<Task>(nodes.Count * 3);
         var results = new List<(AccessibleNode Node, Task Call)>(nodes.Count * 3);
         var corks = new List<PeerStream.CorkScope>(2);
