@@ -2,7 +2,8 @@
 """Accessibility benchmark: the full desktop tree with gtk3-widget-factory open, the published
 appliance's GET /accessibility (OSWorld's answer) and /accessibility/tree against a pyatspi walk
 (OSWorld's way: one blocking call per property) of the same desktop, same run; find by role and name;
-the appliance's RSS before and after using the area. Then Chromium (in a window, with
+the appliance's RSS before and after using the area; the CPU one walk costs the appliance and the walked
+application (/proc utime+stime: steadier than wall time on a loaded machine). Then Chromium (in a window, with
 --force-renderer-accessibility) opens a known page of 2,003 document elements (a11y_page.py) on the same
 desktop: its tree through the appliance against pyatspi walking Chromium, and RSS once more.
 
@@ -95,6 +96,24 @@ def main():
                     out[i].append(get(path, conn)[0])
             return out
 
+        def cpu_ms(pid):
+            """utime + stime of a process so far, ms."""
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+        def cpu_per_walk(path, n, target_pid):
+            """CPU ms per request of each appliance and of the walked application (n requests per appliance, one
+            appliance at a time so that the application's CPU is charged to one of them)."""
+            out = []
+            for _, app, conn in apps:
+                get(path, conn)
+                a0, t0 = cpu_ms(app.pid), cpu_ms(target_pid)
+                for _ in range(n):
+                    get(path, conn)
+                out.append(((cpu_ms(app.pid) - a0) / n, (cpu_ms(target_pid) - t0) / n))
+            return out
+
         def rss_all():
             return [rss_kb(app.pid) for _, app, _ in apps]
 
@@ -107,6 +126,8 @@ def main():
         tree = series("/accessibility/tree", args.runs)
         text = series("/accessibility/tree?format=text", args.runs)
         find = series("/accessibility/find?role=push%20button&name=Close&match=exact", args.runs)
+        wf_pid = procs[-1].pid  # gtk3-widget-factory, the last process start_atspi_with_widget_factory started
+        wf_cpu = cpu_per_walk("/accessibility/tree?app=gtk3-widget-factory", args.runs, wf_pid)
         rss_warm = rss_all()
         series("/accessibility", 400)
         rss_busy = rss_all()
@@ -127,6 +148,9 @@ def main():
             for i, (who, _, _) in enumerate(apps):
                 m, p = stats(runs[i])
                 print(f"  {who + label:45s} median {m:7.1f} ms  p90 {p:7.1f} ms  ({m_ref / m:5.1f}x pyatspi warm, {cold / m:5.1f}x cold)")
+        for i, (who, _, _) in enumerate(apps):
+            print(f"  {who}CPU per /accessibility/tree?app=gtk3-widget-factory: appliance {wf_cpu[i][0]:.1f} ms, "
+                  f"gtk3-widget-factory {wf_cpu[i][1]:.1f} ms")
         print(f"  {'pyatspi walk, warm (OSWorld server way)':45s} median {m_ref:7.1f} ms  p90 {p_ref:7.1f} ms  ({len(warm)} runs)")
         print(f"  {'pyatspi walk, first in its process':45s} {cold:7.1f} ms")
         for i, (who, _, _) in enumerate(apps):
@@ -140,12 +164,13 @@ def main():
         # Chromium with the known page on the same desktop.
         page = os.path.join(runtime, "page.html")
         subprocess.run([PY, PAGE, page, "250"], check=True)
-        procs.append(subprocess.Popen(["chromium", "--no-sandbox", "--test-type", "--no-first-run", "--no-default-browser-check",
-                                       "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                                       "--disable-sync", "--password-store=basic", "--force-renderer-accessibility",
-                                       f"--user-data-dir={os.path.join(runtime, 'chromium')}", "--window-position=0,0",
-                                       "--window-size=1280,800", "file://" + page], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        chromium = subprocess.Popen(["chromium", "--no-sandbox", "--test-type", "--no-first-run", "--no-default-browser-check",
+                                    "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                                    "--disable-sync", "--password-store=basic", "--force-renderer-accessibility",
+                                    f"--user-data-dir={os.path.join(runtime, 'chromium')}", "--window-position=0,0",
+                                    "--window-size=1280,800", "file://" + page], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(chromium)
         for _ in range(600):
             _, body = get("/accessibility/find?role=check%20box&name=Check%20249&match=exact&app=Chromium")
             if json.loads(body)["count"] == 1:
@@ -162,6 +187,7 @@ def main():
         ctree = series("/accessibility/tree?app=Chromium", runs)
         cdesk = series("/accessibility", runs)
         cfind = series("/accessibility/find?role=push%20button&name=Button%20200&match=exact", runs)
+        c_cpu = cpu_per_walk("/accessibility/tree?app=Chromium", runs, chromium.pid)
         rss_c1 = rss_all()
         series("/accessibility/tree?app=Chromium", 100)
         rss_c2 = rss_all()
@@ -177,6 +203,8 @@ def main():
             for i, (who, _, _) in enumerate(apps):
                 m, p = stats(series_[i])
                 print(f"  {who + label:45s} median {m:7.1f} ms  p90 {p:7.1f} ms  ({m_cref / m:5.1f}x pyatspi warm)")
+        for i, (who, _, _) in enumerate(apps):
+            print(f"  {who}CPU per /accessibility/tree?app=Chromium: appliance {c_cpu[i][0]:.1f} ms, Chromium (browser process) {c_cpu[i][1]:.1f} ms")
         print(f"  {'pyatspi walk of Chromium, warm':45s} median {m_cref:7.1f} ms  ({len(cref['ms']) - 1} runs; first {cref['ms'][0]:.1f} ms)")
         for i, (who, _, _) in enumerate(apps):
             print(f"  {who}appliance RSS: {rss_c0[i] / 1024:.1f} MB with Chromium open, {rss_c1[i] / 1024:.1f} MB after {3 * runs} requests, "
