@@ -258,6 +258,8 @@ internal sealed class AccessibilityService : IDisposable
     {
         if (!await TreeWalker.Within(call, DateTime.UtcNow.AddMilliseconds(_options.ActionTimeoutMs)))
             throw SandboxException.Timeout($"the application did not answer within {_options.ActionTimeoutMs} ms");
+        // The caller (another area acting on the element) goes on off the application's reader thread.
+        if (PeerStream.IsReaderThread) await Task.Yield();
         if (call.IsCompletedSuccessfully) return call.Result;
         var e = call.Exception?.InnerException;
         if (e is DBusErrorReplyException d)

@@ -118,21 +118,22 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
             // Children of each element of this level: from the cache when it lists all of them, else asked for.
             var childRefs = new ObjRef[]?[level.Count];
             var asks = new List<(int Index, Task<ObjRef[]> Task)>();
-            var cork = client.Cork(root.Bus);
-            for (var i = 0; i < level.Count; i++)
+            using (client.Cork(root.Bus))
             {
-                var node = level[i];
-                if (node.Depth >= limits.MaxDepth || node.ChildCount == 0) continue;
-                if (cached is not null && node.Ref.Bus == root.Bus && !node.HasState(AtspiNames.ManagesDescendants)
-                    && cached.TryGetValue(node.Ref.Path, out var fromCache))
-                    childRefs[i] = fromCache;
-                else if (prefetched is not null && node.Ref.Bus == root.Bus && prefetched.TryGetValue(node.Ref.Path, out var pre)
-                    && pre.IsCompletedSuccessfully)
-                    childRefs[i] = pre.Result;
-                else
-                    asks.Add((i, client.GetChildren(node.Ref)));
+                for (var i = 0; i < level.Count; i++)
+                {
+                    var node = level[i];
+                    if (node.Depth >= limits.MaxDepth || node.ChildCount == 0) continue;
+                    if (cached is not null && node.Ref.Bus == root.Bus && !node.HasState(AtspiNames.ManagesDescendants)
+                        && cached.TryGetValue(node.Ref.Path, out var fromCache))
+                        childRefs[i] = fromCache;
+                    else if (prefetched is not null && node.Ref.Bus == root.Bus && prefetched.TryGetValue(node.Ref.Path, out var pre)
+                        && pre.IsCompletedSuccessfully)
+                        childRefs[i] = pre.Result;
+                    else
+                        asks.Add((i, client.GetChildren(node.Ref)));
+                }
             }
-            cork.Dispose();
             var complete = await Within(Task.WhenAll(asks.Select(a => a.Task)), deadline);
             foreach (var (index, task) in asks)
                 if (task.IsCompletedSuccessfully) childRefs[index] = task.Result;
@@ -140,36 +141,37 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
 
             var next = new List<AccessibleNode>();
             var live = new List<(AccessibleNode Node, Task[] Calls)>();
-            cork = client.Cork(root.Bus);
-            for (var i = 0; i < level.Count; i++)
+            using (client.Cork(root.Bus))
             {
-                var refs = childRefs[i];
-                if (refs is null) continue;
-                var parent = level[i];
-                var take = Math.Min(refs.Length, limits.MaxChildren);
-                var granted = Reserve(take);
-                if (granted < refs.Length) parent.Truncated = granted < take ? "element limit reached" : $"more than {limits.MaxChildren} children";
-                for (var k = 0; k < granted; k++)
+                for (var i = 0; i < level.Count; i++)
                 {
-                    var r = refs[k];
-                    if (r.IsNull) continue;
-                    var child = new AccessibleNode(r, parent.Depth + 1) { Id = ids.IdOf(r) };
-                    if (byPath is not null && r.Bus == root.Bus && byPath.TryGetValue(r.Path, out var item))
+                    var refs = childRefs[i];
+                    if (refs is null) continue;
+                    var parent = level[i];
+                    var take = Math.Min(refs.Length, limits.MaxChildren);
+                    var granted = Reserve(take);
+                    if (granted < refs.Length) parent.Truncated = granted < take ? "element limit reached" : $"more than {limits.MaxChildren} children";
+                    for (var k = 0; k < granted; k++)
                     {
-                        child.Name = item.Name;
-                        child.Role = item.Role;
-                        child.Description = item.Description;
-                        child.States = item.States;
-                        child.Interfaces = item.Interfaces;
-                        child.ChildCount = item.ChildCount;
-                        child.HasBasics = true;
+                        var r = refs[k];
+                        if (r.IsNull) continue;
+                        var child = new AccessibleNode(r, parent.Depth + 1) { Id = ids.IdOf(r) };
+                        if (byPath is not null && r.Bus == root.Bus && byPath.TryGetValue(r.Path, out var item))
+                        {
+                            child.Name = item.Name;
+                            child.Role = item.Role;
+                            child.Description = item.Description;
+                            child.States = item.States;
+                            child.Interfaces = item.Interfaces;
+                            child.ChildCount = item.ChildCount;
+                            child.HasBasics = true;
+                        }
+                        else live.Add((child, FetchBasics(child)));
+                        parent.Children.Add(child);
+                        Interlocked.Increment(ref _nodes);
                     }
-                    else live.Add((child, FetchBasics(child)));
-                    parent.Children.Add(child);
-                    Interlocked.Increment(ref _nodes);
                 }
             }
-            cork.Dispose();
             if (live.Count > 0)
             {
                 var ok = await Within(Task.WhenAll(live.SelectMany(l => l.Calls)), deadline);
@@ -284,21 +286,27 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
         var results = new List<(AccessibleNode Node, Task Call)>(nodes.Count * 3);
         var corks = new List<PeerStream.CorkScope>(2);
         string? corked = null;
-        foreach (var node in nodes)
+        try
         {
-            if (node.Ref.Bus != corked) // nodes come grouped by application: a few corks
+            foreach (var node in nodes)
             {
-                corked = node.Ref.Bus;
-                corks.Add(client.Cork(corked));
+                if (node.Ref.Bus != corked) // nodes come grouped by application: a few corks
+                {
+                    corked = node.Ref.Bus;
+                    corks.Add(client.Cork(corked));
+                }
+                if (!node.HasBasics) continue;
+                if (!textOnly) Add(node, client.GetAttributes(node.Ref));
+                if (!textOnly && node.IsShowing && node.Has(AtspiClient.Component)) Add(node, client.GetExtents(node.Ref));
+                if (node.Text is null && node.Has(AtspiClient.Text)) Add(node, client.GetText(node.Ref));
+                if (node.Value is null && node.Has(AtspiClient.Value)) Add(node, client.GetValue(node.Ref));
+                if (!textOnly && node.Has(AtspiClient.Action)) Add(node, client.GetActionsWithNames(node.Ref));
             }
-            if (!node.HasBasics) continue;
-            if (!textOnly) Add(node, client.GetAttributes(node.Ref));
-            if (!textOnly && node.IsShowing && node.Has(AtspiClient.Component)) Add(node, client.GetExtents(node.Ref));
-            if (node.Text is null && node.Has(AtspiClient.Text)) Add(node, client.GetText(node.Ref));
-            if (node.Value is null && node.Has(AtspiClient.Value)) Add(node, client.GetValue(node.Ref));
-            if (!textOnly && node.Has(AtspiClient.Action)) Add(node, client.GetActionsWithNames(node.Ref));
         }
-        foreach (var c in corks) c.Dispose();
+        finally
+        {
+            foreach (var c in corks) c.Dispose();
+        }
         var ok = await Within(Task.WhenAll(tasks), deadline);
         foreach (var (node, call) in results)
         {

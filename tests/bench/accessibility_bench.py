@@ -53,6 +53,7 @@ def main():
         env.pop("AT_SPI_BUS_ADDRESS", None)
         env.pop("NO_AT_BRIDGE", None)
         start_atspi_with_widget_factory(env, procs)
+        wf_pid = procs[-1].pid  # gtk3-widget-factory, the last process it started
         def start(binary):
             port = free_port()
             app = subprocess.Popen([binary], env={**env, "HOST": "127.0.0.1", "PORT": str(port), "SHARED_DIR": shared,
@@ -126,7 +127,6 @@ def main():
         tree = series("/accessibility/tree", args.runs)
         text = series("/accessibility/tree?format=text", args.runs)
         find = series("/accessibility/find?role=push%20button&name=Close&match=exact", args.runs)
-        wf_pid = procs[-1].pid  # gtk3-widget-factory, the last process start_atspi_with_widget_factory started
         wf_cpu = cpu_per_walk("/accessibility/tree?app=gtk3-widget-factory", args.runs, wf_pid)
         rss_warm = rss_all()
         series("/accessibility", 400)
