@@ -77,6 +77,7 @@ internal sealed class AccessibilityService : IDisposable
         var appFilter = q.App;
         var tasks = apps.Where(a => !a.IsNull).Select(a => Task.Run(() => walker.WalkAppAsync(a, deadline), ct)).ToArray();
         var walked = await Task.WhenAll(tasks);
+        if (PeerStream.IsReaderThread) await Task.Yield(); // the rest (and the answer) off an application's reader thread
         var result = new List<AccessibleNode>();
         string? truncated = null;
         foreach (var app in walked)
@@ -136,6 +137,7 @@ internal sealed class AccessibilityService : IDisposable
         }
         if (candidates.Count > 0 && !await walker.FetchDetails(candidates, deadline))
             truncated ??= $"details were not all read within {timeout} ms";
+        if (PeerStream.IsReaderThread) await Task.Yield();
         return (candidates, tree with { Truncated = truncated, ElapsedMs = tree.ElapsedMs + sw.Elapsed.TotalMilliseconds });
     }
 
@@ -256,6 +258,8 @@ internal sealed class AccessibilityService : IDisposable
     {
         if (!await TreeWalker.Within(call, DateTime.UtcNow.AddMilliseconds(_options.ActionTimeoutMs)))
             throw SandboxException.Timeout($"the application did not answer within {_options.ActionTimeoutMs} ms");
+        // The caller (another area acting on the element) goes on off the application's reader thread.
+        if (PeerStream.IsReaderThread) await Task.Yield();
         if (call.IsCompletedSuccessfully) return call.Result;
         var e = call.Exception?.InnerException;
         if (e is DBusErrorReplyException d)

@@ -62,6 +62,7 @@ internal sealed class AtspiClient(DBusConnection connection) : IDisposable
     private sealed class Peer
     {
         public volatile DBusConnection? Connection;
+        public PeerStream? Stream;
         public DateTime RetryAfter = DateTime.MaxValue; // while connecting, and for good after a refusal
     }
 
@@ -88,6 +89,13 @@ internal sealed class AtspiClient(DBusConnection connection) : IDisposable
 
     private DBusConnection Route(string bus) =>
         _peers.TryGetValue(bus, out var p) && p.Connection is { } c ? c : Connection;
+
+    /// <summary>
+    /// Holds the calls to application <paramref name="bus"/> back until disposed, then sends them in one write
+    /// (over its direct connection; a no-op through the bus). Use around a loop that issues a wave of calls.
+    /// </summary>
+    public PeerStream.CorkScope Cork(string bus) =>
+        _peers.TryGetValue(bus, out var p) && p.Connection is not null && p.Stream is { } s ? s.Cork() : default;
 
     private Outgoing Call(ObjRef o, string iface, string member, string? signature = null, WriteArgs? args = null)
     {
@@ -134,7 +142,15 @@ internal sealed class AtspiClient(DBusConnection connection) : IDisposable
             var address = ask.Result;
             // Only a local socket the application made: nothing else is dialled on an application's word.
             if (!address.StartsWith("unix:", StringComparison.Ordinal)) { retry = TimeSpan.MaxValue; throw new NotSupportedException(address); }
-            c = new DBusConnection(new DBusConnectionOptions(address) { AutoConnect = false });
+            var open = PeerStream.ConnectAsync(address, CancellationToken.None);
+            if (!await TreeWalker.Within(open, deadline).ConfigureAwait(false))
+            {
+                _ = open.ContinueWith(static t => { if (t.IsCompletedSuccessfully) t.Result.Dispose(); }, TaskScheduler.Default);
+                throw new TimeoutException();
+            }
+            var stream = await open.ConfigureAwait(false);
+            c = new DBusConnection(new PeerStream.Options(stream) { AutoConnect = false });
+            peer.Stream = stream;
             var connect = c.ConnectAsync().AsTask();
             if (!await TreeWalker.Within(connect, deadline).ConfigureAwait(false)) throw new TimeoutException();
             await connect.ConfigureAwait(false);
@@ -147,6 +163,7 @@ internal sealed class AtspiClient(DBusConnection connection) : IDisposable
         catch (Exception)
         {
             c?.Dispose();
+            peer.Stream?.Dispose();
             peer.RetryAfter = retry == TimeSpan.MaxValue ? DateTime.MaxValue : DateTime.UtcNow + retry;
         }
     }
@@ -204,7 +221,11 @@ internal sealed class AtspiClient(DBusConnection connection) : IDisposable
         });
 
     public Task<string[]> GetInterfaces(ObjRef o) =>
-        Send(Call(o, Accessible, "GetInterfaces"), static (m, _) => m.GetBodyReader().ReadArrayOfString());
+        Send(Call(o, Accessible, "GetInterfaces"), static (m, _) =>
+        {
+            var r = m.GetBodyReader();
+            return ReadInterfaces(ref r);
+        });
 
     public Task<List<KeyValuePair<string, string>>> GetAttributes(ObjRef o) =>
         Send(Call(o, Accessible, "GetAttributes"), static (m, _) =>
@@ -257,11 +278,13 @@ internal sealed class AtspiClient(DBusConnection connection) : IDisposable
             {
                 r.AlignStruct();
                 var self = ReadRef(ref r);
-                ReadRef(ref r); // application
+                r.AlignStruct(); // the application: not needed
+                r.ReadStringAsSpan();
+                r.ReadObjectPathAsSpan();
                 var parent = ReadRef(ref r);
                 var index = r.ReadInt32();
                 var count = r.ReadInt32();
-                var interfaces = r.ReadArrayOfString();
+                var interfaces = ReadInterfaces(ref r);
                 var name = r.ReadString();
                 var role = r.ReadUInt32();
                 var description = r.ReadString();
@@ -359,8 +382,11 @@ internal sealed class AtspiClient(DBusConnection connection) : IDisposable
     {
         var actions = await GetActions(o).ConfigureAwait(false);
         if (actions.Length == 0) return actions;
-        var names = await Task.WhenAll(Enumerable.Range(0, actions.Length).Select(i => GetActionName(o, i))).ConfigureAwait(false);
-        for (var i = 0; i < actions.Length; i++) actions[i] = actions[i] with { Name = names[i] };
+        var names = new Task<string>[actions.Length];
+        using (Cork(o.Bus))
+            for (var i = 0; i < names.Length; i++) names[i] = GetActionName(o, i);
+        await Task.WhenAll(names).ConfigureAwait(false);
+        for (var i = 0; i < actions.Length; i++) actions[i] = actions[i] with { Name = names[i].Result };
         return actions;
     }
 
@@ -404,9 +430,48 @@ internal sealed class AtspiClient(DBusConnection connection) : IDisposable
     private static ObjRef ReadRef(ref Reader r)
     {
         r.AlignStruct();
-        var bus = r.ReadString();
-        var path = r.ReadObjectPathAsString();
-        return new ObjRef(bus, path);
+        var bus = BusName(r.ReadStringAsSpan());
+        var path = r.ReadObjectPathAsSpan();
+        return new ObjRef(bus, path.SequenceEqual(NullPathUtf8) ? ObjRef.NullPath : System.Text.Encoding.UTF8.GetString(path));
+    }
+
+    private static ReadOnlySpan<byte> NullPathUtf8 => "/org/a11y/atspi/null"u8;
+
+    /// <summary>The last bus names read on this thread: a walk reads the same few thousands of times (one string each, not one per reference).</summary>
+    [ThreadStatic] private static (byte[] Utf8, string Name)[]? t_busNames;
+
+    private static string BusName(ReadOnlySpan<byte> utf8)
+    {
+        var names = t_busNames ??= new (byte[], string)[4];
+        for (var i = 0; i < names.Length; i++)
+            if (names[i].Name is { } known && utf8.SequenceEqual(names[i].Utf8)) return known;
+        var name = System.Text.Encoding.UTF8.GetString(utf8);
+        names.AsSpan(0, names.Length - 1).CopyTo(names.AsSpan(1)); // most recent first
+        names[0] = (utf8.ToArray(), name);
+        return name;
+    }
+
+    /// <summary>The AT-SPI interface names, made once (an element lists several; a walk reads thousands).</summary>
+    private static readonly (byte[] Utf8, string Name)[] KnownInterfaces = new[]
+    {
+        Accessible, Component, Text, EditableText, Value, Action, Selection, Image, "org.a11y.atspi.Hypertext",
+        "org.a11y.atspi.Hyperlink", "org.a11y.atspi.Table", "org.a11y.atspi.TableCell", "org.a11y.atspi.Document",
+        "org.a11y.atspi.Collection", "org.a11y.atspi.Application", "org.freedesktop.DBus.Introspectable",
+    }.Select(n => (System.Text.Encoding.UTF8.GetBytes(n), n)).ToArray();
+
+    private static string[] ReadInterfaces(ref Reader r)
+    {
+        var list = new List<string>(8);
+        var end = r.ReadArrayStart(DBusType.String);
+        while (r.HasNext(end))
+        {
+            var utf8 = r.ReadStringAsSpan();
+            string? name = null;
+            foreach (var (bytes, known) in KnownInterfaces)
+                if (utf8.SequenceEqual(bytes)) { name = known; break; }
+            list.Add(name ?? System.Text.Encoding.UTF8.GetString(utf8));
+        }
+        return list.ToArray();
     }
 
     private static ObjRef[] ReadRefArray(ref Reader r)
@@ -420,9 +485,12 @@ internal sealed class AtspiClient(DBusConnection connection) : IDisposable
     private static ulong ReadStates(ref Reader r)
     {
         ulong states = 0;
-        var words = r.ReadArrayOfUInt32();
-        if (words.Length > 0) states |= words[0];
-        if (words.Length > 1) states |= (ulong)words[1] << 32;
+        var end = r.ReadArrayStart(DBusType.UInt32);
+        for (var i = 0; r.HasNext(end); i++)
+        {
+            var word = r.ReadUInt32();
+            if (i < 2) states |= (ulong)word << (32 * i);
+        }
         return states;
     }
 }

@@ -46,31 +46,61 @@ internal static class OsWorldXml
         return sb.Append("</desktop-frame>");
     }
 
+    /// <summary>The state attributes (" st:name=\"true\"") by state bit, made once.</summary>
+    private static readonly string[] StateAttributes = AtspiNames.States.Select(s => " st:" + s + "=\"true\"").ToArray();
+
+    /// <summary>Element names by role name (as written: spaces as '-', "unknown" when not an XML name), made once each.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Tags = new(StringComparer.Ordinal);
+
+    /// <summary>Whether an attribute key is an XML name, remembered (applications use few distinct keys).</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> Names = new(StringComparer.Ordinal);
+
+    private static string TagOf(string roleName)
+    {
+        if (Tags.TryGetValue(roleName, out var tag)) return tag;
+        var raw = roleName.Trim();
+        tag = (raw.Length == 0 ? "unknown" : raw).Replace(' ', '-');
+        if (!IsName(tag)) tag = "unknown";
+        if (Tags.Count < 4096) Tags[roleName] = tag;
+        return tag;
+    }
+
+    private static bool IsKnownName(string key)
+    {
+        if (Names.TryGetValue(key, out var ok)) return ok;
+        ok = IsName(key);
+        if (Names.Count < 4096) Names[key] = ok;
+        return ok;
+    }
+
     private static void Element(StringBuilder sb, AccessibleNode n, bool withIds)
     {
-        var raw = n.RoleName.Trim();
-        var tag = (raw.Length == 0 ? "unknown" : raw).Replace(' ', '-');
-        if (!IsName(tag)) tag = "unknown";
+        var tag = TagOf(n.RoleName);
         sb.Append('<').Append(tag);
         Attr(sb, "name", n.Name);
         if (withIds)
         {
-            Attr(sb, "id", n.Id.ToString(CultureInfo.InvariantCulture));
+            sb.Append(" id=\"").Append(n.Id).Append('"');
             if (n.Truncated is not null) Attr(sb, "truncated", n.Truncated);
         }
-        for (var bit = 0; bit < AtspiNames.States.Length; bit++)
-            if (n.HasState(bit)) Attr(sb, "st:" + AtspiNames.States[bit], "true");
-        if (n.Attributes is { } attributes)
+        for (var bit = 0; bit < StateAttributes.Length; bit++)
+            if (n.HasState(bit)) sb.Append(StateAttributes[bit]);
+        if (n.Attributes is { Count: > 0 } attributes)
         {
             // A later duplicate key replaces the earlier one, as in the dict OSWorld builds.
-            var written = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var (k, v) in attributes)
-                if (k.Length > 0 && IsName(k) && written.Add(k)) Attr(sb, "attr:" + k, LastValue(attributes, k) ?? v);
+            for (var i = 0; i < attributes.Count; i++)
+            {
+                var (k, v) = attributes[i];
+                if (k.Length == 0 || !IsKnownName(k) || FirstIndex(attributes, k) != i) continue;
+                sb.Append(" attr:").Append(k).Append("=\"");
+                Escape(sb, LastValue(attributes, k) ?? v, attribute: true);
+                sb.Append('"');
+            }
         }
         if (n.IsShowing && n.Extents is { } e)
         {
-            Attr(sb, "cp:screencoord", $"({e.X.ToString(CultureInfo.InvariantCulture)}, {e.Y.ToString(CultureInfo.InvariantCulture)})");
-            Attr(sb, "cp:size", $"({e.W.ToString(CultureInfo.InvariantCulture)}, {e.H.ToString(CultureInfo.InvariantCulture)})");
+            sb.Append(" cp:screencoord=\"(").Append(e.X).Append(", ").Append(e.Y).Append(")\"");
+            sb.Append(" cp:size=\"(").Append(e.W).Append(", ").Append(e.H).Append(")\"");
         }
         if (n.Has(AtspiClient.Image)) Attr(sb, "image", "true");
         if (n.Has(AtspiClient.Selection)) Attr(sb, "selection", "true");
@@ -103,6 +133,12 @@ internal static class OsWorldXml
         Escape(sb, text, attribute: false);
         foreach (var c in n.Children) Element(sb, c, withIds);
         sb.Append("</").Append(tag).Append('>');
+    }
+
+    private static int FirstIndex(List<KeyValuePair<string, string>> list, string key)
+    {
+        for (var i = 0; i < list.Count; i++) if (list[i].Key == key) return i;
+        return -1;
     }
 
     private static string? LastValue(List<KeyValuePair<string, string>> list, string key)

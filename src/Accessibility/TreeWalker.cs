@@ -35,8 +35,13 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
         var app = new AccessibleNode(root, 1) { Id = ids.IdOf(root) };
         if (Reserve(1) < 1) { app.Truncated = "element limit reached"; return app; }
         Interlocked.Increment(ref _nodes);
-        var itemsTask = client.GetItems(root.Bus);
-        var basics = FetchBasics(app);
+        Task<CacheItem[]> itemsTask;
+        Task[] basics;
+        using (client.Cork(root.Bus))
+        {
+            itemsTask = client.GetItems(root.Bus);
+            basics = FetchBasics(app);
+        }
         if (!await Within(Task.WhenAll(basics), deadline))
         {
             app.Truncated = $"the application did not answer within {limits.TimeoutMs} ms";
@@ -77,10 +82,13 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
             cached = CachedChildren(root, app.ChildCount, byPath);
             if (!client.CacheOrderTrusted(root.Bus))
             {
-                prefetched = new Dictionary<string, Task<ObjRef[]>>(StringComparer.Ordinal) { [root.Path] = client.GetChildren(root) };
-                foreach (var item in byPath.Values)
-                    if (item.ChildCount > 0 && !AtspiNames.Has(item.States, AtspiNames.ManagesDescendants))
-                        prefetched[item.Self.Path] = client.GetChildren(item.Self);
+                using (client.Cork(root.Bus))
+                {
+                    prefetched = new Dictionary<string, Task<ObjRef[]>>(StringComparer.Ordinal) { [root.Path] = client.GetChildren(root) };
+                    foreach (var item in byPath.Values)
+                        if (item.ChildCount > 0 && !AtspiNames.Has(item.States, AtspiNames.ManagesDescendants))
+                            prefetched[item.Self.Path] = client.GetChildren(item.Self);
+                }
                 if (await Within(Task.WhenAll(prefetched.Values), deadline))
                 {
                     // Elements whose cached children are incomplete are asked for live even when trusted: only the
@@ -110,18 +118,21 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
             // Children of each element of this level: from the cache when it lists all of them, else asked for.
             var childRefs = new ObjRef[]?[level.Count];
             var asks = new List<(int Index, Task<ObjRef[]> Task)>();
-            for (var i = 0; i < level.Count; i++)
+            using (client.Cork(root.Bus))
             {
-                var node = level[i];
-                if (node.Depth >= limits.MaxDepth || node.ChildCount == 0) continue;
-                if (cached is not null && node.Ref.Bus == root.Bus && !node.HasState(AtspiNames.ManagesDescendants)
-                    && cached.TryGetValue(node.Ref.Path, out var fromCache))
-                    childRefs[i] = fromCache;
-                else if (prefetched is not null && node.Ref.Bus == root.Bus && prefetched.TryGetValue(node.Ref.Path, out var pre)
-                    && pre.IsCompletedSuccessfully)
-                    childRefs[i] = pre.Result;
-                else
-                    asks.Add((i, client.GetChildren(node.Ref)));
+                for (var i = 0; i < level.Count; i++)
+                {
+                    var node = level[i];
+                    if (node.Depth >= limits.MaxDepth || node.ChildCount == 0) continue;
+                    if (cached is not null && node.Ref.Bus == root.Bus && !node.HasState(AtspiNames.ManagesDescendants)
+                        && cached.TryGetValue(node.Ref.Path, out var fromCache))
+                        childRefs[i] = fromCache;
+                    else if (prefetched is not null && node.Ref.Bus == root.Bus && prefetched.TryGetValue(node.Ref.Path, out var pre)
+                        && pre.IsCompletedSuccessfully)
+                        childRefs[i] = pre.Result;
+                    else
+                        asks.Add((i, client.GetChildren(node.Ref)));
+                }
             }
             var complete = await Within(Task.WhenAll(asks.Select(a => a.Task)), deadline);
             foreach (var (index, task) in asks)
@@ -130,32 +141,35 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
 
             var next = new List<AccessibleNode>();
             var live = new List<(AccessibleNode Node, Task[] Calls)>();
-            for (var i = 0; i < level.Count; i++)
+            using (client.Cork(root.Bus))
             {
-                var refs = childRefs[i];
-                if (refs is null) continue;
-                var parent = level[i];
-                var take = Math.Min(refs.Length, limits.MaxChildren);
-                var granted = Reserve(take);
-                if (granted < refs.Length) parent.Truncated = granted < take ? "element limit reached" : $"more than {limits.MaxChildren} children";
-                for (var k = 0; k < granted; k++)
+                for (var i = 0; i < level.Count; i++)
                 {
-                    var r = refs[k];
-                    if (r.IsNull) continue;
-                    var child = new AccessibleNode(r, parent.Depth + 1) { Id = ids.IdOf(r) };
-                    if (byPath is not null && r.Bus == root.Bus && byPath.TryGetValue(r.Path, out var item))
+                    var refs = childRefs[i];
+                    if (refs is null) continue;
+                    var parent = level[i];
+                    var take = Math.Min(refs.Length, limits.MaxChildren);
+                    var granted = Reserve(take);
+                    if (granted < refs.Length) parent.Truncated = granted < take ? "element limit reached" : $"more than {limits.MaxChildren} children";
+                    for (var k = 0; k < granted; k++)
                     {
-                        child.Name = item.Name;
-                        child.Role = item.Role;
-                        child.Description = item.Description;
-                        child.States = item.States;
-                        child.Interfaces = item.Interfaces;
-                        child.ChildCount = item.ChildCount;
-                        child.HasBasics = true;
+                        var r = refs[k];
+                        if (r.IsNull) continue;
+                        var child = new AccessibleNode(r, parent.Depth + 1) { Id = ids.IdOf(r) };
+                        if (byPath is not null && r.Bus == root.Bus && byPath.TryGetValue(r.Path, out var item))
+                        {
+                            child.Name = item.Name;
+                            child.Role = item.Role;
+                            child.Description = item.Description;
+                            child.States = item.States;
+                            child.Interfaces = item.Interfaces;
+                            child.ChildCount = item.ChildCount;
+                            child.HasBasics = true;
+                        }
+                        else live.Add((child, FetchBasics(child)));
+                        parent.Children.Add(child);
+                        Interlocked.Increment(ref _nodes);
                     }
-                    else live.Add((child, FetchBasics(child)));
-                    parent.Children.Add(child);
-                    Interlocked.Increment(ref _nodes);
                 }
             }
             if (live.Count > 0)
@@ -264,51 +278,58 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
     /// </summary>
     internal async Task<bool> FetchDetails(List<AccessibleNode> nodes, DateTime deadline, bool textOnly = false)
     {
+        // A big wave is issued from a thread-pool thread, not from an application's reader thread (where the walk
+        // continues after its replies): that thread then reads the first replies while the rest is being written.
+        // A small one is written at once from where it is (a thread hop costs more than it would save).
+        if (nodes.Count > 500 && PeerStream.IsReaderThread) await Task.Yield();
         var tasks = new List<Task>(nodes.Count * 3);
-        var apply = new List<Action>(nodes.Count * 3);
-        foreach (var n in nodes)
+        var results = new List<(AccessibleNode Node, Task Call)>(nodes.Count * 3);
+        var corks = new List<PeerStream.CorkScope>(2);
+        string? corked = null;
+        try
         {
-            if (!n.HasBasics) continue;
-            var node = n;
-            if (!textOnly)
+            foreach (var node in nodes)
             {
-                var attrs = client.GetAttributes(node.Ref);
-                tasks.Add(attrs);
-                apply.Add(() => { if (attrs.IsCompletedSuccessfully) node.Attributes = attrs.Result; });
-            }
-            if (!textOnly && node.IsShowing && node.Has(AtspiClient.Component))
-            {
-                var ext = client.GetExtents(node.Ref);
-                tasks.Add(ext);
-                apply.Add(() => { if (ext.IsCompletedSuccessfully) node.Extents = ext.Result; });
-            }
-            if (node.Text is null && node.Has(AtspiClient.Text))
-            {
-                var text = client.GetText(node.Ref);
-                tasks.Add(text);
-                apply.Add(() =>
+                if (node.Ref.Bus != corked) // nodes come grouped by application: a few corks
                 {
-                    if (!text.IsCompletedSuccessfully) return;
-                    var t = text.Result;
-                    node.Text = t.Length > limits.MaxTextLength ? t[..limits.MaxTextLength] : t;
-                });
-            }
-            if (node.Value is null && node.Has(AtspiClient.Value))
-            {
-                var value = client.GetValue(node.Ref);
-                tasks.Add(value);
-                apply.Add(() => { if (value.IsCompletedSuccessfully) node.Value = value.Result; });
-            }
-            if (!textOnly && node.Has(AtspiClient.Action))
-            {
-                var actions = client.GetActionsWithNames(node.Ref);
-                tasks.Add(actions);
-                apply.Add(() => { if (actions.IsCompletedSuccessfully) node.Actions = actions.Result; });
+                    corked = node.Ref.Bus;
+                    corks.Add(client.Cork(corked));
+                }
+                if (!node.HasBasics) continue;
+                if (!textOnly) Add(node, client.GetAttributes(node.Ref));
+                if (!textOnly && node.IsShowing && node.Has(AtspiClient.Component)) Add(node, client.GetExtents(node.Ref));
+                if (node.Text is null && node.Has(AtspiClient.Text)) Add(node, client.GetText(node.Ref));
+                if (node.Value is null && node.Has(AtspiClient.Value)) Add(node, client.GetValue(node.Ref));
+                if (!textOnly && node.Has(AtspiClient.Action)) Add(node, client.GetActionsWithNames(node.Ref));
             }
         }
+        finally
+        {
+            foreach (var c in corks) c.Dispose();
+        }
         var ok = await Within(Task.WhenAll(tasks), deadline);
-        foreach (var a in apply) a();
+        foreach (var (node, call) in results)
+        {
+            switch (call)
+            {
+                case { IsCompletedSuccessfully: false }: break;
+                case Task<List<KeyValuePair<string, string>>> attrs: node.Attributes = attrs.Result; break;
+                case Task<(int X, int Y, int W, int H)> ext: node.Extents = ext.Result; break;
+                case Task<string> text:
+                    var t = text.Result;
+                    node.Text = t.Length > limits.MaxTextLength ? t[..limits.MaxTextLength] : t;
+                    break;
+                case Task<ValueInfo> value: node.Value = value.Result; break;
+                case Task<ActionInfo[]> actions: node.Actions = actions.Result; break;
+            }
+        }
         return ok;
+
+        void Add(AccessibleNode node, Task call)
+        {
+            tasks.Add(call);
+            results.Add((node, call));
+        }
     }
 
     /// <summary>Waits for <paramref name="task"/> until the deadline; false when the deadline came first. Never throws.</summary>
