@@ -79,24 +79,41 @@ internal sealed class PooledBufferStream : Stream
     }
 
     /// <summary>Base64 of the whole content, for JSON answers that embed the image.</summary>
+    /// <remarks>Encoded segment by segment into the string (no contiguous copy of the content: a rented array
+    /// of the image's size would stay in the shared pool).</remarks>
     public string ToBase64()
     {
-        var all = ArrayPool<byte>.Shared.Rent((int)_length);
-        try
+        var chars = checked((int)((_length + 2) / 3 * 4));
+        return string.Create(chars, this, static (output, self) =>
         {
-            var at = 0;
-            foreach (var m in Content())
+            Span<byte> carry = stackalloc byte[3];
+            int carried = 0, at = 0;
+            foreach (var m in self.Content())
             {
-                m.Span.CopyTo(all.AsSpan(at));
-                at += m.Length;
+                var span = m.Span;
+                if (carried > 0)
+                {
+                    // Complete the 3-byte group the previous segment left open.
+                    int take = Math.Min(3 - carried, span.Length);
+                    span[..take].CopyTo(carry[carried..]);
+                    carried += take;
+                    span = span[take..];
+                    if (carried < 3) continue;
+                    at += Encode(carry, output[at..]);
+                    carried = 0;
+                }
+                int whole = span.Length / 3 * 3;
+                at += Encode(span[..whole], output[at..]);
+                span[whole..].CopyTo(carry);
+                carried = span.Length - whole;
             }
-            return Convert.ToBase64String(all, 0, at);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(all);
-        }
+            if (carried > 0) at += Encode(carry[..carried], output[at..]);
+            if (at != output.Length) throw new InvalidOperationException("base64 length mismatch");
+        });
     }
+
+    private static int Encode(ReadOnlySpan<byte> bytes, Span<char> output) =>
+        Convert.TryToBase64Chars(bytes, output, out var written) ? written : throw new InvalidOperationException("base64 output too small");
 
     public override void Flush() { }
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();

@@ -84,6 +84,9 @@ internal static class Program
         var lifetime = appliance.Api.Lifetime; // read now: RunAsync disposes the app's services
         var restStarted = lifetime.ApplicationStarted;
         var gatewayStart = StartAfter(appliance.Deferred.Opened, lifetime.ApplicationStopping, gateway.StartAsync);
+        // --- Memory: start-up-only pages released once the deferred start-up is done (ResidentPages) ---
+        if (options.Capture.ReleaseStartupPages)
+            _ = gatewayStart.ContinueWith(_ => ResidentPages.Release(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         // --- Systemd: READY=1 once both ports are bound, STATUS=, WATCHDOG=1, STOPPING=1 ---
         systemd?.Attach(appliance.Api.Lifetime, gatewayStart,
             () => SystemdNotify.Describe(appliance.DisplayState, options.Display, gateway.Health()));

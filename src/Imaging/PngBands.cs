@@ -19,8 +19,10 @@ namespace Sandbox.Imaging;
 /// band is closed normally, so its final block ends the stream. The zlib header is the first band's
 /// two bytes (all bands use one level), and the trailer is the adler32 of all filtered rows, combined
 /// from the bands' adler32s with zlib's <c>adler32_combine</c> arithmetic.</para>
-/// <para>Memory: the first band streams straight into the IDAT chunks; the others are held in 64 KiB
-/// segments from a small bounded pool until their turn (the compressed size, not the raw size).</para>
+/// <para>Memory: the first band streams straight into the IDAT chunks; the others are held in native
+/// memory until their turn (the compressed size, not the raw size), freed when the encode ends: above
+/// glibc's mmap threshold it is its own mapping, so it leaves the process instead of staying on the GC
+/// heap or in a pool (docs/performance.md, "Memory").</para>
 /// <para>Filters: a band's first row is filtered against the raw row above it (converted again by
 /// that band's worker), so Up/Average/Paeth see the same prior row as in the serial encoder.</para>
 /// </remarks>
@@ -114,14 +116,16 @@ internal static unsafe class PngBands
     }
 
     /// <summary>
-    /// Where one band's zlib stream goes: straight into the IDAT chunks (the first band) or into pooled
-    /// segments. Drops the zlib header of every band but the first and keeps the trailing adler32 aside.
+    /// Where one band's zlib stream goes: straight into the IDAT chunks (the first band) or into a native
+    /// buffer that grows by doubling (glibc's realloc of a mapped block is an mremap: no copy) and is freed
+    /// by <see cref="Release"/>. Drops the zlib header of every band but the first and keeps the trailing
+    /// adler32 aside.
     /// </summary>
     private sealed class BandSink(Stream? direct) : Stream
     {
-        private const int SegmentSize = 64 * 1024;
-        private readonly List<byte[]> _segments = [];
-        private int _lastFill = SegmentSize;   // bytes used in the last segment
+        private const int InitialCapacity = 256 * 1024;
+        private byte* _data;
+        private nuint _capacity;
         private long _length;                  // deflate bytes kept (header excluded)
         private int _headerLeft = 2;
         private bool _sealed;
@@ -163,19 +167,16 @@ internal static unsafe class PngBands
                 _length += data.Length;
                 return;
             }
-            while (!data.IsEmpty)
+            var needed = (nuint)(_length + data.Length);
+            if (needed > _capacity)
             {
-                if (_lastFill == SegmentSize)
-                {
-                    _segments.Add(SegmentPool.Rent());
-                    _lastFill = 0;
-                }
-                int n = Math.Min(SegmentSize - _lastFill, data.Length);
-                data[..n].CopyTo(_segments[^1].AsSpan(_lastFill));
-                _lastFill += n;
-                _length += n;
-                data = data[n..];
+                var capacity = Math.Max(_capacity * 2, InitialCapacity);
+                while (capacity < needed) capacity *= 2;
+                _data = (byte*)System.Runtime.InteropServices.NativeMemory.Realloc(_data, capacity);
+                _capacity = capacity;
             }
+            data.CopyTo(new Span<byte>(_data + _length, data.Length));
+            _length += data.Length;
         }
 
         /// <summary>After the compressor closed: takes the adler32 (the last four bytes written) out of the kept bytes.</summary>
@@ -196,24 +197,25 @@ internal static unsafe class PngBands
             _keepUntil = _length - 4;
         }
 
-        private byte ByteAt(long index) => _segments[(int)(index / SegmentSize)][(int)(index % SegmentSize)];
+        private byte ByteAt(long index) => _data[index];
 
         public void CopyDeflateTo(Stream target)
         {
             long left = _keepUntil >= 0 ? _keepUntil : _length;
-            foreach (var segment in _segments)
+            for (long at = 0; at < left;)
             {
-                int n = (int)Math.Min(SegmentSize, left);
-                if (n <= 0) break;
-                target.Write(segment, 0, n);
-                left -= n;
+                int n = (int)Math.Min(1 << 20, left - at);
+                target.Write(new ReadOnlySpan<byte>(_data + at, n));
+                at += n;
             }
         }
 
         public void Release()
         {
-            foreach (var s in _segments) SegmentPool.Return(s);
-            _segments.Clear();
+            System.Runtime.InteropServices.NativeMemory.Free(_data);
+            _data = null;
+            _capacity = 0;
+            _length = 0;
         }
 
         public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
@@ -282,25 +284,6 @@ internal static unsafe class PngBands
                     foreach (var item in Queue.GetConsumingEnumerable()) item.TryRun();
                 }) { IsBackground = true, Name = "png band" }.Start();
             }
-        }
-    }
-
-    /// <summary>
-    /// 64 KiB segments for buffered bands, at most <see cref="MaxKept"/> kept between encodes (3 MiB; what is
-    /// kept is what the largest encode used): enough for the buffered bands of a 1080p photo (28 segments on
-    /// two cores). With 16 kept, every photo encode made 12 new segments that lived through young-generation
-    /// collections into the old one, part of a 60 → 95 MB RSS swing over 1,000 screenshots.
-    /// </summary>
-    private static class SegmentPool
-    {
-        private const int MaxKept = 48;
-        private static readonly ConcurrentBag<byte[]> Kept = [];
-
-        public static byte[] Rent() => Kept.TryTake(out var s) ? s : GC.AllocateUninitializedArray<byte>(64 * 1024);
-
-        public static void Return(byte[] segment)
-        {
-            if (Kept.Count < MaxKept) Kept.Add(segment);
         }
     }
 }

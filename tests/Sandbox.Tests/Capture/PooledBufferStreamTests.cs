@@ -49,4 +49,22 @@ public sealed class PooledBufferStreamTests
         Assert.Equal(data, output.ToArray());
         Assert.Equal(Convert.ToBase64String(data), buffer.ToBase64());
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(PooledBufferStream.SegmentSize - 1)]
+    [InlineData(PooledBufferStream.SegmentSize)]
+    [InlineData(PooledBufferStream.SegmentSize + 1)]
+    [InlineData(PooledBufferStream.SegmentSize * 3 + 2)]
+    public void Base64_is_encoded_across_segment_boundaries(int length)
+    {
+        // 65536 is not a multiple of 3: every segment boundary splits a 3-byte group differently.
+        var data = new byte[length];
+        new Random(length).NextBytes(data);
+        using var buffer = new PooledBufferStream();
+        buffer.Write(data);
+        Assert.Equal(Convert.ToBase64String(data), buffer.ToBase64());
+    }
 }
