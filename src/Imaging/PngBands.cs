@@ -20,14 +20,21 @@ namespace Sandbox.Imaging;
 /// two bytes (all bands use one level), and the trailer is the adler32 of all filtered rows, combined
 /// from the bands' adler32s with zlib's <c>adler32_combine</c> arithmetic.</para>
 /// <para>Memory: the first band streams straight into the IDAT chunks; the others are held in native
-/// memory until their turn (the compressed size, not the raw size), freed when the encode ends: above
-/// glibc's mmap threshold it is its own mapping, so it leaves the process instead of staying on the GC
-/// heap or in a pool (docs/performance.md, "Memory").</para>
+/// memory until their turn (the compressed size, not the raw size), off the GC heap. One such buffer per
+/// band is kept for the next encode (up to <see cref="StagingKeptMax"/>): freeing it each time made the
+/// next encode fault its pages in again, ~2 µs per 4 KiB page here (0.8 ms for a photo's second band)
+/// (docs/performance.md, "Memory").</para>
 /// <para>Filters: a band's first row is filtered against the raw row above it (converted again by
 /// that band's worker), so Up/Average/Paeth see the same prior row as in the serial encoder.</para>
 /// </remarks>
 internal static unsafe class PngBands
 {
+    /// <summary>Largest band staging buffer kept between encodes, bytes.</summary>
+    internal const int StagingKeptMax = 8 << 20;
+
+    /// <summary>Staging buffers kept between encodes, by band index (taken and put back atomically).</summary>
+    private static readonly StagingBuffer?[] s_kept = new StagingBuffer?[64];
+
     public static void Encode(BgraImage image, Stream output, int level, int candidates, bool alpha, int bands)
     {
         int width = image.Width, height = image.Height, stride = image.Stride, pixelBytes = image.Pixels.Length;
@@ -39,7 +46,7 @@ internal static unsafe class PngBands
             fixed (byte* p = image.Pixels)
             {
                 var pixels = (nint)p;
-                for (int i = 0; i < bands; i++) sinks[i] = new BandSink(i == 0 ? idat : null);
+                for (int i = 0; i < bands; i++) sinks[i] = new BandSink(i == 0 ? idat : null, i);
                 BandWorkers.Run(bands, i =>
                 {
                     int y0 = (int)((long)height * i / bands), y1 = (int)((long)height * (i + 1) / bands);
@@ -115,17 +122,26 @@ internal static unsafe class PngBands
         return sum1 | (sum2 << 16);
     }
 
+    /// <summary>A band's native staging memory, kept in <see cref="s_kept"/> between encodes.</summary>
+    private sealed class StagingBuffer
+    {
+        public byte* Data;
+        public nuint Capacity;
+    }
+
     /// <summary>
     /// Where one band's zlib stream goes: straight into the IDAT chunks (the first band) or into a native
-    /// buffer that grows by doubling (glibc's realloc of a mapped block is an mremap: no copy) and is freed
-    /// by <see cref="Release"/>. Drops the zlib header of every band but the first and keeps the trailing
-    /// adler32 aside.
+    /// buffer that grows by doubling (glibc's realloc of a mapped block is an mremap: no copy), kept for the
+    /// next encode or freed by <see cref="Release"/>. Drops the zlib header of every band but the first and
+    /// keeps the trailing adler32 aside.
     /// </summary>
-    private sealed class BandSink(Stream? direct) : Stream
+
+    private sealed class BandSink(Stream? direct, int index) : Stream
     {
         private const int InitialCapacity = 256 * 1024;
-        private byte* _data;
-        private nuint _capacity;
+        private readonly StagingBuffer _staging = (uint)index < (uint)s_kept.Length
+            ? Interlocked.Exchange(ref s_kept[index], null) ?? new StagingBuffer() : new StagingBuffer();
+        private bool _released;
         private long _length;                  // deflate bytes kept (header excluded)
         private int _headerLeft = 2;
         private bool _sealed;
@@ -168,14 +184,14 @@ internal static unsafe class PngBands
                 return;
             }
             var needed = (nuint)(_length + data.Length);
-            if (needed > _capacity)
+            if (needed > _staging.Capacity)
             {
-                var capacity = Math.Max(_capacity * 2, InitialCapacity);
+                var capacity = Math.Max(_staging.Capacity * 2, InitialCapacity);
                 while (capacity < needed) capacity *= 2;
-                _data = (byte*)System.Runtime.InteropServices.NativeMemory.Realloc(_data, capacity);
-                _capacity = capacity;
+                _staging.Data = (byte*)System.Runtime.InteropServices.NativeMemory.Realloc(_staging.Data, capacity);
+                _staging.Capacity = capacity;
             }
-            data.CopyTo(new Span<byte>(_data + _length, data.Length));
+            data.CopyTo(new Span<byte>(_staging.Data + _length, data.Length));
             _length += data.Length;
         }
 
@@ -197,7 +213,7 @@ internal static unsafe class PngBands
             _keepUntil = _length - 4;
         }
 
-        private byte ByteAt(long index) => _data[index];
+        private byte ByteAt(long at) => _staging.Data[at];
 
         public void CopyDeflateTo(Stream target)
         {
@@ -205,17 +221,24 @@ internal static unsafe class PngBands
             for (long at = 0; at < left;)
             {
                 int n = (int)Math.Min(1 << 20, left - at);
-                target.Write(new ReadOnlySpan<byte>(_data + at, n));
+                target.Write(new ReadOnlySpan<byte>(_staging.Data + at, n));
                 at += n;
             }
         }
 
         public void Release()
         {
-            System.Runtime.InteropServices.NativeMemory.Free(_data);
-            _data = null;
-            _capacity = 0;
             _length = 0;
+            if (_released) return;
+            _released = true;
+            if (_staging.Data == null) return;
+            // Kept for the next encode of this band when small enough and the slot is free; freed otherwise.
+            if (_staging.Capacity <= StagingKeptMax && (uint)index < (uint)s_kept.Length
+                && Interlocked.CompareExchange(ref s_kept[index], _staging, null) == null)
+                return;
+            System.Runtime.InteropServices.NativeMemory.Free(_staging.Data);
+            _staging.Data = null;
+            _staging.Capacity = 0;
         }
 
         public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
