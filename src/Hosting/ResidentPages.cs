@@ -23,8 +23,16 @@ internal static unsafe class ResidentPages
         string smaps;
         try { smaps = File.ReadAllText("/proc/self/smaps"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return 0; }
-
         long released = 0;
+        foreach (var (start, end, rssKb) in Candidates(smaps))
+            if (Libc.madvise((void*)start, end - start, Libc.MADV_DONTNEED) == 0) released += rssKb * 1024;
+        return released;
+    }
+
+    /// <summary>The mappings <see cref="Release"/> drops, from the text of <c>/proc/PID/smaps</c>.</summary>
+    internal static List<(nuint Start, nuint End, long RssKb)> Candidates(string smaps)
+    {
+        var found = new List<(nuint, nuint, long)>();
         nuint start = 0, end = 0;
         bool candidate = false;
         long rssKb = -1, anonKb = -1;
@@ -34,22 +42,21 @@ internal static unsafe class ResidentPages
             if (line.IsEmpty) continue;
             if (IsHeader(line))
             {
-                released += Flush(candidate, start, end, rssKb, anonKb);
+                Flush(found, candidate, start, end, rssKb, anonKb);
                 candidate = ParseHeader(line, out start, out end);
                 rssKb = anonKb = -1;
             }
             else if (line.StartsWith("Rss:")) rssKb = Kb(line);
             else if (line.StartsWith("Anonymous:")) anonKb = Kb(line);
         }
-        released += Flush(candidate, start, end, rssKb, anonKb);
-        return released;
+        Flush(found, candidate, start, end, rssKb, anonKb);
+        return found;
     }
 
-    private static long Flush(bool candidate, nuint start, nuint end, long rssKb, long anonKb)
+    private static void Flush(List<(nuint, nuint, long)> found, bool candidate, nuint start, nuint end, long rssKb, long anonKb)
     {
         // Anonymous must be known and zero: a private page that was written (relocations, RELRO) is not in the file.
-        if (!candidate || rssKb <= 0 || anonKb != 0 || end <= start) return 0;
-        return Libc.madvise((void*)start, end - start, Libc.MADV_DONTNEED) == 0 ? rssKb * 1024 : 0;
+        if (candidate && rssKb > 0 && anonKb == 0 && end > start) found.Add((start, end, rssKb));
     }
 
     /// <summary>A mapping's first line: <c>start-end perms offset dev inode [path]</c>.</summary>
