@@ -56,6 +56,8 @@ internal static unsafe class ResidentPages
     private static void Flush(List<(nuint, nuint, long)> found, bool candidate, nuint start, nuint end, long rssKb, long anonKb)
     {
         // Anonymous must be known and zero: a private page that was written (relocations, RELRO) is not in the file.
+        // Resident pages required too: a library being dlopen'ed right now is first mapped whole, read-only, then
+        // its segments are mapped over it; that transient mapping has no resident pages, so it is never a candidate.
         if (candidate && rssKb > 0 && anonKb == 0 && end > start) found.Add((start, end, rssKb));
     }
 
