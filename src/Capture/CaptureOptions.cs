@@ -3,7 +3,7 @@ using Sandbox.Imaging;
 
 namespace Sandbox.Capture;
 
-/// <summary>Screenshot encoding and reuse (<c>SANDBOX_PNG_THREADS</c>, <c>SANDBOX_PNG_FILTER</c>, <c>SANDBOX_SCREENSHOT_REUSE_MAX_BYTES</c>, <c>SANDBOX_TURBOJPEG</c>, <c>SANDBOX_MALLOC_MMAP_THRESHOLD</c>).</summary>
+/// <summary>Screenshot encoding and reuse (<c>SANDBOX_PNG_THREADS</c>, <c>SANDBOX_PNG_FILTER</c>, <c>SANDBOX_SCREENSHOT_REUSE_MAX_BYTES</c>, <c>SANDBOX_TURBOJPEG</c>, <c>SANDBOX_MALLOC_MMAP_THRESHOLD</c>, <c>SANDBOX_RELEASE_STARTUP_PAGES</c>).</summary>
 internal sealed record CaptureOptions
 {
     /// <summary>PNG bands encoded in parallel; 0 = one per core, 1 = the single-threaded streaming encoder.</summary>
@@ -30,6 +30,12 @@ internal sealed record CaptureOptions
     /// </summary>
     public int MallocMmapThreshold { get; init; } = 128 * 1024;
 
+    /// <summary>
+    /// Once start-up work is done, drop the resident pages of the binary's and libraries' clean read-only
+    /// mappings (start-up code); what runs later maps back what it touches (src/Hosting/ResidentPages.cs).
+    /// </summary>
+    public bool ReleaseStartupPages { get; init; } = true;
+
     public static CaptureOptions FromEnvironment(EnvReader r) => new()
     {
         PngThreads = r.Int("SANDBOX_PNG_THREADS", 0, 0, 64),
@@ -37,5 +43,6 @@ internal sealed record CaptureOptions
         ReuseMaxBytes = r.Int("SANDBOX_SCREENSHOT_REUSE_MAX_BYTES", 8 << 20, 0, 1 << 30),
         UseTurboJpeg = r.Bool("SANDBOX_TURBOJPEG", true),
         MallocMmapThreshold = r.Int("SANDBOX_MALLOC_MMAP_THRESHOLD", 128 * 1024, 0, 32 << 20),
+        ReleaseStartupPages = r.Bool("SANDBOX_RELEASE_STARTUP_PAGES", true),
     };
 }

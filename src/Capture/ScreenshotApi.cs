@@ -33,9 +33,10 @@ internal static class ScreenshotApi
                 case ScreenshotResponse.Image:
                 {
                     // Encoded into pooled memory while the capture is held; sent after it is released,
-                    // so a slow client never delays the next screenshot.
-                    using var buffer = new PooledBufferStream();
-                    var info = screenshots.Render(request, buffer);
+                    // so a slow client never delays the next screenshot. The lease is the service's kept
+                    // encode itself (no copy); the next encode leaves it alone until it is disposed.
+                    using var lease = screenshots.RenderLease(request);
+                    var (info, buffer) = (lease.Info, lease.Bytes);
                     http.Response.ContentType = request.Format == ImageFormat.Png ? "image/png" : "image/jpeg";
                     http.Response.ContentLength = buffer.Length;
                     http.Response.Headers["X-Mouse-Position"] = $"{info.MousePosition[0]},{info.MousePosition[1]}";
@@ -46,9 +47,8 @@ internal static class ScreenshotApi
                 }
                 case ScreenshotResponse.Base64:
                 {
-                    using var buffer = new PooledBufferStream();
-                    var info = screenshots.Render(request, buffer);
-                    return Results.Json(Answer(info, null, buffer.ToBase64()), CaptureJson.Default.ScreenshotAnswer);
+                    using var lease = screenshots.RenderLease(request);
+                    return Results.Json(Answer(lease.Info, null, lease.Bytes.ToBase64()), CaptureJson.Default.ScreenshotAnswer);
                 }
                 default:
                 {

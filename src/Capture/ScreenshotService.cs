@@ -19,6 +19,42 @@ internal sealed record ScreenshotInfo(
 internal sealed record Encoded(ScreenStamp Stamp, ScreenshotRequest Key, ScreenshotInfo Info);
 
 /// <summary>
+/// An encode buffer shared by the service (which keeps the last encode for reuse) and the answers being sent
+/// from it, counted: the service refills it only while nobody else holds it, otherwise it starts a new one
+/// and the last holder gives the old one back (docs/performance.md, "Memory").
+/// </summary>
+internal sealed class EncodeBuffer : IDisposable
+{
+    private int _holders = 1;   // the service's own reference
+
+    public PooledBufferStream Content { get; } = new();
+
+    /// <summary>Someone besides the service holds it (read under the capture lock, where holders are added).</summary>
+    public bool Shared => Volatile.Read(ref _holders) > 1;
+
+    public EncodeBuffer Hold()
+    {
+        Interlocked.Increment(ref _holders);
+        return this;
+    }
+
+    /// <summary>Drops one reference; the last one returns the segments to the pool.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Decrement(ref _holders) == 0) Content.Dispose();
+    }
+}
+
+/// <summary>An encoded screenshot held for sending: <see cref="Bytes"/> stays valid until disposed.</summary>
+internal sealed class ScreenshotLease(ScreenshotInfo info, EncodeBuffer? buffer) : IDisposable
+{
+    private EncodeBuffer? _buffer = buffer;
+    public ScreenshotInfo Info { get; } = info;
+    public PooledBufferStream Bytes => (_buffer ?? throw new ObjectDisposedException(nameof(ScreenshotLease))).Content;
+    public void Dispose() => Interlocked.Exchange(ref _buffer, null)?.Dispose();
+}
+
+/// <summary>
 /// Capture → cursor → annotation → crop → scale → encode, all on the captured buffer (no full-frame
 /// copy unless a downscale is asked for), written to a stream while the capture is held.
 /// </summary>
@@ -26,7 +62,7 @@ internal sealed class ScreenshotService(ScreenCapture capture, ApplianceOptions 
 {
     private readonly PngEncoderOptions _png = new() { CompressionLevel = options.PngCompressionLevel, Threads = encoding.PngThreads, Filter = encoding.PngFilter };
     private readonly int _reuseMax = encoding.ReuseMaxBytes;
-    private readonly PooledBufferStream _encoded = new(); // the last encode, kept for reuse (Reset, not Release)
+    private EncodeBuffer _encoded = new(); // the last encode, kept for reuse (refilled when nobody else holds it)
     private Encoded? _last;
     private long _reused;
     private TurboJpegEncoder? _turbo;
@@ -45,40 +81,61 @@ internal sealed class ScreenshotService(ScreenCapture capture, ApplianceOptions 
     /// reported since gets the same bytes without a capture or an encode. Everything runs under the
     /// capture connection's lock, so the kept buffer has one user at a time.
     /// </remarks>
-    public ScreenshotInfo Render(ScreenshotRequest request, Stream output)
+    public ScreenshotInfo Render(ScreenshotRequest request, Stream output) => RenderCore(request, output).Info;
+
+    /// <summary>
+    /// Renders and holds the encoded bytes for the caller to send after the capture lock is released, without
+    /// a copy: the answer is the service's own encode buffer (kept for reuse), which the next encode leaves
+    /// alone until the lease is disposed.
+    /// </summary>
+    public ScreenshotLease RenderLease(ScreenshotRequest request) => RenderCore(request, null);
+
+    private ScreenshotLease RenderCore(ScreenshotRequest request, Stream? output)
     {
         var key = request with { Response = ScreenshotResponse.Json };
-        var info = capture.CaptureOrReuse(request.Cursor, (this, key, output),
+        return capture.CaptureOrReuse(request.Cursor, (this, key, output),
             static (stamp, st) =>
             {
                 var (self, key, output) = st;
                 if (self._last is not { } last || last.Stamp != stamp || last.Key != key) return null;
-                self._encoded.WriteContentTo(output);
-                output.Flush();
                 Interlocked.Increment(ref self._reused);
-                return last.Info;
+                return self.Answer(last.Info, output);
             },
             static (frame, st) =>
             {
                 var (self, key, output) = st;
                 self._last = null;
-                var encoded = self._encoded;
+                if (self._encoded.Shared)
+                {
+                    // Still being sent: leave it to its holders and encode into a new buffer.
+                    self._encoded.Dispose();
+                    self._encoded = new EncodeBuffer();
+                }
+                var encoded = self._encoded.Content;
                 encoded.Reset();
                 var info = RenderFrame(frame, key, encoded, self);
-                encoded.WriteContentTo(output);
-                output.Flush();
+                var answer = self.Answer(info, output);
                 if (frame.Stamp is { } stamp && encoded.Length <= self._reuseMax)
                 {
                     self._last = new Encoded(stamp, key, info);
                 }
                 else if (encoded.Length > self._reuseMax)
                 {
-                    // Too big to keep: do not hold the buffer either.
-                    encoded.Release();
+                    // Too big to keep: do not hold the buffer either (an answer holding it frees it when sent).
+                    self._encoded.Dispose();
+                    self._encoded = new EncodeBuffer();
                 }
-                return info;
+                return answer;
             });
-        return info;
+    }
+
+    /// <summary>Under the capture lock: the kept bytes written to <paramref name="output"/>, or held for the caller.</summary>
+    private ScreenshotLease Answer(ScreenshotInfo info, Stream? output)
+    {
+        if (output is null) return new ScreenshotLease(info, _encoded.Hold());
+        _encoded.Content.WriteContentTo(output);
+        output.Flush();
+        return new ScreenshotLease(info, null);
     }
 
     /// <summary>How many renders were answered with the kept bytes (for tests and /health-style figures).</summary>

@@ -19,13 +19,22 @@ namespace Sandbox.Imaging;
 /// band is closed normally, so its final block ends the stream. The zlib header is the first band's
 /// two bytes (all bands use one level), and the trailer is the adler32 of all filtered rows, combined
 /// from the bands' adler32s with zlib's <c>adler32_combine</c> arithmetic.</para>
-/// <para>Memory: the first band streams straight into the IDAT chunks; the others are held in 64 KiB
-/// segments from a small bounded pool until their turn (the compressed size, not the raw size).</para>
+/// <para>Memory: the first band streams straight into the IDAT chunks; the others are held in native
+/// memory until their turn (the compressed size, not the raw size), off the GC heap. One such buffer per
+/// band is kept for the next encode (up to <see cref="StagingKeptMax"/>): freeing it each time made the
+/// next encode fault its pages in again, ~2 µs per 4 KiB page here (0.8 ms for a photo's second band)
+/// (docs/performance.md, "Memory").</para>
 /// <para>Filters: a band's first row is filtered against the raw row above it (converted again by
 /// that band's worker), so Up/Average/Paeth see the same prior row as in the serial encoder.</para>
 /// </remarks>
 internal static unsafe class PngBands
 {
+    /// <summary>Largest band staging buffer kept between encodes, bytes.</summary>
+    internal const int StagingKeptMax = 8 << 20;
+
+    /// <summary>Staging buffers kept between encodes, by band index (taken and put back atomically).</summary>
+    private static readonly StagingBuffer?[] s_kept = new StagingBuffer?[64];
+
     public static void Encode(BgraImage image, Stream output, int level, int candidates, bool alpha, int bands)
     {
         int width = image.Width, height = image.Height, stride = image.Stride, pixelBytes = image.Pixels.Length;
@@ -37,7 +46,7 @@ internal static unsafe class PngBands
             fixed (byte* p = image.Pixels)
             {
                 var pixels = (nint)p;
-                for (int i = 0; i < bands; i++) sinks[i] = new BandSink(i == 0 ? idat : null);
+                for (int i = 0; i < bands; i++) sinks[i] = new BandSink(i == 0 ? idat : null, i);
                 BandWorkers.Run(bands, i =>
                 {
                     int y0 = (int)((long)height * i / bands), y1 = (int)((long)height * (i + 1) / bands);
@@ -108,15 +117,26 @@ internal static unsafe class PngBands
         return sum1 | (sum2 << 16);
     }
 
-    /// <summary>
-    /// Where one band's zlib stream goes: straight into the IDAT chunks (the first band) or into pooled
-    /// segments. Drops the zlib header of every band but the first and keeps the trailing adler32 aside.
-    /// </summary>
-    private sealed class BandSink(Stream? direct) : Stream
+    /// <summary>A band's native staging memory, kept in <see cref="s_kept"/> between encodes.</summary>
+    private sealed class StagingBuffer
     {
-        private const int SegmentSize = 64 * 1024;
-        private readonly List<byte[]> _segments = [];
-        private int _lastFill = SegmentSize;   // bytes used in the last segment
+        public byte* Data;
+        public nuint Capacity;
+    }
+
+    /// <summary>
+    /// Where one band's zlib stream goes: straight into the IDAT chunks (the first band) or into a native
+    /// buffer that grows by doubling (glibc's realloc of a mapped block is an mremap: no copy), kept for the
+    /// next encode or freed by <see cref="Release"/>. Drops the zlib header of every band but the first and
+    /// keeps the trailing adler32 aside.
+    /// </summary>
+
+    private sealed class BandSink(Stream? direct, int index) : Stream
+    {
+        private const int InitialCapacity = 256 * 1024;
+        private readonly StagingBuffer _staging = (uint)index < (uint)s_kept.Length
+            ? Interlocked.Exchange(ref s_kept[index], null) ?? new StagingBuffer() : new StagingBuffer();
+        private bool _released;
         private long _length;                  // deflate bytes kept (header excluded)
         private int _headerLeft = 2;
         private bool _sealed;
@@ -158,19 +178,16 @@ internal static unsafe class PngBands
                 _length += data.Length;
                 return;
             }
-            while (!data.IsEmpty)
+            var needed = (nuint)(_length + data.Length);
+            if (needed > _staging.Capacity)
             {
-                if (_lastFill == SegmentSize)
-                {
-                    _segments.Add(SegmentPool.Rent());
-                    _lastFill = 0;
-                }
-                int n = Math.Min(SegmentSize - _lastFill, data.Length);
-                data[..n].CopyTo(_segments[^1].AsSpan(_lastFill));
-                _lastFill += n;
-                _length += n;
-                data = data[n..];
+                var capacity = Math.Max(_staging.Capacity * 2, InitialCapacity);
+                while (capacity < needed) capacity *= 2;
+                _staging.Data = (byte*)System.Runtime.InteropServices.NativeMemory.Realloc(_staging.Data, capacity);
+                _staging.Capacity = capacity;
             }
+            data.CopyTo(new Span<byte>(_staging.Data + _length, data.Length));
+            _length += data.Length;
         }
 
         /// <summary>After the compressor closed: takes the adler32 (the last four bytes written) out of the kept bytes.</summary>
@@ -191,24 +208,32 @@ internal static unsafe class PngBands
             _keepUntil = _length - 4;
         }
 
-        private byte ByteAt(long index) => _segments[(int)(index / SegmentSize)][(int)(index % SegmentSize)];
+        private byte ByteAt(long at) => _staging.Data[at];
 
         public void CopyDeflateTo(Stream target)
         {
             long left = _keepUntil >= 0 ? _keepUntil : _length;
-            foreach (var segment in _segments)
+            for (long at = 0; at < left;)
             {
-                int n = (int)Math.Min(SegmentSize, left);
-                if (n <= 0) break;
-                target.Write(segment, 0, n);
-                left -= n;
+                int n = (int)Math.Min(1 << 20, left - at);
+                target.Write(new ReadOnlySpan<byte>(_staging.Data + at, n));
+                at += n;
             }
         }
 
         public void Release()
         {
-            foreach (var s in _segments) SegmentPool.Return(s);
-            _segments.Clear();
+            _length = 0;
+            if (_released) return;
+            _released = true;
+            if (_staging.Data == null) return;
+            // Kept for the next encode of this band when small enough and the slot is free; freed otherwise.
+            if (_staging.Capacity <= StagingKeptMax && (uint)index < (uint)s_kept.Length
+                && Interlocked.CompareExchange(ref s_kept[index], _staging, null) == null)
+                return;
+            System.Runtime.InteropServices.NativeMemory.Free(_staging.Data);
+            _staging.Data = null;
+            _staging.Capacity = 0;
         }
 
         public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
@@ -292,25 +317,6 @@ internal static unsafe class PngBands
                     }
                 }) { IsBackground = true, Name = "png band" }.Start();
             }
-        }
-    }
-
-    /// <summary>
-    /// 64 KiB segments for buffered bands, at most <see cref="MaxKept"/> kept between encodes (3 MiB; what is
-    /// kept is what the largest encode used): enough for the buffered bands of a 1080p photo (28 segments on
-    /// two cores). With 16 kept, every photo encode made 12 new segments that lived through young-generation
-    /// collections into the old one, part of a 60 → 95 MB RSS swing over 1,000 screenshots.
-    /// </summary>
-    private static class SegmentPool
-    {
-        private const int MaxKept = 48;
-        private static readonly ConcurrentBag<byte[]> Kept = [];
-
-        public static byte[] Rent() => Kept.TryTake(out var s) ? s : GC.AllocateUninitializedArray<byte>(64 * 1024);
-
-        public static void Return(byte[] segment)
-        {
-            if (Kept.Count < MaxKept) Kept.Add(segment);
         }
     }
 }

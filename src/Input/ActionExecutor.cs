@@ -422,9 +422,9 @@ internal sealed class ActionExecutor(InputConnection connection, KeymapBindings 
         {
             return await Task.Run(() =>
             {
-                using var buffer = new PooledBufferStream();
-                var info = _screenshots.Render(request, buffer);
-                return new ShotResult(info, null, buffer.ToBase64());
+                // The capture area's kept encode itself, no copy (docs/performance.md, "Memory").
+                using var lease = _screenshots.RenderLease(request);
+                return new ShotResult(lease.Info, null, lease.Bytes.ToBase64());
             });
         }
         return await Task.Run(() =>

@@ -17,8 +17,9 @@ internal sealed partial class OsWorldAdapter
     /// <summary>GET /screenshot: the PNG with the cursor composited at the pointer (its hotspot aligned).</summary>
     public async Task ScreenshotAsync(HttpContext http)
     {
-        using var buffer = new PooledBufferStream();
-        screenshots.Render(Screenshot, buffer);
+        // The capture area's kept encode itself, no copy, held until sent (docs/performance.md, "Memory").
+        using var lease = screenshots.RenderLease(Screenshot);
+        var buffer = lease.Bytes;
         http.Response.ContentType = "image/png";
         http.Response.ContentLength = buffer.Length;
         await buffer.WriteToAsync(http.Response.Body, http.RequestAborted);

@@ -39,27 +39,10 @@ internal sealed class Guardian : IDisposable
         """;
 
     /// <summary>A random token for this appliance's commands, found in their environment by the guardian.</summary>
-    public string Token { get; } = Convert.ToHexStringLower(KernelRandom(12));
-
-    /// <summary>
-    /// Random bytes from the kernel's CSPRNG (/dev/urandom). Not RandomNumberGenerator: on Linux it is OpenSSL's
-    /// RAND_bytes, and its first call loads and initialises libssl and libcrypto (openssl.cnf included), ~2 ms on
-    /// the cold start's path, where the process service (and this) is made (docs/performance.md).
-    /// </summary>
-    private static byte[] KernelRandom(int count)
-    {
-        var bytes = new byte[count];
-        try
-        {
-            using var urandom = new FileStream("/dev/urandom", FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
-            urandom.ReadExactly(bytes);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            System.Security.Cryptography.RandomNumberGenerator.Fill(bytes); // no /dev in this root
-        }
-        return bytes;
-    }
+    /// <remarks>122 random bits from <see cref="Guid.NewGuid"/> (the kernel's getrandom, through System.Native):
+    /// <c>RandomNumberGenerator</c> would load OpenSSL (libssl + libcrypto, 3.6 MB resident) during start-up
+    /// for this one value (docs/performance.md, "Memory").</remarks>
+    public string Token { get; } = Guid.NewGuid().ToString("N");
 
     private readonly string _shell;
     private readonly ILogger _log;
