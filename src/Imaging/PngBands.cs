@@ -130,7 +130,6 @@ internal static unsafe class PngBands
     /// next encode or freed by <see cref="Release"/>. Drops the zlib header of every band but the first and
     /// keeps the trailing adler32 aside.
     /// </summary>
-
     private sealed class BandSink(Stream? direct, int index) : Stream
     {
         private const int InitialCapacity = 256 * 1024;
