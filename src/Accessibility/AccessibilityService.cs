@@ -248,7 +248,18 @@ internal sealed class AccessibilityService : IDisposable
         // The bus first: without one every id is unknown, and the answer that helps is "no bus" (503), not 404.
         var client = await _bus.GetAsync(ct);
         if (!_ids.TryGet(id, out var r)) throw SandboxException.NotFound($"no element {id} (ids come from a tree or find answer)");
-        var states = await Call(client.GetState(r), r);
+        var first = client.GetState(r);
+        if (!await TreeWalker.Within(first, DateTime.UtcNow.AddMilliseconds(_options.ActionTimeoutMs)))
+            throw SandboxException.Timeout($"the application did not answer within {_options.ActionTimeoutMs} ms");
+        // A connection lost under this read is usually the application's own direct connection, closed because
+        // the application exited (before DropPeer saw it). Asked again through the bus, the daemon then answers
+        // for the name (gone: 404) or the application answers (it is alive). A read only: nothing is done twice.
+        if (first.Exception?.InnerException is DBusConnectionClosedException or DBusConnectionException)
+        {
+            client.DropPeer(r.Bus);
+            first = client.GetState(r);
+        }
+        var states = await Call(first, r);
         if (AtspiNames.Has(states, AtspiNames.Defunct)) throw SandboxException.NotFound($"element {id} no longer exists");
         return (client, r, states);
     }
