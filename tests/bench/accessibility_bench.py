@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import PY, ROOT, free_port, start_xvfb, rss_kb, median_p90 as stats, start_atspi_with_widget_factory
+from benchlib import PY, ROOT, free_port, start_xvfb, rss_kb, median_p90 as stats, start_atspi_with_widget_factory, stop
 
 REFERENCE = os.path.join(ROOT, "tests", "Sandbox.E2E", "Accessibility", "pyatspi_reference.py")
 PAGE = os.path.join(ROOT, "tests", "Sandbox.E2E", "Accessibility", "a11y_page.py")
@@ -211,12 +211,7 @@ def main():
                   f"{rss_c2[i] / 1024:.1f} MB right after 100 more Chromium trees, {rss_c3[i] / 1024:.1f} MB 1.5 s later "
                   f"(+{(rss_c3[i] - rss_before[i]) / 1024:.1f} MB since the first request)")
     finally:
-        for p in reversed(procs):
-            try:
-                p.terminate()
-                p.wait(10)
-            except Exception:
-                p.kill()
+        stop(procs)
         shutil.rmtree(runtime, ignore_errors=True)
         shutil.rmtree(shared, ignore_errors=True)
 

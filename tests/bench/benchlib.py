@@ -59,6 +59,18 @@ def median_p90(ms):
     return statistics.median(s), s[min(len(s) - 1, int(len(s) * 0.9))]
 
 
+def stop(procs, timeout=10):
+    """Stops what a bench started, the last started first: SIGTERM to each, then a wait, SIGKILL when it outlives `timeout`."""
+    for p in reversed(procs):
+        p.terminate()
+    for p in reversed(procs):
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
 def start_atspi_with_widget_factory(env, procs):
     """On a session bus already in env: the AT-SPI bus launcher (waited for until org.a11y.Bus answers),
     then gtk3-widget-factory with GTK's bridge. Both are appended to procs for the caller to stop."""

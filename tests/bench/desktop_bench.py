@@ -18,7 +18,7 @@ import statistics
 import subprocess
 import tempfile
 import time
-from benchlib import PY, ROOT, free_port, start_xvfb
+from benchlib import PY, ROOT, free_port, start_xvfb, stop
 
 
 def figures(samples):
@@ -142,13 +142,7 @@ def main():
         print(f"ratio wmctrl / GET /windows:        {statistics.median(wm) / statistics.median(api):.1f}x")
         print(f"ratio xclip pair / clipboard pair:  {statistics.median(xclip) / statistics.median(clip):.1f}x")
     finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(5)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(procs, timeout=5)
         xvfb.terminate()
         xvfb.wait(5)
         shutil.rmtree(shared, ignore_errors=True)

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import PY, ROOT, free_port, paint, start_xvfb, median_p90 as stats, start_atspi_with_widget_factory
+from benchlib import PY, ROOT, free_port, paint, start_xvfb, median_p90 as stats, start_atspi_with_widget_factory, stop
 
 REFERENCE = os.path.join(ROOT, "tests", "bench", "reference", "osworld_flask_server.py")
 ACCESSIBILITY_REFERENCE = os.path.join(ROOT, "tests", "Sandbox.E2E", "Accessibility", "pyatspi_reference.py")
@@ -180,12 +180,7 @@ def main():
         print(f"{'pyatspi walk in a fresh process (cold)':38s} {'':>20s} {c:10.2f} ms {'':>9s} {c / accessibility_ms:6.1f}x  "
               f"(/accessibility vs cold, 3 runs)")
     finally:
-        for p in reversed(procs):
-            try:
-                p.terminate()
-                p.wait(10)
-            except Exception:
-                p.kill()
+        stop(procs)
         shutil.rmtree(work, ignore_errors=True)
 
 

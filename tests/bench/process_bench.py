@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 
-from benchlib import PY, ROOT, free_port, rss_kb
+from benchlib import PY, ROOT, free_port, rss_kb, stop
 
 BINARY = os.path.join(ROOT, "out", "sandbox")
 ROUNDS = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 300
@@ -287,13 +287,7 @@ def main():
         print(f"appliance RSS {base / 1048576:.1f} MiB before, peak {peak / 1048576:.1f} MiB during the transfers "
               f"(+{(peak - base) / 1048576:.1f} MiB; target <= 10 MB)")
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(procs)
         shutil.rmtree(work, ignore_errors=True)
 
 

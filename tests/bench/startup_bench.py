@@ -70,10 +70,16 @@ def rss_mb(pid):
     return rss_kb(pid) / 1024
 
 
-def ours(display, shared):
+def appliance_env(display, shared):
+    """Free REST and gateway ports on loopback, and the appliance's environment for them."""
     port, gport = free_port(), free_port()
     env = {**os.environ, "DISPLAY": display, "HOST": "127.0.0.1", "PORT": str(port), "SHARED_DIR": shared,
            "JUPYTER_KERNEL_GATEWAY_APP_HOST": "127.0.0.1", "JUPYTER_KERNEL_GATEWAY_APP_PORT": str(gport)}
+    return port, gport, env
+
+
+def ours(display, shared):
+    port, gport, env = appliance_env(display, shared)
     t0 = time.perf_counter()
     p = subprocess.Popen([BINARY], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -142,9 +148,7 @@ def raw_200(port, t0, proc, timeout=60):
 
 
 def cold_ours(binary, display, shared):
-    port, gport = free_port(), free_port()
-    env = {**os.environ, "DISPLAY": display, "HOST": "127.0.0.1", "PORT": str(port), "SHARED_DIR": shared,
-           "JUPYTER_KERNEL_GATEWAY_APP_HOST": "127.0.0.1", "JUPYTER_KERNEL_GATEWAY_APP_PORT": str(gport)}
+    port, gport, env = appliance_env(display, shared)
     t0 = time.perf_counter()
     p = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
