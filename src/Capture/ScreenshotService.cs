@@ -38,7 +38,7 @@ internal sealed class EncodeBuffer : IDisposable
         return this;
     }
 
-    /// <summary>Drops one reference; the last one returns the segments to the pool.</summary>
+    /// <summary>Drops one reference; the last one frees the buffer's native memory.</summary>
     public void Dispose()
     {
         if (Interlocked.Decrement(ref _holders) == 0) Content.Dispose();

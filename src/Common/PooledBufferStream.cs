@@ -70,7 +70,8 @@ internal sealed class PooledBufferStream : Stream
 
     public override void WriteByte(byte value) => Write([value]);
 
-    private unsafe ReadOnlySpan<byte> Content => new(_data, (int)_length);
+    /// <summary>The bytes written so far; valid until the next write, Reset or Release.</summary>
+    public unsafe ReadOnlySpan<byte> Content => new(_data, (int)_length);
 
     private unsafe Memory<byte> ContentMemory => new NativeSlice(_data, (int)_length).Memory;
 

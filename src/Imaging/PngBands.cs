@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.IO.Compression;
+using Sandbox.Common;
 
 namespace Sandbox.Imaging;
 
@@ -33,7 +33,7 @@ internal static unsafe class PngBands
     internal const int StagingKeptMax = 8 << 20;
 
     /// <summary>Staging buffers kept between encodes, by band index (taken and put back atomically).</summary>
-    private static readonly StagingBuffer?[] s_kept = new StagingBuffer?[64];
+    private static readonly PooledBufferStream?[] s_kept = new PooledBufferStream?[64];
 
     public static void Encode(BgraImage image, Stream output, int level, int candidates, bool alpha, int bands)
     {
@@ -117,24 +117,15 @@ internal static unsafe class PngBands
         return sum1 | (sum2 << 16);
     }
 
-    /// <summary>A band's native staging memory, kept in <see cref="s_kept"/> between encodes.</summary>
-    private sealed class StagingBuffer
-    {
-        public byte* Data;
-        public nuint Capacity;
-    }
-
     /// <summary>
     /// Where one band's zlib stream goes: straight into the IDAT chunks (the first band) or into a native
-    /// buffer that grows by doubling (glibc's realloc of a mapped block is an mremap: no copy), kept for the
-    /// next encode or freed by <see cref="Release"/>. Drops the zlib header of every band but the first and
+    /// <see cref="PooledBufferStream"/>, kept for the next encode of this band or freed by <see cref="Release"/>. Drops the zlib header of every band but the first and
     /// keeps the trailing adler32 aside.
     /// </summary>
     private sealed class BandSink(Stream? direct, int index) : Stream
     {
-        private const int InitialCapacity = 256 * 1024;
-        private readonly StagingBuffer _staging = (uint)index < (uint)s_kept.Length
-            ? Interlocked.Exchange(ref s_kept[index], null) ?? new StagingBuffer() : new StagingBuffer();
+        private readonly PooledBufferStream _staging = (uint)index < (uint)s_kept.Length
+            ? Interlocked.Exchange(ref s_kept[index], null) ?? new PooledBufferStream() : new PooledBufferStream();
         private bool _released;
         private long _length;                  // deflate bytes kept (header excluded)
         private int _headerLeft = 2;
@@ -177,15 +168,7 @@ internal static unsafe class PngBands
                 _length += data.Length;
                 return;
             }
-            var needed = (nuint)(_length + data.Length);
-            if (needed > _staging.Capacity)
-            {
-                var capacity = Math.Max(_staging.Capacity * 2, InitialCapacity);
-                while (capacity < needed) capacity *= 2;
-                _staging.Data = (byte*)System.Runtime.InteropServices.NativeMemory.Realloc(_staging.Data, capacity);
-                _staging.Capacity = capacity;
-            }
-            data.CopyTo(new Span<byte>(_staging.Data + _length, data.Length));
+            _staging.Write(data);
             _length += data.Length;
         }
 
@@ -207,17 +190,13 @@ internal static unsafe class PngBands
             _keepUntil = _length - 4;
         }
 
-        private byte ByteAt(long at) => _staging.Data[at];
+        private byte ByteAt(long at) => _staging.Content[(int)at];
 
         public void CopyDeflateTo(Stream target)
         {
-            long left = _keepUntil >= 0 ? _keepUntil : _length;
-            for (long at = 0; at < left;)
-            {
-                int n = (int)Math.Min(1 << 20, left - at);
-                target.Write(new ReadOnlySpan<byte>(_staging.Data + at, n));
-                at += n;
-            }
+            var content = _staging.Content[..(int)(_keepUntil >= 0 ? _keepUntil : _length)];
+            for (int at = 0; at < content.Length; at += 1 << 20)
+                target.Write(content.Slice(at, Math.Min(1 << 20, content.Length - at)));
         }
 
         public void Release()
@@ -225,14 +204,12 @@ internal static unsafe class PngBands
             _length = 0;
             if (_released) return;
             _released = true;
-            if (_staging.Data == null) return;
+            _staging.Reset();
             // Kept for the next encode of this band when small enough and the slot is free; freed otherwise.
             if (_staging.Capacity <= StagingKeptMax && (uint)index < (uint)s_kept.Length
                 && Interlocked.CompareExchange(ref s_kept[index], _staging, null) == null)
                 return;
-            System.Runtime.InteropServices.NativeMemory.Free(_staging.Data);
-            _staging.Data = null;
-            _staging.Capacity = 0;
+            _staging.Dispose();
         }
 
         public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
