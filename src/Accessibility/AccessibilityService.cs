@@ -252,7 +252,8 @@ internal sealed class AccessibilityService : IDisposable
         if (!await TreeWalker.Within(first, DateTime.UtcNow.AddMilliseconds(_options.ActionTimeoutMs)))
             throw SandboxException.Timeout($"the application did not answer within {_options.ActionTimeoutMs} ms");
         // A connection lost under this read is usually the application's own direct connection, closed because
-        // the application exited (before DropPeer saw it). Asked again through the bus, the daemon then answers
+        // the application exited while the call was on its way (one that ended before is passed over by the
+        // client's routing). Asked again through the bus, the daemon then answers
         // for the name (gone: 404) or the application answers (it is alive). A read only: nothing is done twice.
         if (first.Exception?.InnerException is DBusConnectionClosedException or DBusConnectionException)
         {

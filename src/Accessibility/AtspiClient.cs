@@ -87,8 +87,12 @@ internal sealed class AtspiClient(DBusConnection connection) : IDisposable
 
     private readonly record struct Outgoing(DBusConnection Connection, MessageBuffer Message);
 
+    /// <summary>
+    /// The application's direct connection while it is open, else the bus. A stream that already ended (the
+    /// application exited) is passed over before the connection's own disconnect handler drops it (DropPeer).
+    /// </summary>
     private DBusConnection Route(string bus) =>
-        _peers.TryGetValue(bus, out var p) && p.Connection is { } c ? c : Connection;
+        _peers.TryGetValue(bus, out var p) && p.Connection is { } c && p.Stream is not { IsClosed: true } ? c : Connection;
 
     /// <summary>
     /// Holds the calls to application <paramref name="bus"/> back until disposed, then sends them in one write

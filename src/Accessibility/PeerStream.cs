@@ -154,6 +154,9 @@ internal sealed class PeerStream : Stream
     /// </summary>
     public static bool IsReaderThread => t_reader;
 
+    /// <summary>True once the stream ended (the application closed its end, or the socket failed) or was disposed.</summary>
+    public bool IsClosed => _disposed;
+
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         Write(buffer.Span);
