@@ -73,7 +73,8 @@ internal sealed class PooledBufferStream : Stream
     /// <summary>The bytes written so far; valid until the next write, Reset or Release.</summary>
     public unsafe ReadOnlySpan<byte> Content => new(_data, (int)_length);
 
-    private unsafe Memory<byte> ContentMemory => new NativeSlice(_data, (int)_length).Memory;
+    /// <summary>The bytes written so far as memory (for async writes and serializers); valid until the next write, Reset or Release.</summary>
+    public unsafe ReadOnlyMemory<byte> ContentMemory => new NativeSlice(_data, (int)_length).Memory;
 
     /// <summary>Writes the content to <paramref name="output"/> in <see cref="SegmentSize"/> pieces.</summary>
     /// <remarks>Measured: one 3.7 MB write to a file took ~2.5 ms longer than 64 KiB pieces (ext4 on this

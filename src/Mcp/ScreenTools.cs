@@ -49,20 +49,12 @@ internal sealed class ScreenTools(ScreenshotService screenshots, int maxImageEdg
 
     private McpToolResult Shoot(ScreenshotRequest request)
     {
-        var buffer = new McpBuffer(request.Format == ImageFormat.Png ? 1 << 19 : 1 << 17);
-        try
-        {
-            var info = screenshots.Render(request, buffer);
-            var mime = request.Format == ImageFormat.Png ? "image/png" : "image/jpeg";
-            return new McpToolResult().Own(buffer)
-                .Add(new McpImage(buffer.Written, mime))
-                .Add(new McpText(Describe(info)));
-        }
-        catch
-        {
-            buffer.Dispose();
-            throw;
-        }
+        // The service's own encode, held until the result is serialized (no copy; as REST's image answers).
+        var lease = screenshots.RenderLease(request);
+        var mime = request.Format == ImageFormat.Png ? "image/png" : "image/jpeg";
+        return new McpToolResult().Own(lease)
+            .Add(new McpImage(lease.Bytes.ContentMemory, mime))
+            .Add(new McpText(Describe(lease.Info)));
     }
 
     /// <summary>The text part: sizes, scale and pointer, in words and as the REST answer's fields.</summary>
