@@ -75,8 +75,8 @@ public sealed class OsWorldCommandTests(OsWorldFixture f) : IClassFixture<OsWorl
     {
         f.Launch("xterm", "-T", "Typing-Target", "-geometry", "60x10+80+80");
         f.Launch("xterm", "-T", "Typing-Other", "-geometry", "60x10+700+400");
-        var target = ulong.Parse(Processes.Check("xdotool", ["search", "--sync", "--name", "^Typing-Target$"], f.Env, 60_000).Split('\n')[0]);
-        var other = ulong.Parse(Processes.Check("xdotool", ["search", "--sync", "--name", "^Typing-Other$"], f.Env, 60_000).Split('\n')[0]);
+        var target = f.WindowTitled("Typing-Target");
+        var other = f.WindowTitled("Typing-Other");
         OsWorldFixture.WaitFor(() => Processes.Run("wmctrl", ["-l"], f.Env).Stdout is var l && l.Contains("Typing-Target") && l.Contains("Typing-Other"), "openbox to manage both windows");
         f.Xdotool("windowactivate", "--sync", other.ToString());
         var geometry = f.Xdotool("getwindowgeometry", target.ToString());

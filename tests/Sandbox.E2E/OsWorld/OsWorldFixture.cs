@@ -89,6 +89,10 @@ public sealed class OsWorldFixture : IDisposable
     /// <summary>Starts an application on the desktop (killed on dispose).</summary>
     public Process Launch(string file, params string[] args) => Spawn(file, args, Env);
 
+    /// <summary>The id of the window titled exactly <paramref name="title"/> (no regex characters in it), once it is mapped.</summary>
+    public ulong WindowTitled(string title) =>
+        ulong.Parse(Xdotool("search", "--sync", "--name", $"^{title}$").Split('\n')[0]);
+
     public string Xdotool(params string[] args) => Processes.Check("xdotool", args, Env, 60_000).Trim();
 
     public static void WaitFor(Func<bool> condition, string what, int timeoutMs = 60_000) =>

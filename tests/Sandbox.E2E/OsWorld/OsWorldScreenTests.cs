@@ -40,8 +40,8 @@ public sealed class OsWorldScreenTests(OsWorldFixture f) : IClassFixture<OsWorld
     {
         f.Launch("xterm", "-T", "OsWorld Alpha", "-geometry", "40x10");
         f.Launch("xterm", "-T", "OsWorld Beta", "-geometry", "50x12");
-        var alpha = ulong.Parse(Processes.Check("xdotool", ["search", "--sync", "--name", "^OsWorld Alpha$"], f.Env, 60_000).Split('\n')[0]);
-        var beta = ulong.Parse(Processes.Check("xdotool", ["search", "--sync", "--name", "^OsWorld Beta$"], f.Env, 60_000).Split('\n')[0]);
+        var alpha = f.WindowTitled("OsWorld Alpha");
+        var beta = f.WindowTitled("OsWorld Beta");
 
         // get_vm_window_size: form app_class_name → the client size of a window of that WM_CLASS.
         // xdotool sees a window once it is mapped; the window manager lists it (EWMH) a moment later.
