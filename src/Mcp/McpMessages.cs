@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Sandbox.Common;
 
 namespace Sandbox.Mcp;
 
@@ -20,7 +21,7 @@ internal sealed class McpProtocolException(int code, string message) : Exception
     public int Code { get; } = code;
 }
 
-/// <summary>An encoded JSON-RPC message; a large one lives in a rented buffer until it is sent (then Dispose).</summary>
+/// <summary>An encoded JSON-RPC message; a large one lives in a native buffer until it is sent (then Dispose).</summary>
 internal sealed class McpPayload(ReadOnlyMemory<byte> data, IDisposable? owner = null) : IDisposable
 {
     public ReadOnlyMemory<byte> Data { get; } = data;
@@ -33,10 +34,10 @@ internal static class McpMessages
 {
     public delegate void Body(Utf8JsonWriter w);
 
-    /// <summary>A large result (a tool's images) written into a rented buffer, sent from it without a copy.</summary>
-    public static McpPayload LargeResult(JsonElement id, Body result, int sizeHint)
+    /// <summary>A large result (a tool's images) written into a native buffer, sent from it without a copy.</summary>
+    public static McpPayload LargeResult(JsonElement id, Body result)
     {
-        var buffer = new McpBuffer(sizeHint);
+        var buffer = new PooledBufferStream();
         try
         {
             using (var w = new Utf8JsonWriter((IBufferWriter<byte>)buffer, new JsonWriterOptions { SkipValidation = true }))
@@ -49,7 +50,7 @@ internal static class McpMessages
                 result(w);
                 w.WriteEndObject();
             }
-            return new McpPayload(buffer.Written, buffer);
+            return new McpPayload(buffer.ContentMemory, buffer);
         }
         catch
         {

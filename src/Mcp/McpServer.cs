@@ -279,7 +279,7 @@ internal sealed class McpServer : IAsyncDisposable
         {
             var size = result.SizeHint();
             return size > 64 << 10
-                ? McpMessages.LargeResult(request.Id, w => McpMessages.WriteToolResult(w, result), size)
+                ? McpMessages.LargeResult(request.Id, w => McpMessages.WriteToolResult(w, result))
                 : McpMessages.Result(request.Id, w => McpMessages.WriteToolResult(w, result), size);
         }
     }
@@ -323,7 +323,7 @@ internal sealed class McpServer : IAsyncDisposable
             w.WriteEndObject();
             w.WriteEndArray();
             w.WriteEndObject();
-        }, 512 + (c.Text?.Length * 2 ?? (c.Blob.Length + 2) / 3 * 4));
+        });
     }
 
     private async Task SweepAsync()

@@ -74,4 +74,23 @@ public sealed class PooledBufferStreamTests
         buffer.WriteToAsync(output, CancellationToken.None).GetAwaiter().GetResult();
         Assert.Equal(data, output.ToArray());
     }
+
+    [Fact]
+    public void Utf8JsonWriter_writes_a_large_document_straight_into_it()
+    {
+        var blob = new byte[3 * 1024 * 1024 + 17];   // grows the buffer several times while the writer holds memory
+        new Random(11).NextBytes(blob);
+        using var buffer = new PooledBufferStream();
+        using (var w = new System.Text.Json.Utf8JsonWriter((System.Buffers.IBufferWriter<byte>)buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("name"u8, "shot");
+            w.WriteBase64String("blob"u8, blob);
+            w.WriteEndObject();
+        }
+        using var doc = System.Text.Json.JsonDocument.Parse(buffer.ContentMemory);
+        Assert.Equal("shot", doc.RootElement.GetProperty("name").GetString());
+        Assert.Equal(blob, doc.RootElement.GetProperty("blob").GetBytesFromBase64());
+        Assert.Throws<ArgumentOutOfRangeException>(() => buffer.Advance((int)(buffer.Capacity - buffer.Length) + 1));
+    }
 }
