@@ -37,6 +37,38 @@ internal sealed class PooledBufferStream : Stream
     /// <summary>Bytes of native memory held (for tests).</summary>
     public long Capacity => (long)_capacity;
 
+    /// <summary>
+    /// The most bytes this buffer's memory ever held (its content or what was written with <see cref="Spare"/>):
+    /// the pages below it are resident, so using them again costs no page faults.
+    /// </summary>
+    public long HighWater { get; private set; }
+
+    /// <summary>Grows the capacity to at least <paramref name="bytes"/> (by doubling); everything in the memory so far is kept, also past the content.</summary>
+    public unsafe void Reserve(long bytes)
+    {
+        if (bytes > int.MaxValue) throw new IOException("a buffered answer is limited to 2 GiB");
+        if ((nuint)bytes <= _capacity) return;
+        var capacity = Math.Max(_capacity * 2, InitialCapacity);
+        while (capacity < (nuint)bytes) capacity *= 2;
+        _data = (byte*)NativeMemory.Realloc(_data, capacity);   // realloc keeps the whole old block, not only the content
+        _capacity = capacity;
+    }
+
+    /// <summary>
+    /// Scratch memory past the content: <paramref name="length"/> bytes at <paramref name="offset"/> from the start of
+    /// the buffer, within the capacity and at or past <see cref="Length"/>. A writer may fill it while another appends
+    /// below it (the parallel PNG encoder's last band); it is kept across <see cref="Reserve"/> but not across writes
+    /// that reach it. Valid until the buffer grows.
+    /// </summary>
+    public unsafe Span<byte> Spare(long offset, int length)
+    {
+        if (offset < 0 || length < 0 || (nuint)(offset + length) > _capacity) throw new ArgumentOutOfRangeException(nameof(offset));
+        return new Span<byte>(_data + offset, length);
+    }
+
+    /// <summary>Records that memory up to <paramref name="end"/> was written through <see cref="Spare"/>.</summary>
+    public void NoteWritten(long end) => HighWater = Math.Max(HighWater, end);
+
     /// <summary>Empties the buffer for the next write; its memory is kept and reused.</summary>
     public void Reset() => _length = 0;
 
@@ -47,6 +79,7 @@ internal sealed class PooledBufferStream : Stream
         _data = null;
         _capacity = 0;
         _length = 0;
+        HighWater = 0;
         NativeMemory.Free(data);
     }
 
@@ -55,17 +88,11 @@ internal sealed class PooledBufferStream : Stream
     public override unsafe void Write(ReadOnlySpan<byte> data)
     {
         if (data.IsEmpty) return;
-        var needed = checked((nuint)(_length + data.Length));
-        if (needed > int.MaxValue) throw new IOException("a buffered answer is limited to 2 GiB");
-        if (needed > _capacity)
-        {
-            var capacity = Math.Max(_capacity * 2, InitialCapacity);
-            while (capacity < needed) capacity *= 2;
-            _data = (byte*)NativeMemory.Realloc(_data, capacity);
-            _capacity = capacity;
-        }
+        var needed = checked(_length + data.Length);
+        if ((nuint)needed > _capacity) Reserve(needed);
         data.CopyTo(new Span<byte>(_data + _length, data.Length));
-        _length += data.Length;
+        _length = needed;
+        if (needed > HighWater) HighWater = needed;
     }
 
     public override void WriteByte(byte value) => Write([value]);
