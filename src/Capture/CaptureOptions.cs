@@ -40,7 +40,7 @@ internal sealed record CaptureOptions
     /// Period of the idle trim, milliseconds (0 = off): when the process worked since the last release and was
     /// idle for a whole period, the same pages are dropped again (src/Hosting/ResidentPages.cs).
     /// </summary>
-    public int IdleTrimMs { get; init; } = 1000;
+    public int IdleTrimMs { get; init; } = 30_000;
 
     public static CaptureOptions FromEnvironment(EnvReader r) => new()
     {
@@ -50,6 +50,6 @@ internal sealed record CaptureOptions
         UseTurboJpeg = r.Bool("SANDBOX_TURBOJPEG", true),
         MallocMmapThreshold = r.Int("SANDBOX_MALLOC_MMAP_THRESHOLD", 128 * 1024, 0, 32 << 20),
         ReleaseStartupPages = r.Bool("SANDBOX_RELEASE_STARTUP_PAGES", true),
-        IdleTrimMs = r.Int("SANDBOX_IDLE_TRIM_MS", 1000, 0, 3_600_000),
+        IdleTrimMs = r.Int("SANDBOX_IDLE_TRIM_MS", 30_000, 0, 3_600_000),
     };
 }
