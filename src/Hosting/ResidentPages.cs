@@ -12,8 +12,9 @@ namespace Sandbox.Hosting;
 /// (<c>madvise(MADV_DONTNEED)</c>): they stay in the page cache, and what runs later maps back what it
 /// touches with minor faults (no disk read, no copy). Only mappings without anonymous (copied-on-write)
 /// pages are touched, so nothing the process wrote can be lost. <c>SANDBOX_RELEASE_STARTUP_PAGES=false</c>
-/// turns it off. <see cref="StartIdleTrim"/> does the same again whenever the process has worked and then
-/// been idle (<c>SANDBOX_IDLE_TRIM_MS</c>): what the last requests mapped back is dropped while the agent thinks.
+/// turns it off. <see cref="StartIdleTrim"/> does the same again once the process has worked and then been
+/// idle for a period (<c>SANDBOX_IDLE_TRIM_MS</c>, default 5 minutes: the next request pays the faults, so a
+/// pause between an agent's steps must not trigger it; docs/performance.md, "Third round: memory").
 /// </summary>
 internal static unsafe class ResidentPages
 {

@@ -9,7 +9,8 @@ same-run ratios only, never fails on time.
 "Changed screen": before every request a separate X client draws one pixel on the root window (real
 DAMAGE, synced), so the appliance must capture and encode again. "Unchanged": the same request again
 with nothing drawn. --before runs the changed/unchanged rows with another binary too (e.g. a build of
-the previous commit) for before/after figures in one run.
+the previous commit) for before/after figures in one run. RSS is sampled right after an answer (the busy
+working set); after the 1,000 shots, separate lines give the first screenshot after a pause and RSS after one.
 Needs: Xvfb, python3-requests, python3-xlib, python3-pil (+ python3-fastapi, python3-uvicorn for the reference).
 """
 import argparse
