@@ -39,6 +39,38 @@ internal sealed class PooledBufferStream : Stream, IBufferWriter<byte>
     /// <summary>Bytes of native memory held (for tests).</summary>
     public long Capacity => (long)_capacity;
 
+    /// <summary>
+    /// The most bytes this buffer's memory ever held (its content or what was written with <see cref="Spare"/>):
+    /// the pages below it are resident, so using them again costs no page faults.
+    /// </summary>
+    public long HighWater { get; private set; }
+
+    /// <summary>Grows the capacity to at least <paramref name="bytes"/> (by doubling); everything in the memory so far is kept, also past the content.</summary>
+    public unsafe void Reserve(long bytes)
+    {
+        if (bytes > int.MaxValue) throw new IOException("a buffered answer is limited to 2 GiB");
+        if ((nuint)bytes <= _capacity) return;
+        var capacity = Math.Max(_capacity * 2, InitialCapacity);
+        while (capacity < (nuint)bytes) capacity *= 2;
+        _data = (byte*)NativeMemory.Realloc(_data, capacity);   // realloc keeps the whole old block, not only the content
+        _capacity = capacity;
+    }
+
+    /// <summary>
+    /// Scratch memory past the content: <paramref name="length"/> bytes at <paramref name="offset"/> from the start of
+    /// the buffer, within the capacity and at or past <see cref="Length"/>. A writer may fill it while another appends
+    /// below it (the parallel PNG encoder's last band); it is kept across <see cref="Reserve"/> but not across writes
+    /// that reach it. Valid until the buffer grows.
+    /// </summary>
+    public unsafe Span<byte> Spare(long offset, int length)
+    {
+        if (offset < 0 || length < 0 || (nuint)(offset + length) > _capacity) throw new ArgumentOutOfRangeException(nameof(offset));
+        return new Span<byte>(_data + offset, length);
+    }
+
+    /// <summary>Records that memory up to <paramref name="end"/> was written through <see cref="Spare"/>.</summary>
+    public void NoteWritten(long end) => HighWater = Math.Max(HighWater, end);
+
     /// <summary>Empties the buffer for the next write; its memory is kept and reused.</summary>
     public void Reset() => _length = 0;
 
@@ -49,6 +81,7 @@ internal sealed class PooledBufferStream : Stream, IBufferWriter<byte>
         _data = null;
         _capacity = 0;
         _length = 0;
+        HighWater = 0;
         NativeMemory.Free(data);
     }
 
@@ -57,21 +90,11 @@ internal sealed class PooledBufferStream : Stream, IBufferWriter<byte>
     public override unsafe void Write(ReadOnlySpan<byte> data)
     {
         if (data.IsEmpty) return;
-        Ensure(data.Length);
+        var needed = checked(_length + data.Length);
+        if ((nuint)needed > _capacity) Reserve(needed);
         data.CopyTo(new Span<byte>(_data + _length, data.Length));
-        _length += data.Length;
-    }
-
-    /// <summary>Grows the buffer so that <paramref name="more"/> bytes fit after the content.</summary>
-    private unsafe void Ensure(int more)
-    {
-        var needed = checked((nuint)(_length + more));
-        if (needed > int.MaxValue) throw new IOException("a buffered answer is limited to 2 GiB");
-        if (needed <= _capacity) return;
-        var capacity = Math.Max(_capacity * 2, InitialCapacity);
-        while (capacity < needed) capacity *= 2;
-        _data = (byte*)NativeMemory.Realloc(_data, capacity);
-        _capacity = capacity;
+        _length = needed;
+        if (needed > HighWater) HighWater = needed;
     }
 
     // IBufferWriter: the free space after the content, valid until the next write, Reset or Release.
@@ -79,17 +102,18 @@ internal sealed class PooledBufferStream : Stream, IBufferWriter<byte>
     {
         if (count < 0 || (nuint)(_length + count) > _capacity) throw new ArgumentOutOfRangeException(nameof(count));
         _length += count;
+        if (_length > HighWater) HighWater = _length;
     }
 
     public unsafe Memory<byte> GetMemory(int sizeHint = 0)
     {
-        Ensure(Math.Max(sizeHint, 1));
+        Reserve(_length + Math.Max(sizeHint, 1));
         return new NativeSlice(_data + _length, (int)(_capacity - (nuint)_length)).Memory;
     }
 
     public unsafe Span<byte> GetSpan(int sizeHint = 0)
     {
-        Ensure(Math.Max(sizeHint, 1));
+        Reserve(_length + Math.Max(sizeHint, 1));
         return new Span<byte>(_data + _length, (int)(_capacity - (nuint)_length));
     }
 

@@ -86,9 +86,13 @@ internal static class Program
         var restStarted = lifetime.ApplicationStarted;
         appliance.Deferred.Defer(StartupHeap.End);
         var gatewayStart = StartAfter(appliance.Deferred.Opened, lifetime.ApplicationStopping, gateway.StartAsync);
-        // --- Memory: start-up-only pages released once the deferred start-up is done (ResidentPages) ---
-        if (options.Capture.ReleaseStartupPages)
-            _ = gatewayStart.ContinueWith(_ => ResidentPages.Release(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        // --- Memory: start-up-only pages released once the deferred start-up is done, then again when idle (ResidentPages) ---
+        if (options.Capture.ReleaseStartupPages || options.Capture.IdleTrimMs > 0)
+            _ = gatewayStart.ContinueWith(_ =>
+            {
+                if (options.Capture.ReleaseStartupPages) ResidentPages.Release();
+                ResidentPages.StartIdleTrim(TimeSpan.FromMilliseconds(options.Capture.IdleTrimMs));
+            }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         // --- Systemd: READY=1 once both ports are bound, STATUS=, WATCHDOG=1, STOPPING=1 ---
         systemd?.Attach(appliance.Api.Lifetime, gatewayStart,
             () => SystemdNotify.Describe(appliance.DisplayState, options.Display, gateway.Health()));

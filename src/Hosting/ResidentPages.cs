@@ -12,7 +12,9 @@ namespace Sandbox.Hosting;
 /// (<c>madvise(MADV_DONTNEED)</c>): they stay in the page cache, and what runs later maps back what it
 /// touches with minor faults (no disk read, no copy). Only mappings without anonymous (copied-on-write)
 /// pages are touched, so nothing the process wrote can be lost. <c>SANDBOX_RELEASE_STARTUP_PAGES=false</c>
-/// turns it off.
+/// turns it off. <see cref="StartIdleTrim"/> does the same again once the process has worked and then been
+/// idle for a period (<c>SANDBOX_IDLE_TRIM_MS</c>, default 5 minutes: the next request pays the faults, so a
+/// pause between an agent's steps must not trigger it; docs/performance.md, "Third round: memory").
 /// </summary>
 internal static unsafe class ResidentPages
 {
@@ -28,6 +30,56 @@ internal static unsafe class ResidentPages
             if (Libc.madvise((void*)start, end - start, Libc.MADV_DONTNEED) == 0) released += rssKb * 1024;
         return released;
     }
+
+    private static Timer? s_idleTimer;
+    private static long s_cpuAtLastTick, s_faultsAfterLastRelease;
+
+    /// <summary>Minor page faults since the last release that make another one worth it (a screenshot after a release takes ~50–200).</summary>
+    internal const long FaultsWorthRelease = 32;
+
+    /// <summary>Process CPU time per tick below which the process counts as idle (measured idle: ~0.35 ms per second, timers).</summary>
+    internal static readonly TimeSpan IdleCpu = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>
+    /// Every <paramref name="period"/>, <see cref="Release"/> again when pages came back since the last release
+    /// (at least <see cref="FaultsWorthRelease"/> minor faults) and the process used less than <see cref="IdleCpu"/>
+    /// during the last period (it is idle now): the pages go 1–2 periods after the last request. The next request
+    /// maps back what it touches (docs/performance.md, "Third round: memory"). One timer wake-up per period.
+    /// </summary>
+    public static void StartIdleTrim(TimeSpan period)
+    {
+        if (!OperatingSystem.IsLinux() || period <= TimeSpan.Zero) return;
+        if (period < TimeSpan.FromMilliseconds(100)) period = TimeSpan.FromMilliseconds(100);
+        s_cpuAtLastTick = CpuTicks();
+        s_faultsAfterLastRelease = MinorFaults();
+        s_idleTimer = new Timer(static _ => IdleTick(), null, period, period);
+    }
+
+    private static void IdleTick()
+    {
+        var cpu = CpuTicks();
+        var lastTick = cpu - s_cpuAtLastTick;
+        s_cpuAtLastTick = cpu;
+        if (!ShouldRelease(MinorFaults() - s_faultsAfterLastRelease, lastTick)) return;
+        Release();
+        s_faultsAfterLastRelease = MinorFaults();
+        s_cpuAtLastTick = CpuTicks();   // the release's own CPU is not work
+    }
+
+    /// <summary>True when pages came back since the last release and the process idled during the last tick (CPU ticks of 100 ns).</summary>
+    internal static bool ShouldRelease(long faultsSinceRelease, long cpuLastTick) =>
+        faultsSinceRelease >= FaultsWorthRelease && cpuLastTick < IdleCpu.Ticks;
+
+    private static long MinorFaults()
+    {
+        var usage = stackalloc long[32];
+        return Libc.getrusage(Libc.RUSAGE_SELF, usage) == 0 ? usage[Libc.RusageMinorFaultsWord] : 0;
+    }
+
+    /// <summary>True once <see cref="StartIdleTrim"/> armed its timer (the field also keeps the timer alive).</summary>
+    internal static bool IdleTrimArmed => s_idleTimer is not null;
+
+    private static long CpuTicks() => Environment.CpuUsage.TotalTime.Ticks;
 
     /// <summary>The mappings <see cref="Release"/> drops, from the text of <c>/proc/PID/smaps</c>.</summary>
     internal static List<(nuint Start, nuint End, long RssKb)> Candidates(string smaps)

@@ -19,11 +19,16 @@ namespace Sandbox.Imaging;
 /// band is closed normally, so its final block ends the stream. The zlib header is the first band's
 /// two bytes (all bands use one level), and the trailer is the adler32 of all filtered rows, combined
 /// from the bands' adler32s with zlib's <c>adler32_combine</c> arithmetic.</para>
-/// <para>Memory: the first band streams straight into the IDAT chunks; the others are held in native
-/// memory until their turn (the compressed size, not the raw size), off the GC heap. One such buffer per
-/// band is kept for the next encode (up to <see cref="StagingKeptMax"/>): freeing it each time made the
-/// next encode fault its pages in again, ~2 µs per 4 KiB page here (0.8 ms for a photo's second band)
-/// (docs/performance.md, "Memory").</para>
+/// <para>Memory: the first band streams straight into the IDAT chunks. When the output is a native
+/// <see cref="PooledBufferStream"/> (the screenshot service's encode buffer), the last band deflates into
+/// that buffer's memory above where the bands before it will end (a region placed from the previous
+/// encode's sizes) and is moved down at the join, so it needs no memory of its own; if the first band
+/// outgrows the plan, its excess goes aside and the region is copied out before the join (the bytes stay
+/// the same). Other bands (and the last one for other outputs) are held in native staging memory until
+/// their turn (the compressed size, not the raw size), off the GC heap; one such buffer per band is kept
+/// for the next encode (up to <see cref="StagingKeptMax"/>): freeing it each time made the next encode
+/// fault its pages in again, ~2 µs per 4 KiB page here (0.8 ms for a photo's second band)
+/// (docs/performance.md, "Memory" and "Third round: memory").</para>
 /// <para>Filters: a band's first row is filtered against the raw row above it (converted again by
 /// that band's worker), so Up/Average/Paeth see the same prior row as in the serial encoder.</para>
 /// </remarks>
@@ -35,24 +40,63 @@ internal static unsafe class PngBands
     /// <summary>Staging buffers kept between encodes, by band index (taken and put back atomically).</summary>
     private static readonly PooledBufferStream?[] s_kept = new PooledBufferStream?[64];
 
+    /// <summary>Joins that read the last band from the output buffer's region, and joins that copied it out first (for tests).</summary>
+    internal static long InPlaceJoins, SpilledJoins;
+
+    /// <summary>Bytes before the last band in the previous encode (IDAT framing included) and the last band's size: where the next one's region goes.</summary>
+    private static long s_lastPrefix, s_lastBand;
+
     public static void Encode(BgraImage image, Stream output, int level, int candidates, bool alpha, int bands)
     {
         int width = image.Width, height = image.Height, stride = image.Stride, pixelBytes = image.Pixels.Length;
         int bpp = alpha ? 4 : 3, rowBytes = width * bpp;
         var sinks = new BandSink[bands];
-        using var idat = new PngChunkStream(output, "IDAT"u8);
+        // Into a native buffer, the last band deflates into that buffer's own memory past where the bands before
+        // it will end (a region placed by the previous encode's sizes), and is moved down into place at the join:
+        // no staging memory of its own (docs/performance.md, "Third round: memory").
+        var buffer = output as PooledBufferStream;
+        var region = buffer is null ? null : Region.Plan(buffer);
+        var guarded = region is null ? null : new GuardedOutput(buffer!, region.Start);
+        using var idat = new PngChunkStream(guarded ?? output, "IDAT"u8);
         try
         {
             fixed (byte* p = image.Pixels)
             {
                 var pixels = (nint)p;
-                for (int i = 0; i < bands; i++) sinks[i] = new BandSink(i == 0 ? idat : null, i);
+                for (int i = 0; i < bands; i++)
+                    sinks[i] = new BandSink(i == 0 ? idat : null, i, i == bands - 1 ? region : null);
                 BandWorkers.Run(bands, i =>
                 {
                     int y0 = (int)((long)height * i / bands), y1 = (int)((long)height * (i + 1) / bands);
                     var view = new BgraImage(new Span<byte>((byte*)pixels, pixelBytes), width, height, stride);
                     EncodeBand(view, y0, y1, level, candidates, alpha, bpp, rowBytes, sinks[i], last: i == bands - 1);
                 });
+            }
+
+            var last = sinks[bands - 1];
+            if (region is not null)
+            {
+                buffer!.NoteWritten(region.Start + last.RegionUsed);
+                long middle = 0;
+                for (int i = 1; i < bands - 1; i++) middle += sinks[i].Kept;
+                long before = buffer.Length + guarded!.AsideLength + idat.Pending + middle;   // where the last band's bytes start, less framing
+                long chunks = (idat.Pending + middle + last.Kept + 4) / idat.ChunkSize + 2;
+                Volatile.Write(ref s_lastPrefix, before - region.EncodeStart);
+                Volatile.Write(ref s_lastBand, last.Kept);
+                // The join writes below what it has not read yet only if everything before the last band, framed, ends
+                // below the region; else (a first band that outgrew the plan, or more middle bytes) the region is copied out first.
+                if (guarded.Overflowed || before + 12 * chunks > region.Start)
+                {
+                    last.SpillRegion();
+                    guarded.Drain();
+                    Interlocked.Increment(ref SpilledJoins);
+                }
+                else
+                {
+                    buffer.Reserve(before + last.Kept + 4 + 12 * chunks);   // no growth (a move) while the region is read
+                    Interlocked.Increment(ref InPlaceJoins);
+                }
+                guarded.Direct = true;
             }
 
             uint adler = 1;
@@ -71,7 +115,75 @@ internal static unsafe class PngBands
         finally
         {
             foreach (var sink in sinks) sink?.Release();
+            guarded?.Discard();   // an encode that failed half-way: nothing held
         }
+    }
+
+    /// <summary>
+    /// Where in the output buffer the last band deflates: from <see cref="Start"/> to the end of the capacity. Placed
+    /// past what the bands before it wrote last time (plus an eighth and 64 KiB), and at least halfway up the memory
+    /// the buffer already used (its pages are resident: a smaller screen after a larger one touches no new page).
+    /// </summary>
+    private sealed class Region(PooledBufferStream buffer, long encodeStart, long start)
+    {
+        public PooledBufferStream Buffer { get; } = buffer;
+        public long EncodeStart { get; } = encodeStart;
+        public long Start { get; } = start;
+        public int Length => (int)Math.Min(int.MaxValue, Buffer.Capacity - Start);
+
+        public static Region Plan(PooledBufferStream buffer)
+        {
+            long at = buffer.Length;
+            long prefix = Volatile.Read(ref s_lastPrefix), band = Volatile.Read(ref s_lastBand);
+            long start = at + Math.Max(prefix + prefix / 8 + (64 << 10), (buffer.HighWater - at) / 2);
+            buffer.Reserve(start + Math.Max(band + band / 8 + (64 << 10), 256 << 10));
+            return new Region(buffer, at, start);
+        }
+    }
+
+    /// <summary>
+    /// The first band's way into the output buffer while the last band fills the region above it: bytes that would
+    /// reach the region go aside (in order) and are appended by <see cref="Drain"/> once the region was copied out.
+    /// </summary>
+    private sealed class GuardedOutput(PooledBufferStream buffer, long limit) : Stream
+    {
+        private PooledBufferStream? _aside;
+
+        public bool Overflowed => _aside is not null;
+
+        public long AsideLength => _aside?.Length ?? 0;
+
+        /// <summary>Set once the region is safe from writes: everything goes straight to the buffer.</summary>
+        public bool Direct { get; set; }
+
+        public override void Write(ReadOnlySpan<byte> data)
+        {
+            if (Direct || (_aside is null && buffer.Length + data.Length <= limit)) buffer.Write(data);
+            else (_aside ??= new PooledBufferStream()).Write(data);
+        }
+
+        /// <summary>Appends what went aside to the buffer and frees it.</summary>
+        public void Drain()
+        {
+            var aside = _aside;
+            if (aside is null) return;
+            _aside = null;
+            buffer.Write(aside.Content);
+            aside.Dispose();
+        }
+
+        public void Discard() => Interlocked.Exchange(ref _aside, null)?.Dispose();
+
+        public override void Write(byte[] data, int offset, int count) => Write(data.AsSpan(offset, count));
+        public override void Flush() { }
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] data, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     private static void EncodeBand(BgraImage image, int y0, int y1, int level, int candidates, bool alpha, int bpp, int rowBytes,
@@ -118,16 +230,18 @@ internal static unsafe class PngBands
     }
 
     /// <summary>
-    /// Where one band's zlib stream goes: straight into the IDAT chunks (the first band) or into a native
-    /// <see cref="PooledBufferStream"/>, kept for the next encode of this band or freed by <see cref="Release"/>. Drops the zlib header of every band but the first and
-    /// keeps the trailing adler32 aside.
+    /// Where one band's zlib stream goes: straight into the IDAT chunks (the first band), into the output buffer's
+    /// region (the last band, when the output is a native buffer; past the region's end into a staging buffer), or
+    /// into a native staging <see cref="PooledBufferStream"/> (the others), kept for the next encode of this band or
+    /// freed by <see cref="Release"/>. Drops the zlib header of every band but the first and keeps the trailing
+    /// adler32 aside.
     /// </summary>
-    private sealed class BandSink(Stream? direct, int index) : Stream
+    private sealed class BandSink(Stream? direct, int index, Region? region) : Stream
     {
-        private readonly PooledBufferStream _staging = (uint)index < (uint)s_kept.Length
-            ? Interlocked.Exchange(ref s_kept[index], null) ?? new PooledBufferStream() : new PooledBufferStream();
-        private bool _released;
-        private long _length;                  // deflate bytes kept (header excluded)
+        private PooledBufferStream? _staging;
+        private long _length;                  // deflate bytes kept (header excluded): in the region first, then in staging
+        private int _regionUsed;
+        private bool _regionFull;
         private int _headerLeft = 2;
         private bool _sealed;
         private readonly byte[] _tail = new byte[64];   // bytes written after Seal (or the last few of the last band)
@@ -136,7 +250,16 @@ internal static unsafe class PngBands
 
         public uint Adler { get; private set; }
 
+        /// <summary>Deflate bytes this band contributes to the stream.</summary>
+        public long Kept => _keepUntil >= 0 ? _keepUntil : _length;
+
+        /// <summary>Bytes of the output buffer's region this band wrote.</summary>
+        public int RegionUsed => _regionUsed;
+
         public void Seal() => _sealed = true;
+
+        private PooledBufferStream Staging => _staging ??= region is null && (uint)index < (uint)s_kept.Length
+            ? Interlocked.Exchange(ref s_kept[index], null) ?? new PooledBufferStream() : new PooledBufferStream();
 
         public override void Write(ReadOnlySpan<byte> data)
         {
@@ -165,10 +288,17 @@ internal static unsafe class PngBands
             {
                 // The first band, never the last one (there are two bands at least): straight through.
                 direct.Write(data);
-                _length += data.Length;
-                return;
             }
-            _staging.Write(data);
+            else if (region is not null && !_regionFull && _regionUsed + data.Length <= region.Length)
+            {
+                data.CopyTo(region.Buffer.Spare(region.Start + _regionUsed, data.Length));
+                _regionUsed += data.Length;
+            }
+            else
+            {
+                _regionFull = true;   // the rest in order after the region's bytes
+                Staging.Write(data);
+            }
             _length += data.Length;
         }
 
@@ -182,7 +312,7 @@ internal static unsafe class PngBands
                 Adler = BinaryPrimitives.ReadUInt32BigEndian(_tail.AsSpan(_tailFill - 4));
                 return;
             }
-            // The last band (always buffered): the final block stays, the last four bytes are the adler32.
+            // The last band (always held): the final block stays, the last four bytes are the adler32.
             if (direct is not null || _length < 4) throw new InvalidOperationException("zlib stream ended without its adler32");
             Span<byte> adler = stackalloc byte[4];
             for (int k = 0; k < 4; k++) adler[k] = ByteAt(_length - 4 + k);
@@ -190,11 +320,36 @@ internal static unsafe class PngBands
             _keepUntil = _length - 4;
         }
 
-        private byte ByteAt(long at) => _staging.Content[(int)at];
+        private byte ByteAt(long at) => at < _regionUsed ? region!.Buffer.Spare(region.Start + at, 1)[0] : _staging!.Content[(int)(at - _regionUsed)];
+
+        /// <summary>Moves the region's bytes into this band's staging (before what is there), so the output buffer may be written over them.</summary>
+        public void SpillRegion()
+        {
+            if (_regionUsed == 0) return;
+            var staging = new PooledBufferStream();
+            staging.Write(region!.Buffer.Spare(region.Start, _regionUsed));
+            if (_staging is not null)
+            {
+                staging.Write(_staging.Content);
+                _staging.Dispose();
+            }
+            _staging = staging;
+            _regionUsed = 0;
+        }
 
         public void CopyDeflateTo(Stream target)
         {
-            var content = _staging.Content[..(int)(_keepUntil >= 0 ? _keepUntil : _length)];
+            long keep = Kept;
+            if (_regionUsed > 0)
+            {
+                // Read in pieces, each taken after the writes before it: the writes land below what is still unread.
+                int fromRegion = (int)Math.Min(keep, _regionUsed);
+                for (int at = 0; at < fromRegion; at += 1 << 16)
+                    target.Write(region!.Buffer.Spare(region.Start + at, Math.Min(1 << 16, fromRegion - at)));
+                keep -= fromRegion;
+            }
+            if (keep <= 0) return;
+            var content = _staging!.Content[..(int)keep];
             for (int at = 0; at < content.Length; at += 1 << 20)
                 target.Write(content.Slice(at, Math.Min(1 << 20, content.Length - at)));
         }
@@ -202,14 +357,17 @@ internal static unsafe class PngBands
         public void Release()
         {
             _length = 0;
-            if (_released) return;
-            _released = true;
-            _staging.Reset();
-            // Kept for the next encode of this band when small enough and the slot is free; freed otherwise.
-            if (_staging.Capacity <= StagingKeptMax && (uint)index < (uint)s_kept.Length
-                && Interlocked.CompareExchange(ref s_kept[index], _staging, null) == null)
+            _regionUsed = 0;
+            var staging = _staging;
+            if (staging is null) return;
+            _staging = null;
+            staging.Reset();
+            // A middle band's staging is kept for the next encode of this band when small enough and the slot is free;
+            // the last band's (its region overflowed) and the rest are freed.
+            if (region is null && staging.Capacity <= StagingKeptMax && (uint)index < (uint)s_kept.Length
+                && Interlocked.CompareExchange(ref s_kept[index], staging, null) == null)
                 return;
-            _staging.Dispose();
+            staging.Dispose();
         }
 
         public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));

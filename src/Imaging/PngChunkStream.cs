@@ -38,6 +38,9 @@ internal sealed class PngChunkStream : Stream
 
     public int ChunkSize { get; }
 
+    /// <summary>Data bytes of the chunk being assembled (not yet written to the output).</summary>
+    public int Pending => _filled;
+
     /// <summary>Chunks written so far.</summary>
     public int ChunkCount { get; private set; }
 

@@ -4,12 +4,13 @@ libjpeg-turbo vs StbImageWriteSharp, and RSS over 1,000 screenshots. Same run, s
 same-run ratios only, never fails on time.
 
     /usr/bin/python3 tests/bench/capture_bench.py [--runs 20] [--binary out/sandbox] [--rss-shots 1000]
-                                                  [--before OLD_BINARY] [--no-reference]
+                                                  [--before OLD_BINARY] [--no-reference] [--idle-runs 6]
 
 "Changed screen": before every request a separate X client draws one pixel on the root window (real
 DAMAGE, synced), so the appliance must capture and encode again. "Unchanged": the same request again
 with nothing drawn. --before runs the changed/unchanged rows with another binary too (e.g. a build of
-the previous commit) for before/after figures in one run.
+the previous commit) for before/after figures in one run. RSS is sampled right after an answer (the busy
+working set); after the 1,000 shots, separate lines give the first screenshot after a pause and RSS after one.
 Needs: Xvfb, python3-requests, python3-xlib, python3-pil (+ python3-fastapi, python3-uvicorn for the reference).
 """
 import argparse
@@ -142,6 +143,8 @@ def main():
     ap.add_argument("--no-reference", action="store_true")
     ap.add_argument("--rss-env", action="append", help="NAME=VALUE: one more RSS run of --binary with this variable (e.g. DOTNET_gcConcurrent=0)")
     ap.add_argument("--only-rss", action="store_true")
+    ap.add_argument("--idle-runs", type=int, default=6, help="pauses before a first-after-pause screenshot, per kind (0 = none)")
+    ap.add_argument("--idle-pause", type=float, default=2.5, help="seconds of each pause")
     args = ap.parse_args()
 
     xvfb, display = start_xvfb()
@@ -247,6 +250,19 @@ def main():
                     if done % 100 == 0:
                         samples.append((done, rss_kb(p.pid)))
             breakdown = rss_breakdown(p.pid)
+            # Agents pause between steps: the first screenshot after a pause (office, changed and unchanged
+            # screen, one pause before each) and RSS after a pause, as separate figures; the samples above stay
+            # taken right after the last answer.
+            paint(display, "office.png")
+            s.get(f"{url}/screenshot").raise_for_status()
+            after_pause = {}
+            for kind in ("changed", "unchanged"):
+                for _ in range(args.idle_runs):
+                    time.sleep(args.idle_pause)
+                    after_pause.setdefault(kind, []).extend(timed(s, f"{url}/screenshot", 1, damage if kind == "changed" else None))
+            time.sleep(args.idle_pause)
+            idle_kb = rss_kb(p.pid)
+            idle_breakdown = rss_breakdown(p.pid)
             p.terminate()
             p.wait(10)
             procs.clear()
@@ -256,6 +272,10 @@ def main():
                   f"over {done} screenshots min {min(tail) / 1024:.1f} / max {max(tail) / 1024:.1f} / last {tail[-1] / 1024:.1f} MB")
             print("  samples (shots: MB): " + ", ".join(f"{n}: {kb / 1024:.1f}" for n, kb in samples))
             print("  at the end, by mapping: " + ", ".join(f"{k} {v:.1f} MB" for k, v in breakdown.items()))
+            if args.idle_runs:
+                print(f"  after a {args.idle_pause:g} s pause: RSS {idle_kb / 1024:.1f} MB; first office screenshot after a pause, "
+                      f"median of {args.idle_runs}: changed {med(after_pause['changed']):.2f} ms, unchanged {med(after_pause['unchanged']):.2f} ms")
+                print("  after the pause, by mapping: " + ", ".join(f"{k} {v:.1f} MB" for k, v in idle_breakdown.items()))
     finally:
         for p in procs:
             p.kill()

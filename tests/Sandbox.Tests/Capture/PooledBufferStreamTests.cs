@@ -21,6 +21,26 @@ public sealed class PooledBufferStreamTests
     }
 
     [Fact]
+    public void Spare_memory_past_the_content_survives_growth_and_counts_in_the_high_water_mark()
+    {
+        using var buffer = new PooledBufferStream();
+        buffer.Write(new byte[] { 9, 9 });
+        buffer.Reserve(100_000);
+        Assert.True(buffer.Capacity >= 100_000);
+        buffer.Spare(50_000, 3).Fill(7);
+        buffer.NoteWritten(50_003);
+        buffer.Reserve(3_000_000);   // grows (may move): the bytes past the content stay
+        Assert.Equal(new byte[] { 7, 7, 7 }, buffer.Spare(50_000, 3).ToArray());
+        Assert.Equal(2, buffer.Length);
+        Assert.Equal(50_003, buffer.HighWater);
+        Assert.Throws<ArgumentOutOfRangeException>(() => buffer.Spare(buffer.Capacity - 1, 2).Length);
+        buffer.Reset();
+        Assert.Equal(50_003, buffer.HighWater);   // the memory is kept
+        buffer.Release();
+        Assert.Equal(0, buffer.HighWater);
+    }
+
+    [Fact]
     public void Reset_keeps_the_memory_and_Release_frees_it()
     {
         using var buffer = new PooledBufferStream();

@@ -52,6 +52,15 @@ public sealed class ResidentPagesTests
     }
 
     [Fact]
+    public void The_idle_trim_releases_only_after_pages_came_back_and_during_an_idle_tick()
+    {
+        long idle = ResidentPages.IdleCpu.Ticks - 1, busy = ResidentPages.IdleCpu.Ticks;
+        Assert.True(ResidentPages.ShouldRelease(ResidentPages.FaultsWorthRelease, idle));
+        Assert.False(ResidentPages.ShouldRelease(ResidentPages.FaultsWorthRelease - 1, idle));   // the timers' own few faults
+        Assert.False(ResidentPages.ShouldRelease(10_000, busy));                                  // still working
+    }
+
+    [Fact]
     public void Releasing_this_process_pages_keeps_it_running()
     {
         var released = ResidentPages.Release();

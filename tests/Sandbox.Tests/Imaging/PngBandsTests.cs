@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Sandbox.Common;
 using Sandbox.Imaging;
 
 namespace Sandbox.Tests.Imaging;
@@ -67,6 +68,60 @@ public sealed class PngBandsTests
         // Same filter choice on every row, the band's first rows included (they see the row above).
         Assert.Equal(PngStructure.FilterTypes(serial, width * 3, height), PngStructure.FilterTypes(banded, width * 3, height));
         Assert.Equal(TestPixels.Decode(serial).Data, TestPixels.Decode(banded).Data);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void Into_a_kept_native_buffer_the_bytes_are_the_same_whatever_the_last_bands_region_held(int threads)
+    {
+        // The last band deflates into the output buffer's own memory when the plan (from the previous encode) fits,
+        // and is copied out first when it does not: a cold buffer, small after large, large after small in a buffer that
+        // held a large one, large after small in a new buffer. Every output must be the same bytes as the encode into a MemoryStream.
+        var (officeBgrx, ow, oh) = Scene("office.png");
+        var (photoBgrx, pw, ph) = Scene("photo.png");
+        var office = TestPixels.View(officeBgrx, ow, oh, ow * 4);
+        var photo = TestPixels.View(photoBgrx, pw, ph, pw * 4);
+        var options = new PngEncoderOptions { Threads = threads };
+        var expectedOffice = Encode(office, options);
+        var expectedPhoto = Encode(photo, options);
+        var kept = new PooledBufferStream();
+        long inPlace = Interlocked.Read(ref PngBands.InPlaceJoins), spilled = Interlocked.Read(ref PngBands.SpilledJoins);
+        foreach (var (isPhoto, fresh) in new[]
+                 {
+                     (true, false), (true, false), (false, false), (true, false), (false, true), (true, false),
+                     (true, true), (false, false), (false, false),
+                 })
+        {
+            if (fresh)
+            {
+                kept.Dispose();
+                kept = new PooledBufferStream();   // then a photo after an office: the first band outgrows the plan
+            }
+            kept.Reset();
+            PngEncoder.Encode(isPhoto ? photo : office, kept, options);
+            Assert.Equal(isPhoto ? expectedPhoto : expectedOffice, kept.Content.ToArray());
+        }
+        kept.Dispose();
+        Assert.True(Interlocked.Read(ref PngBands.InPlaceJoins) > inPlace, "some joins read the region in place");
+        Assert.True(Interlocked.Read(ref PngBands.SpilledJoins) > spilled, "some joins copied the region out first");
+        Assert.Equal(TestPixels.ExpectedRgb(photo, false), TestPixels.Decode(expectedPhoto).Data);
+    }
+
+    [Fact]
+    public void A_photo_encoded_again_into_its_buffer_uses_little_more_memory_than_its_bytes()
+    {
+        var (bgrx, w, h) = Scene("photo.png");
+        var image = TestPixels.View(bgrx, w, h, w * 4);
+        using var buffer = new PooledBufferStream();
+        for (int i = 0; i < 3; i++)
+        {
+            buffer.Reset();
+            PngEncoder.Encode(image, buffer, new PngEncoderOptions { Threads = 2 });
+        }
+        // The second band was written above the first band's end (an eighth + 64 KiB of slack), not in a buffer of its own.
+        Assert.InRange(buffer.HighWater, buffer.Length, buffer.Length + buffer.Length / 4);
     }
 
     [Fact]
