@@ -16,7 +16,9 @@ The zygote exits when fd 0 closes (the appliance went away); the kernels die wit
 A request usually goes to the spare: a child forked ahead of it (once the zygote has been idle for
 SPARE_DELAY) that waits for its request on a pipe, so the fork is not on a kernel start's path. Without a
 spare (two requests in quick succession) the zygote forks on the request. Either way the child does the
-same thing with the request, and the pid reported is the kernel's.
+same thing with the request, and the pid reported is the kernel's. When the last two requests were alike
+(environment, cwd, log; only the connection file differs) the spare guesses the next one and runs ipykernel's
+start up to the connection file before it arrives (see fork_spare's comment).
 
 Fork safety: nothing here creates a ZeroMQ context, an event loop or a thread before fork; the check
 below refuses to run (exit 3) if an import started a thread, and the appliance then execs kernels.
