@@ -4,6 +4,7 @@ python3-jupyter-server, the code Kernel Gateway is built on), measured in the sa
 Prints figures and ratios; never fails on time.
 
     /usr/bin/python3 tests/bench/gateway_bench.py [--rounds N] [--kernel-start-only N]
+    /usr/bin/python3 tests/bench/gateway_bench.py --kernel-start-vs OTHER_BINARY N   (same run: OTHER vs this vs jupyter)
 """
 import http.client
 import json
@@ -57,7 +58,7 @@ def wait_api(port, t0, proc, timeout=60):
 
 
 class Server:
-    def __init__(self, kind, prespawn=1, gateway="builtin", extra_env=None):
+    def __init__(self, kind, prespawn=1, gateway="builtin", extra_env=None, binary=None):
         self.kind = kind
         self.port = free_port()
         self.tmp = tempfile.mkdtemp(prefix="gwbench-")
@@ -69,7 +70,7 @@ class Server:
                         "JUPYTER_KERNEL_GATEWAY_APP_HOST": "127.0.0.1", "JUPYTER_KERNEL_GATEWAY_APP_PORT": str(self.port),
                         "KG_PRESPAWN_COUNT": str(prespawn), "SANDBOX_KERNEL_GATEWAY": gateway, **(extra_env or {})})
             env.pop("DISPLAY", None)
-            cmd = [BINARY]
+            cmd = [binary or BINARY]
         else:
             cmd = [PY, "-m", "jupyter_server", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
                    "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
@@ -267,7 +268,37 @@ def kernel_start_rows(n):
     return rows
 
 
+def kernel_start_vs(before, n):
+    """Zygote kernel starts of `before` (another build) and BINARY against jupyter server, one same run round-robin."""
+    servers = {"before": Server("ours", prespawn=0, binary=before), "this": Server("ours", prespawn=0),
+               "jupyter": Server("jupyter")}
+    try:
+        for s in servers.values():
+            s.wait_api()
+        time.sleep(3)
+        for s in servers.values():
+            kernel_start_times(s, 2)   # warm; two, so a zygote that prepares from repeated requests is ready
+        times = {k: [] for k in servers}
+        for _ in range(n):
+            for k, s in servers.items():
+                times[k] += kernel_start_times(s, 1)
+    finally:
+        for s in servers.values():
+            s.stop()
+    j = statistics.median(times["jupyter"])
+    p90 = lambda xs: sorted(xs)[min(len(xs) - 1, int(len(xs) * 0.9))]
+    return [(f"kernel start, {k}: median of {n} (p90 {ms(p90(times[k])).strip()})", statistics.median(times[k]), j)
+            for k in ("before", "this")]
+
+
 def main():
+    if "--kernel-start-vs" in sys.argv:
+        i = sys.argv.index("--kernel-start-vs")
+        before, n = sys.argv[i + 1], int(sys.argv[i + 2])
+        print(f"{'measure':60} {'ours':>11} {'jupyter server':>15} {'ratio':>8}")
+        for name, a, b in kernel_start_vs(before, n):
+            print(f"{name:60} {ms(a):>11} {ms(b):>15} {b / a:7.1f}x")
+        return
     if "--kernel-start-only" in sys.argv:
         n = int(sys.argv[sys.argv.index("--kernel-start-only") + 1])
         print(f"{'measure':60} {'ours':>11} {'jupyter server':>15} {'ratio':>8}")
