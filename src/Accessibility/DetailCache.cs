@@ -92,14 +92,17 @@ internal sealed class DetailCache
         }
     }
 
+    /// <summary>What the cache holds for one element (a copy, taken under the application's lock).</summary>
+    internal readonly record struct Hit(bool HasText, string? Text, bool HasValue, ValueInfo? Value, bool HasActions, ActionInfo[]? Actions);
+
     /// <summary>What the cache holds for <paramref name="node"/> and still applies, or null.</summary>
-    public Entry? Lookup(AppCache app, AccessibleNode node)
+    public Hit? Lookup(AppCache app, AccessibleNode node)
     {
         lock (app)
         {
             if (!app.Entries.TryGetValue(node.Ref.Path, out var e) || !e.Matches(node)) return null;
             e.Touched = app.Walks;
-            return e;
+            return new Hit(e.HasText, e.Text, e.HasValue, e.Value, e.HasActions, e.Actions);
         }
     }
 

@@ -40,14 +40,6 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
         Interlocked.Increment(ref _nodes);
         Task<CacheItem[]> itemsTask;
         Task[] basics;
-        DetailCache.AppCache? cacheApp = null;
-        long cacheWalk = 0;
-        if (limits.Details && client.Details is { } cache)
-        {
-            cacheApp = cache.For(root.Bus);
-            cacheWalk = cache.BeginWalk(cacheApp);
-            _barriers[root.Bus] = client.Barrier(root.Bus); // awaited (long answered) before the details
-        }
         using (client.Cork(root.Bus))
         {
             itemsTask = client.GetItems(root.Bus);
@@ -65,6 +57,14 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
         {
             Observe(itemsTask);
             return app; // not asked for: the caller drops it
+        }
+        DetailCache.AppCache? cacheApp = null;
+        long cacheWalk = 0;
+        if (limits.Details && client.Details is { } cache)
+        {
+            cacheApp = cache.For(root.Bus);
+            cacheWalk = cache.BeginWalk(cacheApp);
+            _barriers[root.Bus] = client.Barrier(root.Bus); // awaited (long answered) before the details
         }
 
         Dictionary<string, CacheItem>? byPath = null;
@@ -323,17 +323,17 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
                 if (!textOnly && node.IsShowing && node.Has(AtspiClient.Component)) Add(node, client.GetExtents(node.Ref));
                 if (node.Text is null && node.Has(AtspiClient.Text))
                 {
-                    if (entry is { HasText: true }) node.Text = entry.Text;
+                    if (entry is { HasText: true } h1) node.Text = h1.Text;
                     else Add(node, client.GetText(node.Ref));
                 }
                 if (node.Value is null && node.Has(AtspiClient.Value))
                 {
-                    if (entry is { HasValue: true }) node.Value = entry.Value;
+                    if (entry is { HasValue: true } h2) node.Value = h2.Value;
                     else Add(node, client.GetValue(node.Ref));
                 }
                 if (!textOnly && node.Has(AtspiClient.Action))
                 {
-                    if (entry is { HasActions: true }) node.Actions = entry.Actions;
+                    if (entry is { HasActions: true } h3) node.Actions = h3.Actions;
                     else Add(node, client.GetActionsWithNames(node.Ref));
                 }
             }

@@ -26,9 +26,9 @@ public class DetailCacheTests
         Read(cache, cache.Mark(Bus), Node("/a"));
         var hit = cache.Lookup(cache.For(Bus), Node("/a"));
         Assert.NotNull(hit);
-        Assert.True(hit.HasText);
-        Assert.Equal("text of /a", hit.Text);
-        Assert.False(hit.HasActions);
+        Assert.True(hit.Value.HasText);
+        Assert.Equal("text of /a", hit.Value.Text);
+        Assert.False(hit.Value.HasActions);
     }
 
     [Fact]
