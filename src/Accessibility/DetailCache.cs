@@ -36,6 +36,8 @@ internal sealed class DetailCache
 
     internal sealed class Entry
     {
+        /// <summary>The element's object path: the same string as its key (a child's <see cref="Parent"/> points to it).</summary>
+        public string Path = "";
         public uint Role;
         public ulong States;
         public string Name = "";
@@ -61,6 +63,21 @@ internal sealed class DetailCache
         public readonly (string Path, long Seq)[] Ring = new (string, long)[RingSize];
         public long Seq;
         public long Walks;
+
+        /// <summary>
+        /// The distinct action lists and interface lists met (a few dozen per application: most elements share theirs), so
+        /// that thousands of entries hold one copy each.
+        /// </summary>
+        public readonly List<ActionInfo[]> ActionLists = [];
+        public readonly List<string[]> InterfaceLists = [];
+    }
+
+    private static T[] Shared<T>(List<T[]> known, T[] list)
+    {
+        foreach (var k in known)
+            if (k.AsSpan().SequenceEqual(list)) return k;
+        if (known.Count < 256) known.Add(list);
+        return list;
     }
 
     public AppCache For(string bus) => _apps.GetOrAdd(bus, static _ => new AppCache());
@@ -138,16 +155,16 @@ internal sealed class DetailCache
                 {
                     e = new Entry
                     {
-                        Role = node.Role, States = node.States, Name = node.Name, Description = node.Description,
-                        ChildCount = node.ChildCount, Interfaces = node.Interfaces,
+                        Path = path, Role = node.Role, States = node.States, Name = node.Name, Description = node.Description,
+                        ChildCount = node.ChildCount, Interfaces = Shared(app.InterfaceLists, node.Interfaces),
                     };
                     app.Entries[path] = e;
                 }
-                if (parent is not null) e.Parent = parent;
+                if (parent is not null) e.Parent = app.Entries.TryGetValue(parent, out var pe) ? pe.Path : parent;
                 e.Touched = app.Walks;
                 if (text) { e.HasText = true; e.Text = node.Text; }
                 if (value) { e.HasValue = true; e.Value = node.Value; }
-                if (actions) { e.HasActions = true; e.Actions = node.Actions; }
+                if (actions) { e.HasActions = true; e.Actions = node.Actions is { } a ? Shared(app.ActionLists, a) : null; }
             }
         }
     }
