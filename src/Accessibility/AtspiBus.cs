@@ -9,7 +9,8 @@ namespace Sandbox.Accessibility;
 /// address comes from <c>AT_SPI_BUS_ADDRESS</c>, else from <c>org.a11y.Bus.GetAddress</c> on the
 /// session bus, else from the X root window's <c>AT_SPI_BUS</c> property. On connecting it turns
 /// accessibility on (<c>org.a11y.Status.IsEnabled</c>, and <c>ScreenReaderEnabled</c> unless disabled)
-/// and registers for one event, which is what makes GTK's bridge publish its cache.
+/// and registers event listeners (which is also what makes GTK's bridge publish its cache): the object events the
+/// detail cache follows (<see cref="DetailCache"/>), or only children-changed when the cache is off.
 /// </summary>
 internal sealed class AtspiBus(AccessibilityOptions options, IDictionary<string, string?> env, Func<string?>? rootWindowAddress, ILogger log)
     : IDisposable
