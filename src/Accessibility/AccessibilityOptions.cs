@@ -17,6 +17,12 @@ internal sealed record AccessibilityOptions
     /// </summary>
     public bool DirectConnections { get; init; } = true;
 
+    /// <summary>
+    /// Keep elements' text, values and actions between walks and read them again only after the application announced a
+    /// change (AT-SPI object events) or the element's role, name, states or interfaces changed (SANDBOX_A11Y_CACHE).
+    /// </summary>
+    public bool DetailCache { get; init; } = true;
+
     /// <summary>Longest wait for the bus address and connection, ms (SANDBOX_A11Y_CONNECT_TIMEOUT_MS).</summary>
     public int ConnectTimeoutMs { get; init; } = 3000;
 
@@ -58,6 +64,7 @@ internal sealed record AccessibilityOptions
         EnableAccessibility = r.Bool("SANDBOX_A11Y_ENABLE", true),
         EnableScreenReader = r.Bool("SANDBOX_A11Y_SCREEN_READER", true),
         DirectConnections = r.Bool("SANDBOX_A11Y_DIRECT", true),
+        DetailCache = r.Bool("SANDBOX_A11Y_CACHE", true),
         ConnectTimeoutMs = r.Int("SANDBOX_A11Y_CONNECT_TIMEOUT_MS", 3000, 100, 60_000),
         RetryAfterFailureMs = r.Int("SANDBOX_A11Y_RETRY_MS", 2000, 0, 600_000),
         AppTimeoutMs = r.Int("SANDBOX_A11Y_APP_TIMEOUT_MS", 2000, 10, 600_000),

@@ -7,6 +7,8 @@ internal sealed class AccessibleNode(ObjRef self, int depth)
 {
     public ObjRef Ref { get; } = self;
     public int Depth { get; } = depth;
+    /// <summary>The object path of the element's parent in the walk (same application), for the detail cache.</summary>
+    public string? ParentPath { get; init; }
     public int Id { get; set; }
     public uint Role { get; set; }
     public string? RoleNameOverride { get; set; }

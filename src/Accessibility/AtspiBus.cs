@@ -9,7 +9,8 @@ namespace Sandbox.Accessibility;
 /// address comes from <c>AT_SPI_BUS_ADDRESS</c>, else from <c>org.a11y.Bus.GetAddress</c> on the
 /// session bus, else from the X root window's <c>AT_SPI_BUS</c> property. On connecting it turns
 /// accessibility on (<c>org.a11y.Status.IsEnabled</c>, and <c>ScreenReaderEnabled</c> unless disabled)
-/// and registers for one event, which is what makes GTK's bridge publish its cache.
+/// and registers event listeners (which is also what makes GTK's bridge publish its cache): the object events the
+/// detail cache follows (<see cref="DetailCache"/>), or only children-changed when the cache is off.
 /// </summary>
 internal sealed class AtspiBus(AccessibilityOptions options, IDictionary<string, string?> env, Func<string?>? rootWindowAddress, ILogger log)
     : IDisposable
@@ -101,13 +102,39 @@ internal sealed class AtspiBus(AccessibilityOptions options, IDictionary<string,
                 ? $"org.a11y.Bus on the session bus did not answer ({sessionError}); AT_SPI_BUS_ADDRESS is unset and the root window has no AT_SPI_BUS"
                 : "AT_SPI_BUS_ADDRESS and DBUS_SESSION_BUS_ADDRESS are unset and the root window has no AT_SPI_BUS property");
         var connection = await OpenAsync(address);
-        var client = new AtspiClient(connection) { UsePeers = options.DirectConnections, PeerConnectTimeoutMs = options.ConnectTimeoutMs };
-        try { await client.RegisterEvent("object:children-changed"); }
-        catch (DBusErrorReplyException e) { log.LogInformation("registry refused the event listener: {Error}", e.ErrorMessage); }
+        var client = new AtspiClient(connection)
+        {
+            UsePeers = options.DirectConnections, PeerConnectTimeoutMs = options.ConnectTimeoutMs,
+            Details = options.DetailCache ? new DetailCache { MaxEntries = Math.Max(1000, 2 * options.MaxNodes) } : null,
+        };
+        // The cache's events are received before any listener is registered, so no event announced to us can be missed.
+        var events = client.Details is null ? ["object:children-changed"] : CacheEvents;
+        try
+        {
+            await client.SubscribeEventsAsync();
+            foreach (var name in events) await client.RegisterEvent(name);
+        }
+        catch (DBusErrorReplyException e)
+        {
+            log.LogInformation("registry refused the event listener: {Error}; the detail cache is off", e.ErrorMessage);
+            client = new AtspiClient(connection) { UsePeers = options.DirectConnections, PeerConnectTimeoutMs = options.ConnectTimeoutMs };
+        }
         Address = address;
         log.LogInformation("accessibility bus connected at {Address}", address);
         return client;
     }
+
+    /// <summary>
+    /// The object events the applications are asked to send (at-spi2-atk sends children-changed, property-change and
+    /// state-changed always, the others only to registered listeners): every kind that announces a change of an
+    /// element's text, value, actions, name, states or children (DetailCache).
+    /// </summary>
+    private static readonly string[] CacheEvents =
+    [
+        "object:children-changed", "object:property-change", "object:state-changed", "object:text-changed",
+        "object:attributes-changed", "object:value-changed", "object:text-attributes-changed", "object:model-changed",
+        "object:active-descendant-changed", "object:selection-changed",
+    ];
 
     private static async Task<DBusConnection> OpenAsync(string address)
     {

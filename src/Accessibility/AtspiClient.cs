@@ -56,6 +56,9 @@ internal sealed class AtspiClient(DBusConnection connection) : IDisposable
 
     public bool UsePeers { get; init; } = true;
 
+    /// <summary>The event-driven cache of text, values and actions (null: off, SANDBOX_A11Y_CACHE=false).</summary>
+    public DetailCache? Details { get; init; }
+
     /// <summary>Longest wait for an application's direct address and connection, ms.</summary>
     public int PeerConnectTimeoutMs { get; init; } = 1000;
 
@@ -188,6 +191,7 @@ internal sealed class AtspiClient(DBusConnection connection) : IDisposable
     /// <summary>Closes the direct connections of applications no longer on the bus.</summary>
     public void PrunePeers(IReadOnlyCollection<string> live)
     {
+        Details?.Prune(live);
         foreach (var bus in _cacheOrder.Keys)
             if (!live.Contains(bus)) _cacheOrder.TryRemove(bus, out _);
         foreach (var (bus, p) in _peers)
@@ -417,6 +421,41 @@ internal sealed class AtspiClient(DBusConnection connection) : IDisposable
     public Task<bool> SelectChild(ObjRef parent, int index) =>
         Send(Call(parent, Selection, "SelectChild", "i", (ref MessageWriter w) => w.WriteInt32(index)),
             static (m, _) => m.GetBodyReader().ReadBool());
+
+    /// <summary>
+    /// One call to the application through the bus daemon (never the direct connection), answered by its D-Bus
+    /// library: once the reply is here, every event the application sent before it (events go through the
+    /// daemon) has been received. Completes (never throws) on any reply, an error reply included.
+    /// </summary>
+    public Task Barrier(string bus)
+    {
+        MessageBuffer msg;
+        using (var w = Connection.GetMessageWriter())
+        {
+            w.WriteMethodCallHeader(destination: bus, path: "/org/a11y/atspi/accessible/root", @interface: "org.freedesktop.DBus.Peer", member: "Ping");
+            msg = w.CreateMessage();
+        }
+        return Connection.CallMethodAsync(msg).ContinueWith(static t =>
+        {
+            if (t.Exception?.InnerException is not null and not DBusErrorReplyException) throw t.Exception.InnerException;
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// Receives the applications' object events (org.a11y.atspi.Event.Object) on the bus connection and hands them
+    /// to <see cref="Details"/>.
+    /// </summary>
+    public async Task SubscribeEventsAsync()
+    {
+        if (Details is not { } cache) return;
+        var rule = new MatchRule { Type = MessageType.Signal, Interface = "org.a11y.atspi.Event.Object" };
+        // The handler runs on the connection's reader, before the messages that followed the event (the barrier's reply).
+        await Connection.AddMatchAsync(rule, static (m, _) => (m.SenderAsString ?? "", m.PathAsString ?? ""),
+            static (Notification<(string Sender, string Path)> n) =>
+            {
+                if (n.HasValue && n.State is DetailCache c) c.OnEvent(n.Value.Sender, n.Value.Path);
+            }, emitOnCapturedContext: false, ObserverFlags.None, cache).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// Registers an event listener with the registry. A GTK (atk-bridge) application creates its cache

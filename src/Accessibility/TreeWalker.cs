@@ -15,6 +15,9 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
 {
     private int _nodes;
 
+    /// <summary>Each application's cache barrier (<see cref="AtspiClient.Barrier"/>), started when its walk starts.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _barriers = new(StringComparer.Ordinal);
+
     public int NodeCount => _nodes;
 
     /// <summary>Reserves room for <paramref name="n"/> elements shared by all applications of one walk.</summary>
@@ -54,6 +57,14 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
         {
             Observe(itemsTask);
             return app; // not asked for: the caller drops it
+        }
+        DetailCache.AppCache? cacheApp = null;
+        long cacheWalk = 0;
+        if (limits.Details && client.Details is { } cache)
+        {
+            cacheApp = cache.For(root.Bus);
+            cacheWalk = cache.BeginWalk(cacheApp);
+            _barriers[root.Bus] = client.Barrier(root.Bus); // awaited (long answered) before the details
         }
 
         Dictionary<string, CacheItem>? byPath = null;
@@ -155,7 +166,7 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
                     {
                         var r = refs[k];
                         if (r.IsNull) continue;
-                        var child = new AccessibleNode(r, parent.Depth + 1) { Id = ids.IdOf(r) };
+                        var child = new AccessibleNode(r, parent.Depth + 1) { Id = ids.IdOf(r), ParentPath = parent.Ref.Path };
                         if (byPath is not null && r.Bus == root.Bus && byPath.TryGetValue(r.Path, out var item))
                         {
                             child.Name = item.Name;
@@ -206,6 +217,9 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
 
         if (limits.Details && !await FetchDetails(all, deadline))
             app.Truncated ??= $"details were not all read within {limits.TimeoutMs} ms";
+        // A whole, unfiltered walk met every element still there: the cache forgets the others.
+        if (cacheApp is not null && app.Truncated is null && !limits.VisibleOnly && !limits.ActiveWindowOnly)
+            client.Details!.Sweep(cacheApp, cacheWalk);
         return app;
     }
 
@@ -278,6 +292,10 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
     /// </summary>
     internal async Task<bool> FetchDetails(List<AccessibleNode> nodes, DateTime deadline, bool textOnly = false)
     {
+        // The detail cache, per application: usable once the application's barrier answered (every event it sent
+        // before is in), with the event count read then (what was read after it is stored unless an event came).
+        var cached = client.Details is { } cache ? await CacheStates(cache, nodes, deadline) : null;
+
         // A big wave is issued from a thread-pool thread, not from an application's reader thread (where the walk
         // continues after its replies): that thread then reads the first replies while the rest is being written.
         // A small one is written at once from where it is (a thread hop costs more than it would save).
@@ -286,6 +304,8 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
         var results = new List<(AccessibleNode Node, Task Call)>(nodes.Count * 3);
         var corks = new List<PeerStream.CorkScope>(2);
         string? corked = null;
+        (DetailCache.AppCache App, long Mark)? state = null;
+        var toStore = cached is null ? null : new List<(AccessibleNode Node, DetailCache.AppCache App, long Mark)>();
         try
         {
             foreach (var node in nodes)
@@ -294,13 +314,28 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
                 {
                     corked = node.Ref.Bus;
                     corks.Add(client.Cork(corked));
+                    state = cached is not null && cached.TryGetValue(corked, out var st) ? st : null;
                 }
                 if (!node.HasBasics) continue;
+                var entry = state is { } s ? client.Details!.Lookup(s.App, node) : null;
+                if (state is { } s2) toStore!.Add((node, s2.App, s2.Mark));
                 if (!textOnly) Add(node, client.GetAttributes(node.Ref));
                 if (!textOnly && node.IsShowing && node.Has(AtspiClient.Component)) Add(node, client.GetExtents(node.Ref));
-                if (node.Text is null && node.Has(AtspiClient.Text)) Add(node, client.GetText(node.Ref));
-                if (node.Value is null && node.Has(AtspiClient.Value)) Add(node, client.GetValue(node.Ref));
-                if (!textOnly && node.Has(AtspiClient.Action)) Add(node, client.GetActionsWithNames(node.Ref));
+                if (node.Text is null && node.Has(AtspiClient.Text))
+                {
+                    if (entry is { HasText: true } h1) node.Text = h1.Text;
+                    else Add(node, client.GetText(node.Ref));
+                }
+                if (node.Value is null && node.Has(AtspiClient.Value))
+                {
+                    if (entry is { HasValue: true } h2) node.Value = h2.Value;
+                    else Add(node, client.GetValue(node.Ref));
+                }
+                if (!textOnly && node.Has(AtspiClient.Action))
+                {
+                    if (entry is { HasActions: true } h3) node.Actions = h3.Actions;
+                    else Add(node, client.GetActionsWithNames(node.Ref));
+                }
             }
         }
         finally
@@ -308,6 +343,7 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
             foreach (var c in corks) c.Dispose();
         }
         var ok = await Within(Task.WhenAll(tasks), deadline);
+        var fresh = toStore is null ? null : new Dictionary<AccessibleNode, (bool Text, bool Value, bool Actions)>(ReferenceEqualityComparer.Instance);
         foreach (var (node, call) in results)
         {
             switch (call)
@@ -318,11 +354,19 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
                 case Task<string> text:
                     var t = text.Result;
                     node.Text = t.Length > limits.MaxTextLength ? t[..limits.MaxTextLength] : t;
+                    if (fresh is not null) fresh[node] = fresh.GetValueOrDefault(node) with { Text = true };
                     break;
-                case Task<ValueInfo> value: node.Value = value.Result; break;
-                case Task<ActionInfo[]> actions: node.Actions = actions.Result; break;
+                case Task<ValueInfo> value:
+                    node.Value = value.Result;
+                    if (fresh is not null) fresh[node] = fresh.GetValueOrDefault(node) with { Value = true };
+                    break;
+                case Task<ActionInfo[]> actions:
+                    node.Actions = actions.Result;
+                    if (fresh is not null) fresh[node] = fresh.GetValueOrDefault(node) with { Actions = true };
+                    break;
             }
         }
+        if (toStore is { Count: > 0 }) Store(toStore, fresh!);
         return ok;
 
         void Add(AccessibleNode node, Task call)
@@ -330,6 +374,47 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
             tasks.Add(call);
             results.Add((node, call));
         }
+    }
+
+    /// <summary>Stores what was read, one batch per application.</summary>
+    private void Store(List<(AccessibleNode Node, DetailCache.AppCache App, long Mark)> read,
+        Dictionary<AccessibleNode, (bool Text, bool Value, bool Actions)> fresh)
+    {
+        var batch = new List<(AccessibleNode, string?, bool, bool, bool)>(read.Count);
+        for (var i = 0; i < read.Count; i++)
+        {
+            var (node, app, mark) = read[i];
+            var f = fresh.GetValueOrDefault(node);
+            batch.Add((node, node.ParentPath, f.Text, f.Value, f.Actions));
+            if (i + 1 == read.Count || read[i + 1].App != app)
+            {
+                client.Details!.Store(app, mark, batch);
+                batch.Clear();
+            }
+        }
+    }
+
+    /// <summary>
+    /// For each application of <paramref name="nodes"/>: its cache and event count once its barrier answered within
+    /// the deadline; applications whose barrier did not answer are read without the cache.
+    /// </summary>
+    private async Task<Dictionary<string, (DetailCache.AppCache App, long Mark)>?> CacheStates(DetailCache cache, List<AccessibleNode> nodes, DateTime deadline)
+    {
+        Dictionary<string, Task>? waits = null;
+        string? last = null;
+        foreach (var node in nodes)
+        {
+            if (node.Ref.Bus == last) continue;
+            last = node.Ref.Bus;
+            waits ??= new Dictionary<string, Task>(StringComparer.Ordinal);
+            if (!waits.ContainsKey(last)) waits[last] = _barriers.GetOrAdd(last, client.Barrier);
+        }
+        if (waits is null) return null;
+        await Within(Task.WhenAll(waits.Values), deadline);
+        var result = new Dictionary<string, (DetailCache.AppCache, long)>(StringComparer.Ordinal);
+        foreach (var (bus, task) in waits)
+            if (task.IsCompletedSuccessfully) result[bus] = (cache.For(bus), cache.Mark(bus));
+        return result;
     }
 
     /// <summary>Waits for <paramref name="task"/> until the deadline; false when the deadline came first. Never throws.</summary>

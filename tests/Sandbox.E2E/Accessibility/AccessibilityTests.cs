@@ -145,6 +145,48 @@ public sealed class AccessibilityTests(AccessibilityFixture f, ITestOutputHelper
     }
 
     [Fact]
+    public void CachedDetailsFollowEachChangeAtOnce()
+    {
+        // Text, values and actions are kept between walks and read again after the application's events
+        // (docs/accessibility.md, SANDBOX_A11Y_CACHE): right after each change the application confirmed, the very
+        // next tree shows it (no retry), and the whole answer still equals a pyatspi walk.
+        const string Probe = "/accessibility/tree?app=A11y%20Probe";
+        f.GetJson(Probe).Dispose(); // fills the cache
+        f.GetJson(Probe).Dispose(); // answered from it
+        var entry = FindId("role=text&app=A11y%20Probe&states=editable");
+        var scale = FindId("role=slider&app=A11y%20Probe");
+        var button = FindId("role=push%20button&name=Count&match=exact&app=A11y%20Probe");
+        for (var round = 0; round < 3; round++)
+        {
+            var text = $"cached text {round}";
+            Assert.Equal(HttpStatusCode.OK, Post($"/accessibility/elements/{entry}/action", new { action = "set_text", text }).StatusCode);
+            AccessibilityFixture.WaitFor(() => f.ProbeSaid("entry " + text), "the entry to change");
+            var value = 11 + 7 * round;
+            Assert.Equal(HttpStatusCode.OK, Post($"/accessibility/elements/{scale}/action", new { action = "set_value", value }).StatusCode);
+            AccessibilityFixture.WaitFor(() => f.ProbeSaid($"scale {value}.0"), "the scale to move");
+            var clicks = f.ProbeOutput().Split('\n').Select(l => l.StartsWith("clicked ") ? int.Parse(l[8..]) : 0).Max() + 1;
+            Assert.Equal(HttpStatusCode.OK, Post($"/accessibility/elements/{button}/action", new { action = "do_action", name = "click" }).StatusCode);
+            AccessibilityFixture.WaitFor(() => f.ProbeSaid($"clicked {clicks}"), "the click to reach the window");
+
+            using var tree = f.GetJson(Probe);
+            var all = Flatten(tree.RootElement.GetProperty("root")).ToList();
+            JsonElement Element(int id) => all.Single(e => e.GetProperty("id").GetInt32() == id);
+            Assert.Equal(text, Element(entry).GetProperty("text").GetString());
+            Assert.Equal(value, Element(scale).GetProperty("value").GetProperty("current").GetDouble());
+            Assert.Contains(all, e => e.GetProperty("role").GetString() == "label" && e.TryGetProperty("text", out var t)
+                && t.GetString() == $"Clicked {clicks} times");
+        }
+        string? difference = null;
+        for (var attempt = 0; attempt < 3 && (attempt == 0 || difference is not null); attempt++)
+        {
+            var reference = XElement.Parse(f.ReferenceXml());
+            using var answer = f.GetJson("/accessibility");
+            difference = Compare(reference, XElement.Parse(answer.RootElement.GetProperty("AT").GetString()!), out _);
+        }
+        Assert.Null(difference);
+    }
+
+    [Fact]
     public void AtPointGivesTheDeepestElement()
     {
         using var found = f.GetJson("/accessibility/find?role=push%20button&name=Count&match=exact&app=A11y%20Probe");

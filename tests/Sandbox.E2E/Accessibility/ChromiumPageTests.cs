@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Xml.Linq;
 using Sandbox.E2E.Infrastructure;
@@ -130,6 +131,63 @@ public sealed class ChromiumPageTests(ChromiumPageFixture f, ITestOutputHelper o
         var b = children[1].GetProperty("children")[2].GetProperty("bounds").EnumerateArray().Select(v => v.GetInt32()).ToArray();
         Assert.True(b[2] > 0 && b[3] > 0 && b[0] >= 0 && b[1] >= 0 && b[0] + b[2] <= f.X.Width && b[1] + b[3] <= f.X.Height, string.Join(",", b));
         output.WriteLine($"chromium: {all.Count} elements in the document, {AccessibilityTests.Flatten(apps[0]).Count()} in the application");
+    }
+
+    [Fact]
+    public void CachedDetailsFollowChangesInThePage()
+    {
+        // The detail cache (text, values, actions kept between walks, read again after the browser's events) follows the
+        // page: after set_text and a checkbox click the tree shows the new text, state and action names, and the whole
+        // answer equals a pyatspi walk node by node. The page is put back afterwards (group 1: on screen, nothing scrolls).
+        int Id(string q)
+        {
+            using var d = f.GetJson("/accessibility/find?" + q + "&match=exact&timeout_ms=30000");
+            return d.RootElement.GetProperty("elements")[0].GetProperty("id").GetInt32();
+        }
+        void Act(int id, object body) =>
+            Assert.Equal(System.Net.HttpStatusCode.OK, f.App.Http.PostAsJsonAsync($"/accessibility/elements/{id}/action", body).Result.StatusCode);
+        void Type(int id, string text)
+        {
+            f.X.MovePointer(640, 400); // the pointer over the browser window: it has the keyboard (no window manager)
+            Act(id, new { action = "focus" });
+            AccessibilityFixture.WaitFor(() => f.GetJson($"/accessibility/elements/{id}").RootElement.GetProperty("element")
+                .GetProperty("states").EnumerateArray().Any(s => s.GetString() == "focused"), "the input to have focus");
+            Processes.Check("xdotool", ["key", "--clearmodifiers", "ctrl+a", "BackSpace"], f.Env);
+            Processes.Check("xdotool", ["type", "--delay", "20", text], f.Env);
+        }
+        (string? Text, bool Checked) Read(int input, int check)
+        {
+            using var tree = f.GetJson("/accessibility/tree?app=Chromium&timeout_ms=30000");
+            var all = AccessibilityTests.Flatten(tree.RootElement.GetProperty("root")).ToList();
+            var i = all.Single(e => e.GetProperty("id").GetInt32() == input);
+            var c = all.Single(e => e.GetProperty("id").GetInt32() == check);
+            return (i.GetProperty("text").GetString(), c.GetProperty("states").EnumerateArray().Any(s => s.GetString() == "checked"));
+        }
+        f.GetJson("/accessibility/tree?app=Chromium&timeout_ms=30000").Dispose(); // fills the cache
+        var input = Id("role=entry&name=Input%201");
+        var check = Id("role=check%20box&name=Check%201");
+        Assert.Equal(("Value 1", false), Read(input, check));
+        try
+        {
+            Type(input, "typed 1"); // Chromium has no EditableText: focus, then keys
+            Act(check, new { action = "do_action" });
+            AccessibilityFixture.WaitFor(() => Read(input, check) == ("typed 1", true), "the tree to show the new text and the checked box");
+            string? difference = null;
+            for (var attempt = 0; attempt < 3 && (attempt == 0 || difference is not null); attempt++)
+            {
+                var reference = XElement.Parse(f.ReferenceXml());
+                using var answer = f.GetJson("/accessibility?timeout_ms=30000");
+                difference = AccessibilityTests.Compare(reference, XElement.Parse(answer.RootElement.GetProperty("AT").GetString()!), out _);
+                if (difference is not null) output.WriteLine($"attempt {attempt}: {difference}");
+            }
+            Assert.Null(difference);
+        }
+        finally
+        {
+            Type(input, "Value 1");
+            if (Read(input, check).Checked) Act(check, new { action = "do_action" });
+            AccessibilityFixture.WaitFor(() => Read(input, check) == ("Value 1", false), "the page to be put back");
+        }
     }
 
     private static (string Role, string Name) RoleName(JsonElement e) => (e.GetProperty("role").GetString()!, e.GetProperty("name").GetString()!);
