@@ -20,7 +20,7 @@ import websocket
 
 from benchlib import PY, ROOT, free_port
 
-BINARY = os.environ.get("SANDBOX_BENCH_BINARY") or os.path.join(ROOT, "out", "sandbox")
+BINARY = os.path.abspath(os.environ.get("SANDBOX_BENCH_BINARY") or os.path.join(ROOT, "out", "sandbox"))
 ROUNDS = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 200
 
 
@@ -70,7 +70,7 @@ class Server:
                         "JUPYTER_KERNEL_GATEWAY_APP_HOST": "127.0.0.1", "JUPYTER_KERNEL_GATEWAY_APP_PORT": str(self.port),
                         "KG_PRESPAWN_COUNT": str(prespawn), "SANDBOX_KERNEL_GATEWAY": gateway, **(extra_env or {})})
             env.pop("DISPLAY", None)
-            cmd = [binary or BINARY]
+            cmd = [os.path.abspath(binary) if binary else BINARY]
         else:
             cmd = [PY, "-m", "jupyter_server", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
                    "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
