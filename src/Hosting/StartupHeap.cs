@@ -11,9 +11,9 @@ namespace Sandbox.Hosting;
 /// <see cref="End"/> (the start-up gate: after the first answer), and the next allocations collect as usual.
 /// When start-up allocates more than the budget, the runtime collects then and leaves the region by itself.
 /// <para>
-/// The region's pages are also transparent huge pages until <see cref="End"/> (docs/performance.md, "Third
-/// round: cold start"): the ~5 MiB start-up allocates were ~1,300 first-touch 4 KiB page faults (~2 µs each on
-/// the VM) before the first answer; with 2 MiB pages a handful. <c>SANDBOX_STARTUP_HUGEPAGES=false</c> turns it
+/// The region's first 4 MiB are also transparent huge pages until <see cref="End"/> (docs/performance.md, "Third
+/// round: cold start"): start-up's heap was ~1,300 first-touch 4 KiB page faults (~2 µs each on the VM) before
+/// the first answer, 1,024 of them in those 4 MiB; with 2 MiB pages, two. <c>SANDBOX_STARTUP_HUGEPAGES=false</c> turns it
 /// off (with native/c/hugepages.c's part for the binary's own data).
 /// </para>
 /// </summary>
@@ -21,8 +21,12 @@ internal static unsafe class StartupHeap
 {
     public const long Budget = 24L << 20;
     private const nuint HugePage = 2u << 20;
-    /// <summary>Advised span from the first allocation's 2 MiB chunk: the budget and the region's slack.</summary>
-    private const nuint HugeSpan = (nuint)Budget + 4 * HugePage;
+    /// <summary>
+    /// Advised span: the first allocation's 2 MiB chunk and the next one, which start-up fills whole before the first
+    /// answer (measured: every 4 KiB page of both was touched). Not the whole budget: a huge page start-up fills
+    /// only in part stays resident whole (measured +2 MB RSS after the screenshot bench when all of it was advised).
+    /// </summary>
+    private const nuint HugeSpan = 2 * HugePage;
     private static int _started;
     private static nuint _hugeStart;
 
@@ -47,11 +51,11 @@ internal static unsafe class StartupHeap
     internal static bool HugePagesWanted(string? value) => value is not ("false" or "0");
 
     /// <summary>
-    /// The small-object heap the no-GC region allocates from, from the 2 MiB chunk of the first allocation on:
-    /// advised <c>MADV_HUGEPAGE</c> (reserved, uncommitted parts keep the advice when the GC commits them with
-    /// mprotect; a decommit maps them afresh, without it). That first chunk already has 4 KiB pages (the
-    /// runtime's own start-up objects), which a huge page fault does not replace, so it is collapsed into one
-    /// (<c>MADV_COLLAPSE</c>, Linux 6.1+; refused, it stays as it is). Failures change nothing but the speed.
+    /// The small-object heap the no-GC region allocates from, <see cref="HugeSpan"/> from the 2 MiB chunk of the first
+    /// allocation on: advised <c>MADV_HUGEPAGE</c> (a decommit maps memory afresh, without the advice; <see cref="End"/>
+    /// withdraws it). That first chunk already has 4 KiB pages (the runtime's own start-up objects), which a huge
+    /// page fault does not replace, so it is collapsed into one (<c>MADV_COLLAPSE</c>, Linux 6.1+; refused, it stays
+    /// as it is). Failures change nothing but the speed.
     /// </summary>
     private static void AdviseHugePages()
     {
