@@ -25,6 +25,7 @@ internal static class Program
     {
         StartupTrace.Mark("main");
         StartupHeap.Begin(); // no collection before the first answer (ends with the start-up gate, below)
+        StartupTypes.Keep(args.Length == int.MaxValue); // never runs: compiles DI's start-up generics in (cold start)
         // Settings come from the environment (docs/configuration.md); the command line only asks for help.
         switch (Cli.Parse(args))
         {
