@@ -37,19 +37,32 @@ internal static unsafe class ResidentPages
     /// <summary>Minor page faults since the last release that make another one worth it (a screenshot after a release takes ~50–200).</summary>
     internal const long FaultsWorthRelease = 32;
 
-    /// <summary>Process CPU time per tick below which the process counts as idle (measured idle: ~0.35 ms per second, timers).</summary>
-    internal static readonly TimeSpan IdleCpu = TimeSpan.FromMilliseconds(2);
+    /// <summary>
+    /// Share of a period's time the process may spend on the CPU and still count as idle: measured idle, its timers
+    /// use ~0.35 ms per second (0.035 %); one screenshot takes 3–20 ms. At least <see cref="MinIdleCpu"/> per period.
+    /// </summary>
+    internal const double IdleCpuShare = 0.002;
+
+    /// <summary>The idle allowance of a short period.</summary>
+    internal static readonly TimeSpan MinIdleCpu = TimeSpan.FromMilliseconds(2);
+
+    private static TimeSpan s_idleCpu = MinIdleCpu;
+
+    /// <summary>CPU time per <paramref name="period"/> below which the process counts as idle.</summary>
+    internal static TimeSpan IdleCpuFor(TimeSpan period) =>
+        TimeSpan.FromTicks(Math.Max(MinIdleCpu.Ticks, (long)(period.Ticks * IdleCpuShare)));
 
     /// <summary>
     /// Every <paramref name="period"/>, <see cref="Release"/> again when pages came back since the last release
-    /// (at least <see cref="FaultsWorthRelease"/> minor faults) and the process used less than <see cref="IdleCpu"/>
-    /// during the last period (it is idle now): the pages go 1–2 periods after the last request. The next request
+    /// (at least <see cref="FaultsWorthRelease"/> minor faults) and the process used less CPU than <see cref="IdleCpuFor"/>
+    /// the period during the last one (it is idle now): the pages go 1–2 periods after the last request. The next request
     /// maps back what it touches (docs/performance.md, "Third round: memory"). One timer wake-up per period.
     /// </summary>
     public static void StartIdleTrim(TimeSpan period)
     {
         if (!OperatingSystem.IsLinux() || period <= TimeSpan.Zero) return;
         if (period < TimeSpan.FromMilliseconds(100)) period = TimeSpan.FromMilliseconds(100);
+        s_idleCpu = IdleCpuFor(period);
         s_cpuAtLastTick = CpuTicks();
         s_faultsAfterLastRelease = MinorFaults();
         s_idleTimer = new Timer(static _ => IdleTick(), null, period, period);
@@ -60,15 +73,15 @@ internal static unsafe class ResidentPages
         var cpu = CpuTicks();
         var lastTick = cpu - s_cpuAtLastTick;
         s_cpuAtLastTick = cpu;
-        if (!ShouldRelease(MinorFaults() - s_faultsAfterLastRelease, lastTick)) return;
+        if (!ShouldRelease(MinorFaults() - s_faultsAfterLastRelease, lastTick, s_idleCpu.Ticks)) return;
         Release();
         s_faultsAfterLastRelease = MinorFaults();
         s_cpuAtLastTick = CpuTicks();   // the release's own CPU is not work
     }
 
     /// <summary>True when pages came back since the last release and the process idled during the last tick (CPU ticks of 100 ns).</summary>
-    internal static bool ShouldRelease(long faultsSinceRelease, long cpuLastTick) =>
-        faultsSinceRelease >= FaultsWorthRelease && cpuLastTick < IdleCpu.Ticks;
+    internal static bool ShouldRelease(long faultsSinceRelease, long cpuLastTick, long idleCpuTicks) =>
+        faultsSinceRelease >= FaultsWorthRelease && cpuLastTick < idleCpuTicks;
 
     private static long MinorFaults()
     {

@@ -54,10 +54,22 @@ public sealed class ResidentPagesTests
     [Fact]
     public void The_idle_trim_releases_only_after_pages_came_back_and_during_an_idle_tick()
     {
-        long idle = ResidentPages.IdleCpu.Ticks - 1, busy = ResidentPages.IdleCpu.Ticks;
-        Assert.True(ResidentPages.ShouldRelease(ResidentPages.FaultsWorthRelease, idle));
-        Assert.False(ResidentPages.ShouldRelease(ResidentPages.FaultsWorthRelease - 1, idle));   // the timers' own few faults
-        Assert.False(ResidentPages.ShouldRelease(10_000, busy));                                  // still working
+        var allowance = ResidentPages.IdleCpuFor(TimeSpan.FromSeconds(1)).Ticks;
+        long idle = allowance - 1, busy = allowance;
+        Assert.True(ResidentPages.ShouldRelease(ResidentPages.FaultsWorthRelease, idle, allowance));
+        Assert.False(ResidentPages.ShouldRelease(ResidentPages.FaultsWorthRelease - 1, idle, allowance));   // the timers' own few faults
+        Assert.False(ResidentPages.ShouldRelease(10_000, busy, allowance));                                  // still working
+    }
+
+    [Fact]
+    public void The_idle_allowance_grows_with_the_period_so_the_timers_of_a_long_one_still_count_as_idle()
+    {
+        Assert.Equal(ResidentPages.MinIdleCpu, ResidentPages.IdleCpuFor(TimeSpan.FromMilliseconds(100)));
+        // Measured idle: ~0.35 ms of CPU per second (timers); over the default 5 minutes that is ~105 ms.
+        var fiveMinutes = ResidentPages.IdleCpuFor(TimeSpan.FromMinutes(5));
+        Assert.True(fiveMinutes > TimeSpan.FromMilliseconds(0.35 * 300));
+        // A screenshot every second (3-20 ms each) is not idle.
+        Assert.True(fiveMinutes < TimeSpan.FromMilliseconds(3 * 300));
     }
 
     [Fact]
