@@ -145,7 +145,7 @@ internal static unsafe class PngBands
     /// The first band's way into the output buffer while the last band fills the region above it: bytes that would
     /// reach the region go aside (in order) and are appended by <see cref="Drain"/> once the region was copied out.
     /// </summary>
-    private sealed class GuardedOutput(PooledBufferStream buffer, long limit) : Stream
+    private sealed class GuardedOutput(PooledBufferStream buffer, long limit) : WriteOnlyStream
     {
         private PooledBufferStream? _aside;
 
@@ -173,17 +173,6 @@ internal static unsafe class PngBands
         }
 
         public void Discard() => Interlocked.Exchange(ref _aside, null)?.Dispose();
-
-        public override void Write(byte[] data, int offset, int count) => Write(data.AsSpan(offset, count));
-        public override void Flush() { }
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] data, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     private static void EncodeBand(BgraImage image, int y0, int y1, int level, int candidates, bool alpha, int bpp, int rowBytes,
@@ -236,7 +225,7 @@ internal static unsafe class PngBands
     /// freed by <see cref="Release"/>. Drops the zlib header of every band but the first and keeps the trailing
     /// adler32 aside.
     /// </summary>
-    private sealed class BandSink(Stream? direct, int index, Region? region) : Stream
+    private sealed class BandSink(Stream? direct, int index, Region? region) : WriteOnlyStream
     {
         private PooledBufferStream? _staging;
         private long _length;                  // deflate bytes kept (header excluded): in the region first, then in staging
@@ -369,17 +358,6 @@ internal static unsafe class PngBands
                 return;
             staging.Dispose();
         }
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-        public override void Flush() { }
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     /// <summary>

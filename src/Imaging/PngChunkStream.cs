@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
+using Sandbox.Common;
 
 namespace Sandbox.Imaging;
 
@@ -14,7 +15,7 @@ namespace Sandbox.Imaging;
 /// bytes are still in cache. <see cref="Flush()"/> deliberately does nothing: deflate flushes would
 /// otherwise produce runts; <see cref="Complete"/> emits the last, partial chunk.
 /// </remarks>
-internal sealed class PngChunkStream : Stream
+internal sealed class PngChunkStream : WriteOnlyStream
 {
     public const int DefaultChunkSize = 64 * 1024;
 
@@ -44,13 +45,7 @@ internal sealed class PngChunkStream : Stream
     /// <summary>Chunks written so far.</summary>
     public int ChunkCount { get; private set; }
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
     public override bool CanWrite => _buffer is not null;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> data)
     {
@@ -66,10 +61,6 @@ internal sealed class PngChunkStream : Stream
             if (_filled == ChunkSize) EmitChunk();
         }
     }
-
-    public override void WriteByte(byte value) => Write([value]);
-
-    public override void Flush() { }
 
     /// <summary>Writes the pending partial chunk, if any, and flushes the output.</summary>
     public void Complete()
@@ -98,10 +89,6 @@ internal sealed class PngChunkStream : Stream
         ChunkCount++;
         StartChunk();
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

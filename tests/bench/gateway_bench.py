@@ -240,19 +240,16 @@ def kernel_start_times(server, n):
     return times
 
 
-def kernel_start_rows(n):
-    """Kernel start without a pool: zygote fork vs exec per kernel vs jupyter server, same run, interleaved servers."""
-    rows = []
-    servers = {"zygote": Server("ours", prespawn=0), "exec": Server("ours", prespawn=0, extra_env={"SANDBOX_KERNEL_ZYGOTE": "0"}),
-               "jupyter": Server("jupyter")}
+def kernel_starts_round_robin(servers, n):
+    """Kernel start times (ms) of each server, started round-robin n times so load changes on a shared machine hit
+    all alike; after the zygotes finished importing ipykernel (they start at boot) and two warm starts each (a zygote
+    that prepares its spare from repeated requests is then ready). Stops the servers."""
     try:
         for s in servers.values():
             s.wait_api()
-        # Let the zygote finish importing ipykernel (it starts at boot) before timing, then warm each once.
         time.sleep(3)
         for s in servers.values():
-            kernel_start_times(s, 1)
-        # Round-robin, so load changes on a shared machine hit all three alike.
+            kernel_start_times(s, 2)
         times = {k: [] for k in servers}
         for _ in range(n):
             for k, s in servers.items():
@@ -260,6 +257,15 @@ def kernel_start_rows(n):
     finally:
         for s in servers.values():
             s.stop()
+    return times
+
+
+def kernel_start_rows(n):
+    """Kernel start without a pool: zygote fork vs exec per kernel vs jupyter server, same run, interleaved servers."""
+    rows = []
+    times = kernel_starts_round_robin({"zygote": Server("ours", prespawn=0),
+                                       "exec": Server("ours", prespawn=0, extra_env={"SANDBOX_KERNEL_ZYGOTE": "0"}),
+                                       "jupyter": Server("jupyter")}, n)
     j = statistics.median(times["jupyter"])
     p90 = lambda xs: sorted(xs)[min(len(xs) - 1, int(len(xs) * 0.9))]
     rows.append((f"kernel start POST → kernel_info_reply, zygote (median of {n})", statistics.median(times["zygote"]), j))
@@ -270,21 +276,8 @@ def kernel_start_rows(n):
 
 def kernel_start_vs(before, n):
     """Zygote kernel starts of `before` (another build) and BINARY against jupyter server, one same run round-robin."""
-    servers = {"before": Server("ours", prespawn=0, binary=before), "this": Server("ours", prespawn=0),
-               "jupyter": Server("jupyter")}
-    try:
-        for s in servers.values():
-            s.wait_api()
-        time.sleep(3)
-        for s in servers.values():
-            kernel_start_times(s, 2)   # warm; two, so a zygote that prepares from repeated requests is ready
-        times = {k: [] for k in servers}
-        for _ in range(n):
-            for k, s in servers.items():
-                times[k] += kernel_start_times(s, 1)
-    finally:
-        for s in servers.values():
-            s.stop()
+    times = kernel_starts_round_robin({"before": Server("ours", prespawn=0, binary=before), "this": Server("ours", prespawn=0),
+                                       "jupyter": Server("jupyter")}, n)
     j = statistics.median(times["jupyter"])
     p90 = lambda xs: sorted(xs)[min(len(xs) - 1, int(len(xs) * 0.9))]
     return [(f"kernel start, {k}: median of {n} (p90 {ms(p90(times[k])).strip()})", statistics.median(times[k]), j)
