@@ -240,11 +240,15 @@ def kernel_start_times(server, n):
     return times
 
 
-def kernel_starts_round_robin(servers, n):
-    """Kernel start times (ms) of each server, started round-robin n times so load changes on a shared machine hit
-    all alike; after the zygotes finished importing ipykernel (they start at boot) and two warm starts each (a zygote
-    that prepares its spare from repeated requests is then ready). Stops the servers."""
+def kernel_starts_round_robin(makers, n):
+    """Kernel start times (ms) of each server (made by `makers`, name -> function), started round-robin n times so
+    load changes on a shared machine hit all alike; after the zygotes finished importing ipykernel (they start at
+    boot) and two warm starts each (a zygote that prepares its spare from repeated requests is then ready). Stops
+    the servers, also those made before one failed to start."""
+    servers = {}
     try:
+        for k, make in makers.items():
+            servers[k] = make()
         for s in servers.values():
             s.wait_api()
         time.sleep(3)
@@ -263,9 +267,9 @@ def kernel_starts_round_robin(servers, n):
 def kernel_start_rows(n):
     """Kernel start without a pool: zygote fork vs exec per kernel vs jupyter server, same run, interleaved servers."""
     rows = []
-    times = kernel_starts_round_robin({"zygote": Server("ours", prespawn=0),
-                                       "exec": Server("ours", prespawn=0, extra_env={"SANDBOX_KERNEL_ZYGOTE": "0"}),
-                                       "jupyter": Server("jupyter")}, n)
+    times = kernel_starts_round_robin({"zygote": lambda: Server("ours", prespawn=0),
+                                       "exec": lambda: Server("ours", prespawn=0, extra_env={"SANDBOX_KERNEL_ZYGOTE": "0"}),
+                                       "jupyter": lambda: Server("jupyter")}, n)
     j = statistics.median(times["jupyter"])
     p90 = lambda xs: sorted(xs)[min(len(xs) - 1, int(len(xs) * 0.9))]
     rows.append((f"kernel start POST → kernel_info_reply, zygote (median of {n})", statistics.median(times["zygote"]), j))
@@ -276,8 +280,9 @@ def kernel_start_rows(n):
 
 def kernel_start_vs(before, n):
     """Zygote kernel starts of `before` (another build) and BINARY against jupyter server, one same run round-robin."""
-    times = kernel_starts_round_robin({"before": Server("ours", prespawn=0, binary=before), "this": Server("ours", prespawn=0),
-                                       "jupyter": Server("jupyter")}, n)
+    times = kernel_starts_round_robin({"before": lambda: Server("ours", prespawn=0, binary=before),
+                                       "this": lambda: Server("ours", prespawn=0),
+                                       "jupyter": lambda: Server("jupyter")}, n)
     j = statistics.median(times["jupyter"])
     p90 = lambda xs: sorted(xs)[min(len(xs) - 1, int(len(xs) * 0.9))]
     return [(f"kernel start, {k}: median of {n} (p90 {ms(p90(times[k])).strip()})", statistics.median(times[k]), j)
