@@ -56,7 +56,7 @@ internal static class Program
         }
 
         StartupTrace.Mark("options");
-        MallocTuning.Apply(options.Capture.MallocMmapThreshold, env);
+        MallocTuning.Apply(options.Memory.MallocMmapThreshold, env);
         // Everything written below SHARED_DIR is private by default; a directory we do not own is refused.
         PrivateFiles.Configure(options.SharedMode);
         try { PrivateFiles.PrepareSharedDirectory(options.SharedDir); }
@@ -88,11 +88,11 @@ internal static class Program
         appliance.Deferred.Defer(StartupHeap.End);
         var gatewayStart = StartAfter(appliance.Deferred.Opened, lifetime.ApplicationStopping, gateway.StartAsync);
         // --- Memory: start-up-only pages released once the deferred start-up is done, then again when idle (ResidentPages) ---
-        if (options.Capture.ReleaseStartupPages || options.Capture.IdleTrimMs > 0)
+        if (options.Memory.ReleaseStartupPages || options.Memory.IdleTrimMs > 0)
             _ = gatewayStart.ContinueWith(_ =>
             {
-                if (options.Capture.ReleaseStartupPages) ResidentPages.Release();
-                ResidentPages.StartIdleTrim(TimeSpan.FromMilliseconds(options.Capture.IdleTrimMs));
+                if (options.Memory.ReleaseStartupPages) ResidentPages.Release();
+                ResidentPages.StartIdleTrim(TimeSpan.FromMilliseconds(options.Memory.IdleTrimMs));
             }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         // --- Systemd: READY=1 once both ports are bound, STATUS=, WATCHDOG=1, STOPPING=1 ---
         systemd?.Attach(appliance.Api.Lifetime, gatewayStart,
@@ -293,7 +293,7 @@ internal sealed class Appliance : IAsyncDisposable
             BuilderDefaults.UseLog(osBuilder, console, "Microsoft");
             osBuilder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(Sandbox.OsWorld.OsWorldJson.Default));
             var osApp = osBuilder.Build();
-            BuilderDefaults.UseSecuredPipeline(osApp, new GuardPolicy(options.AllowHosts, options.AllowOrigins), a => a.UseTokenAuth(restToken),
+            BuilderDefaults.UseSecuredPipeline(osApp, guard, a => a.UseTokenAuth(restToken),
                 logs.CreateLogger("Sandbox.OsWorld"));
             // An unknown path is a JSON 404; a known one with another method keeps routing's 405, as Flask answers.
             osApp.Use(async (http, next) =>

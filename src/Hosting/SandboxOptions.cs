@@ -26,8 +26,10 @@ internal sealed class SandboxOptions : ApplianceOptions
     public Sandbox.Files.FilesOptions Files { get; init; } = new();
     /// <summary>The accessibility tree (<c>SANDBOX_A11Y_*</c>, docs/accessibility.md).</summary>
     public Sandbox.Accessibility.AccessibilityOptions Accessibility { get; init; } = new();
-    /// <summary>Screenshot encoding and reuse (<c>SANDBOX_PNG_THREADS</c>, <c>SANDBOX_SCREENSHOT_REUSE_MAX_BYTES</c>, <c>SANDBOX_TURBOJPEG</c>).</summary>
+    /// <summary>Screenshot encoding and reuse (<c>SANDBOX_PNG_*</c>, <c>SANDBOX_SCREENSHOT_REUSE_MAX_BYTES</c>, <c>SANDBOX_TURBOJPEG</c>).</summary>
     public Sandbox.Capture.CaptureOptions Capture { get; init; } = new();
+    /// <summary>The process's memory: malloc's threshold, start-up page release, idle trim.</summary>
+    public MemoryOptions Memory { get; init; } = new();
     public Sandbox.Clipboard.ClipboardOptions Clipboard { get; init; } = new();
     public Sandbox.Desktop.DesktopOptions Desktop { get; init; } = new();
     public Sandbox.OsWorld.OsWorldOptions OsWorld { get; init; } = new();
@@ -66,6 +68,7 @@ internal sealed class SandboxOptions : ApplianceOptions
             Files = Sandbox.Files.FilesOptions.FromEnvironment(r),
             Accessibility = Sandbox.Accessibility.AccessibilityOptions.FromEnvironment(r),
             Capture = Sandbox.Capture.CaptureOptions.FromEnvironment(r),
+            Memory = MemoryOptions.FromEnvironment(r),
             Clipboard = Sandbox.Clipboard.ClipboardOptions.FromEnvironment(r),
             Desktop = Sandbox.Desktop.DesktopOptions.FromEnvironment(r),
             OsWorld = Sandbox.OsWorld.OsWorldOptions.FromEnvironment(r),
