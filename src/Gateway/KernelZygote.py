@@ -120,8 +120,8 @@ def main():
         while data:
             data = data[os.write(replies_fd, data):]
 
-    def prepare(keep_fd=None):
-        """The part of a kernel's set-up that needs nothing from its request."""
+    def prepare(*keep_fds):
+        """The part of a kernel's set-up that needs nothing from its request; `keep_fds` stay open (a spare's pipes)."""
         signal.set_wakeup_fd(-1)
         for s in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
             signal.signal(s, signal.SIG_DFL)
@@ -133,7 +133,7 @@ def main():
         if os.getppid() != me:
             os._exit(1)
         # Nothing of the zygote's stays open in a kernel (a spare holds only the pipe its request comes on).
-        keep = {0, 1, 2, devnull, *(keep_fd if isinstance(keep_fd, tuple) else (keep_fd,))}
+        keep = {0, 1, 2, devnull, *(fd for fd in keep_fds if fd is not None)}
         for name in os.listdir("/proc/self/fd"):
             fd = int(name)
             if fd not in keep:
@@ -215,7 +215,7 @@ def main():
         `ack_fd` whether what it read so far still holds (b"1") or not (b"0", then it exits)."""
         code = 1
         try:
-            prepare(request_fd if ack_fd is None else (request_fd, ack_fd))
+            prepare(request_fd, ack_fd)
             if guess is not None:
                 def claim(app):
                     before = config_state(app)
