@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import PY, ROOT, free_port, start_xvfb, rss_kb, median_p90 as stats, start_atspi_with_widget_factory, stop
+from benchlib import PY, ROOT, free_port, start_xvfb, rss_kb, median_p90 as stats, start_atspi_with_widget_factory, start_session_bus, stop
 
 REFERENCE = os.path.join(ROOT, "tests", "Sandbox.E2E", "Accessibility", "pyatspi_reference.py")
 PAGE = os.path.join(ROOT, "tests", "Sandbox.E2E", "Accessibility", "a11y_page.py")
@@ -44,10 +44,7 @@ def main():
     try:
         xvfb, display = start_xvfb("1280x800x24")
         procs.append(xvfb)
-        bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1", f"--address=unix:tmpdir={runtime}"],
-                               stdout=subprocess.PIPE, text=True)
-        procs.append(bus)
-        address = bus.stdout.readline().strip()
+        address = start_session_bus(runtime, procs)
         env = {**os.environ, "DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": address, "XDG_RUNTIME_DIR": runtime,
                "GDK_BACKEND": "x11", "GTK_THEME": "Adwaita"}
         env.pop("AT_SPI_BUS_ADDRESS", None)

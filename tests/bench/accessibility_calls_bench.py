@@ -10,7 +10,6 @@ Usage: tests/bench/accessibility_calls_bench.py [--calls 1500]
 Needs: Xvfb, dbus, at-spi2-core, libatk-adaptor, gtk-3-examples, python3-dbus.
 """
 import argparse
-import glob
 import os
 import subprocess
 import sys
@@ -19,21 +18,10 @@ import time
 
 import dbus
 
-from benchlib import start_xvfb, start_atspi_with_widget_factory, stop
+from benchlib import cpu_ns, start_xvfb, start_atspi_with_widget_factory, start_session_bus, stop
 
 A = "org.a11y.atspi.Accessible"
 PROPS = "org.freedesktop.DBus.Properties"
-
-
-def cpu_ns(pid):
-    total = 0
-    for f in glob.glob(f"/proc/{pid}/task/*/schedstat"):
-        try:
-            with open(f) as s:
-                total += int(s.read().split()[0])
-        except (OSError, ValueError):
-            pass
-    return total
 
 
 def main():
@@ -45,10 +33,7 @@ def main():
     try:
         xvfb, display = start_xvfb("1280x800x24")
         procs.append(xvfb)
-        bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1", f"--address=unix:tmpdir={runtime}"],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        procs.append(bus)
-        address = bus.stdout.readline().strip()
+        address = start_session_bus(runtime, procs)
         env = {**os.environ, "DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": address, "XDG_RUNTIME_DIR": runtime,
                "GDK_BACKEND": "x11", "GTK_THEME": "Adwaita"}
         env.pop("AT_SPI_BUS_ADDRESS", None)

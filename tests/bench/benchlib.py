@@ -71,6 +71,28 @@ def stop(procs, timeout=10):
             p.wait()
 
 
+def cpu_ns(pid):
+    """CPU time of all of a process's threads so far (ns, from /proc/PID/task/*/schedstat): unlike wall
+    time, hardly moved by other processes competing for the cores."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass   # a thread that ended in between
+    return total
+
+
+def start_session_bus(runtime, procs):
+    """A private session bus (dbus-daemon) with its socket in the directory `runtime`, appended to procs for the
+    caller to stop; returns its address."""
+    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1", f"--address=unix:tmpdir={runtime}"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    procs.append(bus)
+    return bus.stdout.readline().strip()
+
+
 def start_atspi_with_widget_factory(env, procs):
     """On a session bus already in env: the AT-SPI bus launcher (waited for until org.a11y.Bus answers),
     then gtk3-widget-factory with GTK's bridge. Both are appended to procs for the caller to stop."""

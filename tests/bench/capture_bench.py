@@ -25,7 +25,7 @@ import time
 import requests
 from Xlib import X, display as xdisplay
 
-from benchlib import HERE, PY, ROOT, free_port, paint, start_xvfb, rss_kb
+from benchlib import HERE, PY, ROOT, cpu_ns, free_port, paint, start_xvfb, rss_kb
 
 
 def wait_http(url, proc, timeout=30.0):
@@ -119,19 +119,6 @@ def timed(session, url, runs, before=None):
 
 def med(xs):
     return statistics.median(xs)
-
-
-def cpu_ns(pid):
-    """CPU time of all of a process's threads so far (ns, from /proc/PID/task/*/schedstat): unlike wall
-    time, hardly moved by other processes competing for the cores."""
-    total = 0
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                total += int(f.read().split()[0])
-        except (FileNotFoundError, ProcessLookupError):
-            pass   # a thread that ended in between
-    return total
 
 
 def main():

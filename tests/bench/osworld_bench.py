@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import PY, ROOT, free_port, paint, start_xvfb, median_p90 as stats, start_atspi_with_widget_factory, stop
+from benchlib import PY, ROOT, free_port, paint, start_xvfb, median_p90 as stats, start_atspi_with_widget_factory, start_session_bus, stop
 
 REFERENCE = os.path.join(ROOT, "tests", "bench", "reference", "osworld_flask_server.py")
 ACCESSIBILITY_REFERENCE = os.path.join(ROOT, "tests", "Sandbox.E2E", "Accessibility", "pyatspi_reference.py")
@@ -80,10 +80,7 @@ def main():
         paint(display, "office.png")
         runtime = os.path.join(work, "runtime")
         os.makedirs(runtime)
-        bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1", f"--address=unix:tmpdir={runtime}"],
-                               stdout=subprocess.PIPE, text=True)
-        procs.append(bus)
-        env = {**os.environ, "DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": bus.stdout.readline().strip(), "XDG_RUNTIME_DIR": runtime,
+        env = {**os.environ, "DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": start_session_bus(runtime, procs), "XDG_RUNTIME_DIR": runtime,
                "GDK_BACKEND": "x11", "GTK_THEME": "Adwaita", "LANG": "C.UTF-8"}
         for k in ("AT_SPI_BUS_ADDRESS", "NO_AT_BRIDGE", "XAUTHORITY"):
             env.pop(k, None)
