@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import PY, ROOT, free_port, start_xvfb, rss_kb, median_p90 as stats, start_atspi_with_widget_factory, start_session_bus, stop
+from benchlib import PY, ROOT, free_port, rss_kb, median_p90 as stats, start_widget_factory_desktop, stop
 
 REFERENCE = os.path.join(ROOT, "tests", "Sandbox.E2E", "Accessibility", "pyatspi_reference.py")
 PAGE = os.path.join(ROOT, "tests", "Sandbox.E2E", "Accessibility", "a11y_page.py")
@@ -42,14 +42,7 @@ def main():
     runtime = tempfile.mkdtemp(prefix="a11y-bench-")
     shared = tempfile.mkdtemp(prefix="a11y-bench-shared-")
     try:
-        xvfb, display = start_xvfb("1280x800x24")
-        procs.append(xvfb)
-        address = start_session_bus(runtime, procs)
-        env = {**os.environ, "DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": address, "XDG_RUNTIME_DIR": runtime,
-               "GDK_BACKEND": "x11", "GTK_THEME": "Adwaita"}
-        env.pop("AT_SPI_BUS_ADDRESS", None)
-        env.pop("NO_AT_BRIDGE", None)
-        start_atspi_with_widget_factory(env, procs)
+        _, env = start_widget_factory_desktop(runtime, procs)
         wf_pid = procs[-1].pid  # gtk3-widget-factory, the last process it started
         def start(binary):
             port = free_port()

@@ -18,7 +18,7 @@ import time
 
 import dbus
 
-from benchlib import cpu_ns, start_xvfb, start_atspi_with_widget_factory, start_session_bus, stop
+from benchlib import cpu_ns, start_widget_factory_desktop, stop
 
 A = "org.a11y.atspi.Accessible"
 PROPS = "org.freedesktop.DBus.Properties"
@@ -31,13 +31,8 @@ def main():
     procs = []
     runtime = tempfile.mkdtemp(prefix="a11y-calls-")
     try:
-        xvfb, display = start_xvfb("1280x800x24")
-        procs.append(xvfb)
-        address = start_session_bus(runtime, procs)
-        env = {**os.environ, "DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": address, "XDG_RUNTIME_DIR": runtime,
-               "GDK_BACKEND": "x11", "GTK_THEME": "Adwaita"}
-        env.pop("AT_SPI_BUS_ADDRESS", None)
-        start_atspi_with_widget_factory(env, procs)
+        _, env = start_widget_factory_desktop(runtime, procs)
+        address = env["DBUS_SESSION_BUS_ADDRESS"]
         pid = procs[-1].pid
         a11y = dbus.bus.BusConnection(address).get_object("org.a11y.Bus", "/org/a11y/bus").GetAddress(dbus_interface="org.a11y.Bus")
         b = dbus.bus.BusConnection(a11y)

@@ -93,6 +93,19 @@ def start_session_bus(runtime, procs):
     return bus.stdout.readline().strip()
 
 
+def start_widget_factory_desktop(runtime, procs, screen="1280x800x24", **extra_env):
+    """Xvfb, a private session bus in `runtime`, the AT-SPI bus and gtk3-widget-factory (all appended to procs for
+    the caller to stop); returns (display, env): the environment of that desktop, for its clients."""
+    xvfb, display = start_xvfb(screen)
+    procs.append(xvfb)
+    env = {**os.environ, "DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": start_session_bus(runtime, procs),
+           "XDG_RUNTIME_DIR": runtime, "GDK_BACKEND": "x11", "GTK_THEME": "Adwaita", **extra_env}
+    for k in ("AT_SPI_BUS_ADDRESS", "NO_AT_BRIDGE", "XAUTHORITY"):
+        env.pop(k, None)
+    start_atspi_with_widget_factory(env, procs)
+    return display, env
+
+
 def start_atspi_with_widget_factory(env, procs):
     """On a session bus already in env: the AT-SPI bus launcher (waited for until org.a11y.Bus answers),
     then gtk3-widget-factory with GTK's bridge. Both are appended to procs for the caller to stop."""

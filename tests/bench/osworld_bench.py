@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import PY, ROOT, free_port, paint, start_xvfb, median_p90 as stats, start_atspi_with_widget_factory, start_session_bus, stop
+from benchlib import PY, ROOT, free_port, paint, median_p90 as stats, start_widget_factory_desktop, stop
 
 REFERENCE = os.path.join(ROOT, "tests", "bench", "reference", "osworld_flask_server.py")
 ACCESSIBILITY_REFERENCE = os.path.join(ROOT, "tests", "Sandbox.E2E", "Accessibility", "pyatspi_reference.py")
@@ -75,16 +75,10 @@ def main():
     procs = []
     work = tempfile.mkdtemp(prefix="osworld-bench-")
     try:
-        xvfb, display = start_xvfb("1920x1080x24")
-        procs.append(xvfb)
-        paint(display, "office.png")
         runtime = os.path.join(work, "runtime")
         os.makedirs(runtime)
-        env = {**os.environ, "DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": start_session_bus(runtime, procs), "XDG_RUNTIME_DIR": runtime,
-               "GDK_BACKEND": "x11", "GTK_THEME": "Adwaita", "LANG": "C.UTF-8"}
-        for k in ("AT_SPI_BUS_ADDRESS", "NO_AT_BRIDGE", "XAUTHORITY"):
-            env.pop(k, None)
-        start_atspi_with_widget_factory(env, procs)
+        display, env = start_widget_factory_desktop(runtime, procs, "1920x1080x24", LANG="C.UTF-8")
+        paint(display, "office.png")
         subprocess.run(["xdotool", "mousemove", "960", "540"], env=env, check=True)
 
         port, ref_port = free_port(), free_port()
