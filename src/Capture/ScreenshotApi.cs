@@ -47,8 +47,8 @@ internal static class ScreenshotApi
                 }
                 case ScreenshotResponse.Base64:
                 {
-                    using var lease = screenshots.RenderLease(request);
-                    return Results.Json(Answer(lease.Info, null, lease.Bytes.ToBase64()), CaptureJson.Default.ScreenshotAnswer);
+                    var (info, base64) = screenshots.RenderBase64(request);
+                    return Results.Json(Answer(info, null, base64), CaptureJson.Default.ScreenshotAnswer);
                 }
                 default:
                 {
