@@ -32,7 +32,7 @@ internal static class ScreenshotApi
             {
                 case ScreenshotResponse.Image:
                 {
-                    // Encoded into pooled memory while the capture is held; sent after it is released,
+                    // Encoded into native memory while the capture is held; sent after it is released,
                     // so a slow client never delays the next screenshot. The lease is the service's kept
                     // encode itself (no copy); the next encode leaves it alone until it is disposed.
                     using var lease = screenshots.RenderLease(request);
