@@ -27,6 +27,7 @@ internal sealed class ScreenWatch : IDisposable
     private readonly XSession _session;
     private readonly ChangeWatch? _changes;
     private readonly long _id = Interlocked.Increment(ref s_ids);
+    private bool _cursorChanged = true;   // nothing read yet
 
     private ScreenWatch(XSession session, ChangeWatch? changes)
     {
@@ -36,15 +37,16 @@ internal sealed class ScreenWatch : IDisposable
 
     public long Generation { get; private set; }
 
-    private bool _cursorChanged = true;   // nothing read yet
-
     /// <summary>
     /// False only when XFixes cursor notifications are watched and none arrived since <see cref="CursorRead"/>:
     /// the cursor image read then is still the displayed one.
     /// </summary>
     public bool CursorMayHaveChanged => _changes is not { WatchesCursor: true } || _cursorChanged;
 
-    /// <summary>Called right before the cursor image is requested.</summary>
+    /// <summary>
+    /// Called once the cursor image's reply arrived: a CursorNotify the server sent before it is already queued,
+    /// so the next <see cref="Stamp"/> drains it and marks the image stale again.
+    /// </summary>
     public void CursorRead() => _cursorChanged = false;
 
     /// <summary>False when the server (or this machine) lacks DAMAGE: nothing can be reused then.</summary>

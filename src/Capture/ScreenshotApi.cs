@@ -32,7 +32,7 @@ internal static class ScreenshotApi
             {
                 case ScreenshotResponse.Image:
                 {
-                    // Encoded into pooled memory while the capture is held; sent after it is released,
+                    // Encoded into native memory while the capture is held; sent after it is released,
                     // so a slow client never delays the next screenshot. The lease is the service's kept
                     // encode itself (no copy); the next encode leaves it alone until it is disposed.
                     using var lease = screenshots.RenderLease(request);
@@ -47,8 +47,8 @@ internal static class ScreenshotApi
                 }
                 case ScreenshotResponse.Base64:
                 {
-                    using var lease = screenshots.RenderLease(request);
-                    return Results.Json(Answer(lease.Info, null, lease.Bytes.ToBase64()), CaptureJson.Default.ScreenshotAnswer);
+                    var (info, base64) = screenshots.RenderBase64(request);
+                    return Results.Json(Answer(info, null, base64), CaptureJson.Default.ScreenshotAnswer);
                 }
                 default:
                 {

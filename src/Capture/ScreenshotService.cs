@@ -90,6 +90,13 @@ internal sealed class ScreenshotService(ScreenCapture capture, ApplianceOptions 
     /// </summary>
     public ScreenshotLease RenderLease(ScreenshotRequest request) => RenderCore(request, null);
 
+    /// <summary>Renders and answers the bytes as base64 (JSON answers), converted from the kept encode after the capture lock is released.</summary>
+    public (ScreenshotInfo Info, string Base64) RenderBase64(ScreenshotRequest request)
+    {
+        using var lease = RenderLease(request);
+        return (lease.Info, lease.Bytes.ToBase64());
+    }
+
     private ScreenshotLease RenderCore(ScreenshotRequest request, Stream? output)
     {
         var key = request with { Response = ScreenshotResponse.Json };

@@ -33,7 +33,7 @@ internal sealed class PooledBufferStream : WriteOnlyStream, IBufferWriter<byte>
     public override long Length => _length;
     public override long Position { get => _length; set => throw new NotSupportedException(); }
 
-    /// <summary>Bytes of native memory held (for tests).</summary>
+    /// <summary>Bytes of native memory held (the content and the spare memory past it).</summary>
     public long Capacity => (long)_capacity;
 
     /// <summary>

@@ -4,8 +4,8 @@ namespace Sandbox.Common;
 
 /// <summary>
 /// Start-up timeline for profiling the cold start (docs/performance.md): with SANDBOX_STARTUP_TRACE=1 each
-/// <see cref="Mark"/> writes one stderr line "startup-trace MONOTONIC_NS THREAD NAME gc0=N alloc=Kk" (CLOCK_MONOTONIC; N: gen-0 collections so far, K: KiB allocated so far; the
-/// clock a launcher's perf_counter reads), so a harness can place every step against its exec time.
+/// <see cref="Mark"/> writes one stderr line "startup-trace MONOTONIC_NS THREAD NAME gc0=N alloc=Kk" (CLOCK_MONOTONIC, the
+/// clock a launcher's perf_counter reads; N: gen-0 collections so far; K: KiB allocated on the GC heap so far), so a harness can place every step against its exec time.
 /// </summary>
 internal static class StartupTrace
 {

@@ -197,8 +197,8 @@ internal static class PngEncoder
     }
 
     /// <summary>
-    /// The previous and current converted rows plus one output buffer per candidate filter, each with
-    /// the filter-type byte in front so a filtered row goes to deflate in one write.
+    /// The previous and current converted rows (each with room for the filter-type byte in front), plus, for a
+    /// search over several filters in full (<see cref="PngFilterMode.Adaptive"/>), one scratch row per candidate.
     /// </summary>
     internal sealed class RowBuffers : IDisposable
     {
@@ -207,7 +207,7 @@ internal static class PngEncoder
         private readonly int _rowBytes;
         private byte[] _previous;   // [0] is the filter byte, then the raw row
         private byte[] _current;
-        private readonly byte[][] _filtered = new byte[5][];   // by PNG filter type; [0] unused
+        private readonly byte[][] _filtered = new byte[5][];   // by PNG filter type, only for a full search; [0] unused
 
         public RowBuffers(int rowBytes, int candidates)
         {
@@ -217,85 +217,67 @@ internal static class PngEncoder
             _current = Rent(length);
             // The row above the first is defined as zeros.
             _previous.AsSpan(0, length).Clear();
-            for (int type = FilterSub; type <= FilterPaeth; type++)
-                if ((candidates & (1 << type)) != 0) _filtered[type] = Rent(length);
+            if (Searches(candidates))
+                for (int type = FilterSub; type <= FilterPaeth; type++)
+                    if ((candidates & (1 << type)) != 0) _filtered[type] = Rent(length);
         }
 
         private static byte[] Rent(int length) => ArrayPool<byte>.Shared.Rent(length);
+
+        /// <summary>Several candidates, each filtered and estimated in full (Auto's are estimated by <see cref="PngFilters.ChooseFilter"/> without filtering).</summary>
+        private static bool Searches(int candidates) => candidates != AutoCandidates && (candidates & (candidates - 1)) != 0;
 
         /// <summary>Where the caller converts the next raw row.</summary>
         public Span<byte> Current => _current.AsSpan(1);
 
         /// <summary>
-        /// Filters the current row with each candidate (bit n = PNG filter type n) and returns filter
-        /// byte + filtered row of the one with the smallest estimate; a single candidate is not estimated.
-        /// </summary>
-        public ReadOnlySpan<byte> FilterCurrent(int candidates, int bpp)
-        {
-            if (candidates == AutoCandidates)
-            {
-                int chosen = PngFilters.ChooseFilter(_current.AsSpan(1, _rowBytes), _previous.AsSpan(1, _rowBytes), bpp, AutoSampleEvery);
-                return chosen == FilterNone ? Raw() : Apply(chosen, bpp);
-            }
-            if ((candidates & (candidates - 1)) == 0)
-                return candidates == 1 << FilterNone ? Raw() : Apply(System.Numerics.BitOperations.TrailingZeroCount(candidates), bpp);
-            ReadOnlySpan<byte> best = default;
-            long bestSum = long.MaxValue;
-            for (int type = FilterNone; type <= FilterPaeth; type++)
-            {
-                if ((candidates & (1 << type)) == 0) continue;
-                var candidate = type == FilterNone ? Raw() : Apply(type, bpp);
-                long sum = PngFilters.SumAbsSigned(candidate[1..]);
-                // Strictly smaller: ties keep the earlier, cheaper-to-decode filter.
-                if (sum < bestSum) { best = candidate; bestSum = sum; }
-            }
-            return best;
-        }
-
-        private ReadOnlySpan<byte> Raw()
-        {
-            _current[0] = FilterNone;
-            return _current.AsSpan(0, 1 + _rowBytes);
-        }
-
-        private ReadOnlySpan<byte> Apply(int type, int bpp)
-        {
-            var raw = _current.AsSpan(1, _rowBytes);
-            var prior = _previous.AsSpan(1, _rowBytes);
-            var output = _filtered[type];
-            var dst = output.AsSpan(1, _rowBytes);
-            switch (type)
-            {
-                case FilterSub: PngFilters.Sub(raw, dst, bpp); break;
-                case FilterUp: PngFilters.Up(raw, prior, dst); break;
-                case FilterAverage: PngFilters.Average(raw, prior, dst, bpp); break;
-                default: PngFilters.Paeth(raw, prior, dst, bpp); break;
-            }
-            output[0] = (byte)type;
-            return output.AsSpan(0, 1 + _rowBytes);
-        }
-
-        /// <summary>
-        /// Like <see cref="FilterCurrent"/>, but writes filter byte + filtered row straight into
-        /// <paramref name="destination"/> (at least 1 + row bytes long) and returns the bytes written, so rows can
-        /// be gathered into one larger deflate write without an intermediate buffer per filter.
+        /// Filters the current row and writes filter byte + filtered row into <paramref name="destination"/> (at least
+        /// 1 + row bytes long), returning the bytes written, so rows can be gathered into one larger deflate write.
+        /// The filter: Auto's choice (<see cref="PngFilters.ChooseFilter"/>), the only candidate (bit n = PNG filter
+        /// type n), or of several candidates the one with the smallest estimate over the whole filtered row.
         /// </summary>
         public int FilterCurrentInto(Span<byte> destination, int candidates, int bpp)
         {
-            int type;
-            if (candidates == AutoCandidates)
-                type = PngFilters.ChooseFilter(_current.AsSpan(1, _rowBytes), _previous.AsSpan(1, _rowBytes), bpp, AutoSampleEvery);
-            else if ((candidates & (candidates - 1)) == 0)
-                type = System.Numerics.BitOperations.TrailingZeroCount(candidates);
-            else
-            {
-                var best = FilterCurrent(candidates, bpp);
-                best.CopyTo(destination);
-                return best.Length;
-            }
             var raw = _current.AsSpan(1, _rowBytes);
             var prior = _previous.AsSpan(1, _rowBytes);
             var dst = destination.Slice(1, _rowBytes);
+            int type;
+            if (candidates == AutoCandidates)
+            {
+                type = PngFilters.ChooseFilter(raw, prior, bpp, AutoSampleEvery);
+                Filter(type, raw, prior, dst, bpp);
+            }
+            else if (!Searches(candidates))
+            {
+                type = System.Numerics.BitOperations.TrailingZeroCount(candidates);
+                Filter(type, raw, prior, dst, bpp);
+            }
+            else
+            {
+                type = FilterNone;
+                long bestSum = long.MaxValue;
+                for (int t = FilterNone; t <= FilterPaeth; t++)
+                {
+                    if ((candidates & (1 << t)) == 0) continue;
+                    ReadOnlySpan<byte> candidate = raw;
+                    if (t != FilterNone)
+                    {
+                        var scratch = _filtered[t].AsSpan(1, _rowBytes);
+                        Filter(t, raw, prior, scratch, bpp);
+                        candidate = scratch;
+                    }
+                    long sum = PngFilters.SumAbsSigned(candidate);
+                    // Strictly smaller: ties keep the earlier, cheaper-to-decode filter.
+                    if (sum < bestSum) { type = t; bestSum = sum; }
+                }
+                (type == FilterNone ? raw : _filtered[type].AsSpan(1, _rowBytes)).CopyTo(dst);
+            }
+            destination[0] = (byte)type;
+            return 1 + _rowBytes;
+        }
+
+        private static void Filter(int type, ReadOnlySpan<byte> raw, ReadOnlySpan<byte> prior, Span<byte> dst, int bpp)
+        {
             switch (type)
             {
                 case FilterNone: raw.CopyTo(dst); break;
@@ -304,8 +286,6 @@ internal static class PngEncoder
                 case FilterAverage: PngFilters.Average(raw, prior, dst, bpp); break;
                 default: PngFilters.Paeth(raw, prior, dst, bpp); break;
             }
-            destination[0] = (byte)type;
-            return 1 + _rowBytes;
         }
 
         /// <summary>The current row becomes the prior row of the next one.</summary>

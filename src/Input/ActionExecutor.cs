@@ -418,17 +418,13 @@ internal sealed class ActionExecutor(InputConnection connection, KeymapBindings 
     public async Task<ShotResult> ShootAsync(ScreenshotRequest request)
     {
         // The capture area has its own connection; our XSync above means it sees every event we sent.
-        if (request.Response == ScreenshotResponse.Base64)
-        {
-            return await Task.Run(() =>
-            {
-                // The capture area's kept encode itself, no copy (docs/performance.md, "Memory").
-                using var lease = _screenshots.RenderLease(request);
-                return new ShotResult(lease.Info, null, lease.Bytes.ToBase64());
-            });
-        }
         return await Task.Run(() =>
         {
+            if (request.Response == ScreenshotResponse.Base64)
+            {
+                var (shown, base64) = _screenshots.RenderBase64(request);
+                return new ShotResult(shown, null, base64);
+            }
             var (info, path) = _screenshots.Save(request);
             return new ShotResult(info, path, null);
         });
