@@ -27,7 +27,7 @@ internal sealed class EncodeBuffer : IDisposable
 {
     private int _holders = 1;   // the service's own reference
 
-    public PooledBufferStream Content { get; } = new();
+    public NativeBufferStream Content { get; } = new();
 
     /// <summary>Someone besides the service holds it (read under the capture lock, where holders are added).</summary>
     public bool Shared => Volatile.Read(ref _holders) > 1;
@@ -50,7 +50,7 @@ internal sealed class ScreenshotLease(ScreenshotInfo info, EncodeBuffer? buffer)
 {
     private EncodeBuffer? _buffer = buffer;
     public ScreenshotInfo Info { get; } = info;
-    public PooledBufferStream Bytes => (_buffer ?? throw new ObjectDisposedException(nameof(ScreenshotLease))).Content;
+    public NativeBufferStream Bytes => (_buffer ?? throw new ObjectDisposedException(nameof(ScreenshotLease))).Content;
     public void Dispose() => Interlocked.Exchange(ref _buffer, null)?.Dispose();
 }
 
@@ -148,7 +148,7 @@ internal sealed class ScreenshotService(ScreenCapture capture, ApplianceOptions 
     /// <summary>How many renders were answered with the kept bytes (for tests and /health-style figures).</summary>
     public long ReusedCount => Interlocked.Read(ref _reused);
 
-    private static ScreenshotInfo RenderFrame(CapturedFrame frame, ScreenshotRequest req, PooledBufferStream stream, ScreenshotService self)
+    private static ScreenshotInfo RenderFrame(CapturedFrame frame, ScreenshotRequest req, NativeBufferStream stream, ScreenshotService self)
     {
         var full = frame.Image;
         if (req.Cursor && frame.Cursor is { } c)

@@ -20,7 +20,7 @@ namespace Sandbox.Imaging;
 /// two bytes (all bands use one level), and the trailer is the adler32 of all filtered rows, combined
 /// from the bands' adler32s with zlib's <c>adler32_combine</c> arithmetic.</para>
 /// <para>Memory: the first band streams straight into the IDAT chunks. When the output is a native
-/// <see cref="PooledBufferStream"/> (the screenshot service's encode buffer), the last band deflates into
+/// <see cref="NativeBufferStream"/> (the screenshot service's encode buffer), the last band deflates into
 /// that buffer's memory above where the bands before it will end (a region placed from the previous
 /// encode's sizes) and is moved down at the join, so it needs no memory of its own; if the first band
 /// outgrows the plan, its excess goes aside and the region is copied out before the join (the bytes stay
@@ -38,7 +38,7 @@ internal static unsafe class PngBands
     internal const int StagingKeptMax = 8 << 20;
 
     /// <summary>Staging buffers kept between encodes, by band index (taken and put back atomically).</summary>
-    private static readonly PooledBufferStream?[] s_kept = new PooledBufferStream?[64];
+    private static readonly NativeBufferStream?[] s_kept = new NativeBufferStream?[64];
 
     /// <summary>Joins that read the last band from the output buffer's region, and joins that copied it out first (for tests).</summary>
     internal static long InPlaceJoins, SpilledJoins;
@@ -54,7 +54,7 @@ internal static unsafe class PngBands
         // Into a native buffer, the last band deflates into that buffer's own memory past where the bands before
         // it will end (a region placed by the previous encode's sizes), and is moved down into place at the join:
         // no staging memory of its own (docs/performance.md, "Third round: memory").
-        var buffer = output as PooledBufferStream;
+        var buffer = output as NativeBufferStream;
         var region = buffer is null ? null : Region.Plan(buffer);
         var guarded = region is null ? null : new GuardedOutput(buffer!, region.Start);
         using var idat = new PngChunkStream(guarded ?? output, "IDAT"u8);
@@ -124,14 +124,14 @@ internal static unsafe class PngBands
     /// past what the bands before it wrote last time (plus an eighth and 64 KiB), and at least halfway up the memory
     /// the buffer already used (its pages are resident: a smaller screen after a larger one touches no new page).
     /// </summary>
-    private sealed class Region(PooledBufferStream buffer, long encodeStart, long start)
+    private sealed class Region(NativeBufferStream buffer, long encodeStart, long start)
     {
-        public PooledBufferStream Buffer { get; } = buffer;
+        public NativeBufferStream Buffer { get; } = buffer;
         public long EncodeStart { get; } = encodeStart;
         public long Start { get; } = start;
         public int Length => (int)Math.Min(int.MaxValue, Buffer.Capacity - Start);
 
-        public static Region Plan(PooledBufferStream buffer)
+        public static Region Plan(NativeBufferStream buffer)
         {
             long at = buffer.Length;
             long prefix = Volatile.Read(ref s_lastPrefix), band = Volatile.Read(ref s_lastBand);
@@ -145,9 +145,9 @@ internal static unsafe class PngBands
     /// The first band's way into the output buffer while the last band fills the region above it: bytes that would
     /// reach the region go aside (in order) and are appended by <see cref="Drain"/> once the region was copied out.
     /// </summary>
-    private sealed class GuardedOutput(PooledBufferStream buffer, long limit) : WriteOnlyStream
+    private sealed class GuardedOutput(NativeBufferStream buffer, long limit) : WriteOnlyStream
     {
-        private PooledBufferStream? _aside;
+        private NativeBufferStream? _aside;
 
         public bool Overflowed => _aside is not null;
 
@@ -159,7 +159,7 @@ internal static unsafe class PngBands
         public override void Write(ReadOnlySpan<byte> data)
         {
             if (Direct || (_aside is null && buffer.Length + data.Length <= limit)) buffer.Write(data);
-            else (_aside ??= new PooledBufferStream()).Write(data);
+            else (_aside ??= new NativeBufferStream()).Write(data);
         }
 
         /// <summary>Appends what went aside to the buffer and frees it.</summary>
@@ -221,13 +221,13 @@ internal static unsafe class PngBands
     /// <summary>
     /// Where one band's zlib stream goes: straight into the IDAT chunks (the first band), into the output buffer's
     /// region (the last band, when the output is a native buffer; past the region's end into a staging buffer), or
-    /// into a native staging <see cref="PooledBufferStream"/> (the others), kept for the next encode of this band or
+    /// into a native staging <see cref="NativeBufferStream"/> (the others), kept for the next encode of this band or
     /// freed by <see cref="Release"/>. Drops the zlib header of every band but the first and keeps the trailing
     /// adler32 aside.
     /// </summary>
     private sealed class BandSink(Stream? direct, int index, Region? region) : WriteOnlyStream
     {
-        private PooledBufferStream? _staging;
+        private NativeBufferStream? _staging;
         private long _length;                  // deflate bytes kept (header excluded): in the region first, then in staging
         private int _regionUsed;
         private bool _regionFull;
@@ -247,8 +247,8 @@ internal static unsafe class PngBands
 
         public void Seal() => _sealed = true;
 
-        private PooledBufferStream Staging => _staging ??= region is null && (uint)index < (uint)s_kept.Length
-            ? Interlocked.Exchange(ref s_kept[index], null) ?? new PooledBufferStream() : new PooledBufferStream();
+        private NativeBufferStream Staging => _staging ??= region is null && (uint)index < (uint)s_kept.Length
+            ? Interlocked.Exchange(ref s_kept[index], null) ?? new NativeBufferStream() : new NativeBufferStream();
 
         public override void Write(ReadOnlySpan<byte> data)
         {
@@ -315,7 +315,7 @@ internal static unsafe class PngBands
         public void SpillRegion()
         {
             if (_regionUsed == 0) return;
-            var staging = new PooledBufferStream();
+            var staging = new NativeBufferStream();
             staging.Write(region!.Buffer.Spare(region.Start, _regionUsed));
             if (_staging is not null)
             {

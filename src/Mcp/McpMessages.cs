@@ -37,7 +37,7 @@ internal static class McpMessages
     /// <summary>A large result (a tool's images) written into a native buffer, sent from it without a copy.</summary>
     public static McpPayload LargeResult(JsonElement id, Body result)
     {
-        var buffer = new PooledBufferStream();
+        var buffer = new NativeBufferStream();
         try
         {
             using (var w = new Utf8JsonWriter((IBufferWriter<byte>)buffer, new JsonWriterOptions { SkipValidation = true }))

@@ -86,7 +86,7 @@ public sealed class PngBandsTests
         var options = new PngEncoderOptions { Threads = threads };
         var expectedOffice = Encode(office, options);
         var expectedPhoto = Encode(photo, options);
-        var kept = new PooledBufferStream();
+        var kept = new NativeBufferStream();
         long inPlace = Interlocked.Read(ref PngBands.InPlaceJoins), spilled = Interlocked.Read(ref PngBands.SpilledJoins);
         foreach (var (isPhoto, fresh) in new[]
                  {
@@ -97,7 +97,7 @@ public sealed class PngBandsTests
             if (fresh)
             {
                 kept.Dispose();
-                kept = new PooledBufferStream();   // then a photo after an office: the first band outgrows the plan
+                kept = new NativeBufferStream();   // then a photo after an office: the first band outgrows the plan
             }
             kept.Reset();
             PngEncoder.Encode(isPhoto ? photo : office, kept, options);
@@ -114,7 +114,7 @@ public sealed class PngBandsTests
     {
         var (bgrx, w, h) = Scene("photo.png");
         var image = TestPixels.View(bgrx, w, h, w * 4);
-        using var buffer = new PooledBufferStream();
+        using var buffer = new NativeBufferStream();
         for (int i = 0; i < 3; i++)
         {
             buffer.Reset();

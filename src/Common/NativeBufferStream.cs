@@ -19,7 +19,7 @@ namespace Sandbox.Common;
 /// generation by a gen1 collection now and then, and the regions it left stayed committed: RSS stepped up by
 /// 3.2 MB over 1,000 screenshots. Natively held, the GC heap keeps only small objects. One writer at a time.
 /// </remarks>
-internal sealed class PooledBufferStream : WriteOnlyStream, IBufferWriter<byte>
+internal sealed class NativeBufferStream : WriteOnlyStream, IBufferWriter<byte>
 {
     /// <summary>The size of the pieces <see cref="WriteToAsync"/> hands to the destination.</summary>
     public const int SegmentSize = 64 * 1024;
@@ -28,7 +28,7 @@ internal sealed class PooledBufferStream : WriteOnlyStream, IBufferWriter<byte>
     private nuint _capacity;
     private long _length;
 
-    ~PooledBufferStream() => Release();
+    ~NativeBufferStream() => Release();
 
     public override long Length => _length;
     public override long Position { get => _length; set => throw new NotSupportedException(); }

@@ -2,17 +2,17 @@ using Sandbox.Common;
 
 namespace Sandbox.Tests.Capture;
 
-public sealed class PooledBufferStreamTests
+public sealed class NativeBufferStreamTests
 {
     [Fact]
     public void Writes_across_segments_come_back_in_order()
     {
-        var data = new byte[PooledBufferStream.SegmentSize * 2 + 123];
+        var data = new byte[NativeBufferStream.SegmentSize * 2 + 123];
         new Random(7).NextBytes(data);
-        using var buffer = new PooledBufferStream();
+        using var buffer = new NativeBufferStream();
         buffer.Write(data.AsSpan(0, 10));
-        buffer.Write(data.AsSpan(10, PooledBufferStream.SegmentSize));   // crosses the first boundary
-        buffer.Write(data, 10 + PooledBufferStream.SegmentSize, data.Length - 10 - PooledBufferStream.SegmentSize);
+        buffer.Write(data.AsSpan(10, NativeBufferStream.SegmentSize));   // crosses the first boundary
+        buffer.Write(data, 10 + NativeBufferStream.SegmentSize, data.Length - 10 - NativeBufferStream.SegmentSize);
         Assert.Equal(data.Length, buffer.Length);
         Assert.True(buffer.Capacity >= data.Length);
         var output = new MemoryStream();
@@ -23,7 +23,7 @@ public sealed class PooledBufferStreamTests
     [Fact]
     public void Spare_memory_past_the_content_survives_growth_and_counts_in_the_high_water_mark()
     {
-        using var buffer = new PooledBufferStream();
+        using var buffer = new NativeBufferStream();
         buffer.Write(new byte[] { 9, 9 });
         buffer.Reserve(100_000);
         Assert.True(buffer.Capacity >= 100_000);
@@ -43,8 +43,8 @@ public sealed class PooledBufferStreamTests
     [Fact]
     public void Reset_keeps_the_memory_and_Release_frees_it()
     {
-        using var buffer = new PooledBufferStream();
-        buffer.Write(new byte[PooledBufferStream.SegmentSize * 3]);
+        using var buffer = new NativeBufferStream();
+        buffer.Write(new byte[NativeBufferStream.SegmentSize * 3]);
         var grown = buffer.Capacity;
         buffer.Reset();
         Assert.Equal(0, buffer.Length);
@@ -61,9 +61,9 @@ public sealed class PooledBufferStreamTests
     [Fact]
     public async Task Async_copy_and_base64_see_the_same_bytes()
     {
-        var data = new byte[PooledBufferStream.SegmentSize + 5];
+        var data = new byte[NativeBufferStream.SegmentSize + 5];
         new Random(3).NextBytes(data);
-        using var buffer = new PooledBufferStream();
+        using var buffer = new NativeBufferStream();
         buffer.Write(data);
         var output = new MemoryStream();
         await buffer.WriteToAsync(output, CancellationToken.None);
@@ -75,10 +75,10 @@ public sealed class PooledBufferStreamTests
     [InlineData(0)]
     [InlineData(1)]
     [InlineData(2)]
-    [InlineData(PooledBufferStream.SegmentSize - 1)]
-    [InlineData(PooledBufferStream.SegmentSize)]
-    [InlineData(PooledBufferStream.SegmentSize + 1)]
-    [InlineData(PooledBufferStream.SegmentSize * 3 + 2)]
+    [InlineData(NativeBufferStream.SegmentSize - 1)]
+    [InlineData(NativeBufferStream.SegmentSize)]
+    [InlineData(NativeBufferStream.SegmentSize + 1)]
+    [InlineData(NativeBufferStream.SegmentSize * 3 + 2)]
     [InlineData(256 * 1024 + 1)]
     [InlineData(1024 * 1024 + 7)]
     public void Base64_and_async_copy_of_any_length(int length)
@@ -86,7 +86,7 @@ public sealed class PooledBufferStreamTests
         // Lengths around the async pieces and the buffer's growth steps (256 KiB, doubling).
         var data = new byte[length];
         new Random(length).NextBytes(data);
-        using var buffer = new PooledBufferStream();
+        using var buffer = new NativeBufferStream();
         buffer.Write(data.AsSpan(0, length / 2));
         buffer.Write(data.AsSpan(length / 2));
         Assert.Equal(Convert.ToBase64String(data), buffer.ToBase64());
@@ -100,7 +100,7 @@ public sealed class PooledBufferStreamTests
     {
         var blob = new byte[3 * 1024 * 1024 + 17];   // grows the buffer several times while the writer holds memory
         new Random(11).NextBytes(blob);
-        using var buffer = new PooledBufferStream();
+        using var buffer = new NativeBufferStream();
         using (var w = new System.Text.Json.Utf8JsonWriter((System.Buffers.IBufferWriter<byte>)buffer))
         {
             w.WriteStartObject();
