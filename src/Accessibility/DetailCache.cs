@@ -30,10 +30,6 @@ internal sealed class DetailCache
     /// <summary>Largest entry count of one application before its cache starts over.</summary>
     public int MaxEntries { get; init; } = 100_000;
 
-    /// <summary>Events received (for tests and the docs' measurements).</summary>
-    public long Events => Interlocked.Read(ref _events);
-    private long _events;
-
     internal sealed class Entry
     {
         /// <summary>The element's object path: the same string as its key (a child's <see cref="Parent"/> points to it).</summary>
@@ -92,7 +88,6 @@ internal sealed class DetailCache
     /// <summary>An object event from <paramref name="bus"/> about <paramref name="path"/>: the element and its ancestors are read again.</summary>
     public void OnEvent(string bus, string path)
     {
-        Interlocked.Increment(ref _events);
         if (!_apps.TryGetValue(bus, out var app)) return; // never walked: nothing cached, and no walk under way whose reads it could spoil
         lock (app)
         {
