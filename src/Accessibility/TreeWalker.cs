@@ -380,12 +380,12 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
     private void Store(List<(AccessibleNode Node, DetailCache.AppCache App, long Mark)> read,
         Dictionary<AccessibleNode, (bool Text, bool Value, bool Actions)> fresh)
     {
-        var batch = new List<(AccessibleNode, string?, bool, bool, bool)>(read.Count);
+        var batch = new List<(AccessibleNode, bool, bool, bool)>(read.Count);
         for (var i = 0; i < read.Count; i++)
         {
             var (node, app, mark) = read[i];
             var f = fresh.GetValueOrDefault(node);
-            batch.Add((node, node.ParentPath, f.Text, f.Value, f.Actions));
+            batch.Add((node, f.Text, f.Value, f.Actions));
             if (i + 1 == read.Count || read[i + 1].App != app)
             {
                 client.Details!.Store(app, mark, batch);
