@@ -102,11 +102,7 @@ internal sealed class AtspiBus(AccessibilityOptions options, IDictionary<string,
                 ? $"org.a11y.Bus on the session bus did not answer ({sessionError}); AT_SPI_BUS_ADDRESS is unset and the root window has no AT_SPI_BUS"
                 : "AT_SPI_BUS_ADDRESS and DBUS_SESSION_BUS_ADDRESS are unset and the root window has no AT_SPI_BUS property");
         var connection = await OpenAsync(address);
-        var client = new AtspiClient(connection)
-        {
-            UsePeers = options.DirectConnections, PeerConnectTimeoutMs = options.ConnectTimeoutMs,
-            Details = options.DetailCache ? new DetailCache { MaxEntries = Math.Max(1000, 2 * options.MaxNodes) } : null,
-        };
+        var client = NewClient(options.DetailCache ? new DetailCache { MaxEntries = Math.Max(1000, 2 * options.MaxNodes) } : null);
         // The cache's events are received before any listener is registered, so no event announced to us can be missed.
         var events = client.Details is null ? ["object:children-changed"] : CacheEvents;
         try
@@ -117,11 +113,16 @@ internal sealed class AtspiBus(AccessibilityOptions options, IDictionary<string,
         catch (DBusErrorReplyException e)
         {
             log.LogInformation("registry refused the event listener: {Error}; the detail cache is off", e.ErrorMessage);
-            client = new AtspiClient(connection) { UsePeers = options.DirectConnections, PeerConnectTimeoutMs = options.ConnectTimeoutMs };
+            client = NewClient(details: null);
         }
         Address = address;
         log.LogInformation("accessibility bus connected at {Address}", address);
         return client;
+
+        AtspiClient NewClient(DetailCache? details) => new(connection)
+        {
+            UsePeers = options.DirectConnections, PeerConnectTimeoutMs = options.ConnectTimeoutMs, Details = details,
+        };
     }
 
     /// <summary>

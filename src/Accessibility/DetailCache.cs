@@ -30,10 +30,6 @@ internal sealed class DetailCache
     /// <summary>Largest entry count of one application before its cache starts over.</summary>
     public int MaxEntries { get; init; } = 100_000;
 
-    /// <summary>Events received (for tests and the docs' measurements).</summary>
-    public long Events => Interlocked.Read(ref _events);
-    private long _events;
-
     internal sealed class Entry
     {
         /// <summary>The element's object path: the same string as its key (a child's <see cref="Parent"/> points to it).</summary>
@@ -92,7 +88,6 @@ internal sealed class DetailCache
     /// <summary>An object event from <paramref name="bus"/> about <paramref name="path"/>: the element and its ancestors are read again.</summary>
     public void OnEvent(string bus, string path)
     {
-        Interlocked.Increment(ref _events);
         if (!_apps.TryGetValue(bus, out var app)) return; // never walked: nothing cached, and no walk under way whose reads it could spoil
         lock (app)
         {
@@ -124,10 +119,11 @@ internal sealed class DetailCache
     }
 
     /// <summary>
-    /// Stores what was just read of <paramref name="nodes"/> (after calls sent when the application's event count was
-    /// <paramref name="mark"/>); elements an event arrived for since then are not stored.
+    /// Stores what was just read of the elements of <paramref name="read"/> (each linked to its
+    /// <see cref="AccessibleNode.ParentPath"/>), after calls sent when the application's event count was
+    /// <paramref name="mark"/>; elements an event arrived for since then are not stored.
     /// </summary>
-    public void Store(AppCache app, long mark, List<(AccessibleNode Node, string? Parent, bool Text, bool Value, bool Actions)> read)
+    public void Store(AppCache app, long mark, List<(AccessibleNode Node, bool Text, bool Value, bool Actions)> read)
     {
         lock (app)
         {
@@ -143,7 +139,7 @@ internal sealed class DetailCache
                 }
             }
             if (app.Entries.Count + read.Count > MaxEntries) app.Entries.Clear();
-            foreach (var (node, parent, text, value, actions) in read)
+            foreach (var (node, text, value, actions) in read)
             {
                 var path = node.Ref.Path;
                 if (dirty is not null && dirty.Contains(path))
@@ -160,7 +156,7 @@ internal sealed class DetailCache
                     };
                     app.Entries[path] = e;
                 }
-                if (parent is not null) e.Parent = app.Entries.TryGetValue(parent, out var pe) ? pe.Path : parent;
+                if (node.ParentPath is { } parent) e.Parent = app.Entries.TryGetValue(parent, out var pe) ? pe.Path : parent;
                 e.Touched = app.Walks;
                 if (text) { e.HasText = true; e.Text = node.Text; }
                 if (value) { e.HasValue = true; e.Value = node.Value; }

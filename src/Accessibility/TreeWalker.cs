@@ -301,7 +301,8 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
         // A small one is written at once from where it is (a thread hop costs more than it would save).
         if (nodes.Count > 500 && PeerStream.IsReaderThread) await Task.Yield();
         var tasks = new List<Task>(nodes.Count * 3);
-        var results = new List<(AccessibleNode Node, Task Call)>(nodes.Count * 3);
+        // Each call with its element and the element's index in toStore (-1: not stored), where what it read is marked fresh.
+        var results = new List<(AccessibleNode Node, Task Call, int Slot)>(nodes.Count * 3);
         var corks = new List<PeerStream.CorkScope>(2);
         string? corked = null;
         (DetailCache.AppCache App, long Mark)? state = null;
@@ -317,24 +318,30 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
                     state = cached is not null && cached.TryGetValue(corked, out var st) ? st : null;
                 }
                 if (!node.HasBasics) continue;
-                var entry = state is { } s ? client.Details!.Lookup(s.App, node) : null;
-                if (state is { } s2) toStore!.Add((node, s2.App, s2.Mark));
-                if (!textOnly) Add(node, client.GetAttributes(node.Ref));
-                if (!textOnly && node.IsShowing && node.Has(AtspiClient.Component)) Add(node, client.GetExtents(node.Ref));
+                DetailCache.Hit? entry = null;
+                var slot = -1;
+                if (state is { } s)
+                {
+                    entry = client.Details!.Lookup(s.App, node);
+                    slot = toStore!.Count;
+                    toStore.Add((node, s.App, s.Mark));
+                }
+                if (!textOnly) Add(node, client.GetAttributes(node.Ref), slot);
+                if (!textOnly && node.IsShowing && node.Has(AtspiClient.Component)) Add(node, client.GetExtents(node.Ref), slot);
                 if (node.Text is null && node.Has(AtspiClient.Text))
                 {
                     if (entry is { HasText: true } h1) node.Text = h1.Text;
-                    else Add(node, client.GetText(node.Ref));
+                    else Add(node, client.GetText(node.Ref), slot);
                 }
                 if (node.Value is null && node.Has(AtspiClient.Value))
                 {
                     if (entry is { HasValue: true } h2) node.Value = h2.Value;
-                    else Add(node, client.GetValue(node.Ref));
+                    else Add(node, client.GetValue(node.Ref), slot);
                 }
                 if (!textOnly && node.Has(AtspiClient.Action))
                 {
                     if (entry is { HasActions: true } h3) node.Actions = h3.Actions;
-                    else Add(node, client.GetActionsWithNames(node.Ref));
+                    else Add(node, client.GetActionsWithNames(node.Ref), slot);
                 }
             }
         }
@@ -343,8 +350,8 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
             foreach (var c in corks) c.Dispose();
         }
         var ok = await Within(Task.WhenAll(tasks), deadline);
-        var fresh = toStore is null ? null : new Dictionary<AccessibleNode, (bool Text, bool Value, bool Actions)>(ReferenceEqualityComparer.Instance);
-        foreach (var (node, call) in results)
+        var fresh = toStore is null ? null : new (bool Text, bool Value, bool Actions)[toStore.Count];
+        foreach (var (node, call, slot) in results)
         {
             switch (call)
             {
@@ -354,38 +361,37 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
                 case Task<string> text:
                     var t = text.Result;
                     node.Text = t.Length > limits.MaxTextLength ? t[..limits.MaxTextLength] : t;
-                    if (fresh is not null) fresh[node] = fresh.GetValueOrDefault(node) with { Text = true };
+                    if (slot >= 0) fresh![slot].Text = true;
                     break;
                 case Task<ValueInfo> value:
                     node.Value = value.Result;
-                    if (fresh is not null) fresh[node] = fresh.GetValueOrDefault(node) with { Value = true };
+                    if (slot >= 0) fresh![slot].Value = true;
                     break;
                 case Task<ActionInfo[]> actions:
                     node.Actions = actions.Result;
-                    if (fresh is not null) fresh[node] = fresh.GetValueOrDefault(node) with { Actions = true };
+                    if (slot >= 0) fresh![slot].Actions = true;
                     break;
             }
         }
         if (toStore is { Count: > 0 }) Store(toStore, fresh!);
         return ok;
 
-        void Add(AccessibleNode node, Task call)
+        void Add(AccessibleNode node, Task call, int slot)
         {
             tasks.Add(call);
-            results.Add((node, call));
+            results.Add((node, call, slot));
         }
     }
 
-    /// <summary>Stores what was read, one batch per application.</summary>
-    private void Store(List<(AccessibleNode Node, DetailCache.AppCache App, long Mark)> read,
-        Dictionary<AccessibleNode, (bool Text, bool Value, bool Actions)> fresh)
+    /// <summary>Stores what was read (<paramref name="fresh"/>[i]: what was read live of read[i]), one batch per application.</summary>
+    private void Store(List<(AccessibleNode Node, DetailCache.AppCache App, long Mark)> read, (bool Text, bool Value, bool Actions)[] fresh)
     {
-        var batch = new List<(AccessibleNode, string?, bool, bool, bool)>(read.Count);
+        var batch = new List<(AccessibleNode, bool, bool, bool)>(read.Count);
         for (var i = 0; i < read.Count; i++)
         {
             var (node, app, mark) = read[i];
-            var f = fresh.GetValueOrDefault(node);
-            batch.Add((node, node.ParentPath, f.Text, f.Value, f.Actions));
+            var f = fresh[i];
+            batch.Add((node, f.Text, f.Value, f.Actions));
             if (i + 1 == read.Count || read[i + 1].App != app)
             {
                 client.Details!.Store(app, mark, batch);

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
-using System.Xml.Linq;
 using Sandbox.E2E.Infrastructure;
 using Sandbox.Testing;
 using Xunit;
@@ -172,15 +171,7 @@ public sealed class ChromiumPageTests(ChromiumPageFixture f, ITestOutputHelper o
             Type(input, "typed 1"); // Chromium has no EditableText: focus, then keys
             Act(check, new { action = "do_action" });
             AccessibilityFixture.WaitFor(() => Read(input, check) == ("typed 1", true), "the tree to show the new text and the checked box");
-            string? difference = null;
-            for (var attempt = 0; attempt < 3 && (attempt == 0 || difference is not null); attempt++)
-            {
-                var reference = XElement.Parse(f.ReferenceXml());
-                using var answer = f.GetJson("/accessibility?timeout_ms=30000");
-                difference = AccessibilityTests.Compare(reference, XElement.Parse(answer.RootElement.GetProperty("AT").GetString()!), out _);
-                if (difference is not null) output.WriteLine($"attempt {attempt}: {difference}");
-            }
-            Assert.Null(difference);
+            Assert.Null(AccessibilityTests.DifferenceFromPyatspi(f.ReferenceXml, () => f.GetJson("/accessibility?timeout_ms=30000"), output, out _));
         }
         finally
         {
@@ -196,22 +187,10 @@ public sealed class ChromiumPageTests(ChromiumPageFixture f, ITestOutputHelper o
     public void OsWorldAnswerMatchesPyatspiWalkNodeByNode()
     {
         // Retried: the browser's own interface may change between the two walks.
-        string? difference = null;
-        for (var attempt = 0; attempt < 3; attempt++)
-        {
-            var reference = XElement.Parse(f.ReferenceXml());
-            using var answer = f.GetJson("/accessibility?timeout_ms=30000");
-            var ours = XElement.Parse(answer.RootElement.GetProperty("AT").GetString()!);
-            difference = AccessibilityTests.Compare(reference, ours, out var count);
-            if (difference is null)
-            {
-                Assert.True(count > 3 + 8 * ChromiumPageFixture.Groups, $"only {count} elements");
-                output.WriteLine($"chromium: {count} elements identical to the pyatspi walk");
-                return;
-            }
-            output.WriteLine($"attempt {attempt}: {difference}");
-        }
-        Assert.Fail(difference);
+        var difference = AccessibilityTests.DifferenceFromPyatspi(f.ReferenceXml, () => f.GetJson("/accessibility?timeout_ms=30000"), output, out var count);
+        if (difference is not null) Assert.Fail(difference);
+        Assert.True(count > 3 + 8 * ChromiumPageFixture.Groups, $"only {count} elements");
+        output.WriteLine($"chromium: {count} elements identical to the pyatspi walk");
     }
 
     [Fact]

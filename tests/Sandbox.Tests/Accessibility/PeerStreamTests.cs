@@ -12,13 +12,16 @@ public sealed class PeerStreamTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private (Socket Listener, string Address) Listen()
+    /// <summary>A peer stream connected to a listening socket of the test's, and that socket's accepted end.</summary>
+    private async Task<(Socket Server, PeerStream Stream)> ConnectAsync()
     {
         var path = Path.Combine(_dir, "s");
-        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(path));
         listener.Listen(1);
-        return (listener, "unix:path=" + path);
+        var connecting = PeerStream.ConnectAsync("unix:path=" + path, CancellationToken.None);
+        var server = await listener.AcceptAsync();
+        return (server, await connecting);
     }
 
     private static string ReceiveAvailable(Socket s, int atLeast)
@@ -48,11 +51,9 @@ public sealed class PeerStreamTests : IDisposable
     [Fact]
     public async Task CorkedWritesArriveTogetherAfterTheCorkAndReadsComeBack()
     {
-        var (listener, address) = Listen();
-        using var _ = listener;
-        var connecting = PeerStream.ConnectAsync(address, CancellationToken.None);
-        using var server = await listener.AcceptAsync();
-        await using var stream = await connecting;
+        var (server, stream) = await ConnectAsync();
+        using var _ = server;
+        await using var __ = stream;
 
         using (stream.Cork())
         {
@@ -82,11 +83,8 @@ public sealed class PeerStreamTests : IDisposable
     [Fact]
     public async Task DisposingEndsAPendingRead()
     {
-        var (listener, address) = Listen();
-        using var _ = listener;
-        var connecting = PeerStream.ConnectAsync(address, CancellationToken.None);
-        using var server = await listener.AcceptAsync();
-        var stream = await connecting;
+        var (server, stream) = await ConnectAsync();
+        using var _ = server;
         var read = stream.ReadAsync(new byte[16].AsMemory()).AsTask();
         await Task.Delay(100);
         Assert.False(read.IsCompleted);
