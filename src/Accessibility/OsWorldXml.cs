@@ -99,6 +99,7 @@ internal static class OsWorldXml
         }
         if (n.IsShowing && n.Extents is { } e)
         {
+            // Append(int) formats with the current culture: invariant here (InvariantGlobalization, Sandbox.csproj).
             sb.Append(" cp:screencoord=\"(").Append(e.X).Append(", ").Append(e.Y).Append(")\"");
             sb.Append(" cp:size=\"(").Append(e.W).Append(", ").Append(e.H).Append(")\"");
         }
