@@ -40,7 +40,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "bench"))
-from benchlib import free_port, paint, start_xvfb, stop  # noqa: E402
+from benchlib import free_port, paint, start_xvfb, stop, wait_ok  # noqa: E402
 
 PAGE = 4096
 SECTION = "__managedcode"
@@ -117,7 +117,7 @@ def page_out(pid, exe, lo, hi):
     os.close(fd)
     left = len(resident_pages(pid, exe, lo, hi))
     if left * PAGE > 256 * 1024:
-        print(f"warning: {left * PAGE // 1024} KiB of code stayed mapped after the page-out", file=sys.stderr)
+        print(f"note: {left * PAGE // 1024} KiB of code mapped again right after the page-out (code running then)", file=sys.stderr)
 
 
 class ReadaheadAt4K:
@@ -164,22 +164,6 @@ class Http:
         if r.status not in ok:
             raise RuntimeError(f"{method} {path} -> {r.status}: {data[:300]!r}")
         return data
-
-
-def wait_ok(port, path, proc, timeout=60):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the appliance exited with {proc.returncode}")
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            c.request("GET", path)
-            if c.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.01)
-    raise RuntimeError(f"no 200 on {path}")
 
 
 def screenshots(api, display, env):
@@ -250,10 +234,10 @@ def start(copy, preload, display, env, scratch, gw_port, after_first_answer=None
                                       "SHARED_DIR": scratch, "JUPYTER_KERNEL_GATEWAY_APP_HOST": "127.0.0.1",
                                       "JUPYTER_KERNEL_GATEWAY_APP_PORT": str(gw_port), "KG_PRESPAWN_COUNT": "0", **extra},
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_ok(port, "/health", p)
+    wait_ok(port, p, "/health")
     if after_first_answer:
         after_first_answer(p)
-    wait_ok(port, "/readyz", p)
+    wait_ok(port, p, "/readyz", timeout=60)
     time.sleep(1.0)
     return p, Http(port)
 
