@@ -36,6 +36,7 @@ internal static class AccessibilityApi
             {
                 MaxDepth = Int(q, "max_depth", 1, service.Options.MaxDepth),
                 MaxNodes = Int(q, "max_nodes", 1, service.Options.MaxNodes),
+                Details = format == "text" ? TextDetails : Detail.All,
             };
             var scale = Scale(q);
             var tree = await service.GetTreeAsync(query, http.RequestAborted);
@@ -205,6 +206,9 @@ internal static class AccessibilityApi
     /// shown are those that change what an agent does (focused, checked, ...), plus <c>disabled</c> for an
     /// element that is neither enabled nor sensitive and <c>hidden</c> for one not showing.
     /// </summary>
+    /// <summary>What the text format shows of each element beyond role, name and states (no attributes).</summary>
+    internal const Detail TextDetails = Detail.Extents | Detail.Text | Detail.Value | Detail.Actions;
+
     internal static string TextFormat(DesktopTree tree, double? scale) => TextBuilder(tree, scale).ToString();
 
     private static StringBuilder TextBuilder(DesktopTree tree, double? scale)

@@ -8,7 +8,7 @@ namespace Sandbox.Accessibility;
 
 /// <summary>What a tree request asks for.</summary>
 internal sealed record TreeQuery(string? App = null, bool ActiveWindow = false, bool VisibleOnly = false, int? MaxDepth = null,
-    int? MaxNodes = null, int? TimeoutMs = null, bool Details = true);
+    int? MaxNodes = null, int? TimeoutMs = null, Detail Details = Detail.All);
 
 /// <summary>A walked desktop: the applications in registry order and whether anything was cut.</summary>
 internal sealed record DesktopTree(IReadOnlyList<AccessibleNode> Apps, int Elements, string? Truncated, double ElapsedMs);
@@ -119,7 +119,7 @@ internal sealed class AccessibilityService : IDisposable
         }
         // The structure with what role, name and states need (no per-element detail calls); then the text of the
         // candidates when the query has one, and the details of the matches only.
-        var tree = await GetTreeAsync(q.Tree with { Details = false }, ct);
+        var tree = await GetTreeAsync(q.Tree with { Details = Detail.None }, ct);
         var sw = Stopwatch.StartNew();
         var all = tree.Apps.SelectMany(a => a.DescendantsAndSelf()).Where(n => matchers.TrueForAll(m => m(n)));
         var candidates = (textMatcher is null ? all.Take(q.MaxResults) : all).ToList();
@@ -131,7 +131,7 @@ internal sealed class AccessibilityService : IDisposable
         var deadline = DateTime.UtcNow.AddMilliseconds(timeout);
         if (textMatcher is not null)
         {
-            if (!await walker.FetchDetails(candidates, deadline, textOnly: true))
+            if (!await walker.FetchDetails(candidates, deadline, Detail.TextAndValue))
                 truncated ??= $"texts were not all read within {timeout} ms";
             candidates = candidates.Where(textMatcher).Take(q.MaxResults).ToList();
         }

@@ -1,8 +1,27 @@
 namespace Sandbox.Accessibility;
 
+/// <summary>
+/// The per-element detail calls a walk makes, beyond the structure, roles, names and states. Each is one call
+/// per element the application must answer (an extent is also one X round trip for GTK), so an answer that
+/// does not show a detail does not read it: the text format shows no attributes.
+/// </summary>
+[Flags]
+internal enum Detail
+{
+    None = 0,
+    Attributes = 1,
+    Extents = 2,
+    Text = 4,
+    Value = 8,
+    Actions = 16,
+    /// <summary>What find matches text against.</summary>
+    TextAndValue = Text | Value,
+    All = Attributes | Extents | Text | Value | Actions,
+}
+
 /// <summary>What one walk reads and how far it goes.</summary>
 internal sealed record WalkLimits(int MaxDepth, int MaxChildren, int MaxNodes, int TimeoutMs, bool VisibleOnly, bool ActiveWindowOnly,
-    bool Details = true, int MaxTextLength = 100_000, string? App = null);
+    Detail Details = Detail.All, int MaxTextLength = 100_000, string? App = null);
 
 /// <summary>
 /// Walks one application. Structure comes from the toolkit's cache (one GetItems call) where it is
@@ -60,7 +79,7 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
         }
         DetailCache.AppCache? cacheApp = null;
         long cacheWalk = 0;
-        if (limits.Details && client.Details is { } cache)
+        if (limits.Details != Detail.None && client.Details is { } cache)
         {
             cacheApp = cache.For(root.Bus);
             cacheWalk = cache.BeginWalk(cacheApp);
@@ -215,7 +234,7 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
             all = app.DescendantsAndSelf().ToList();
         }
 
-        if (limits.Details && !await FetchDetails(all, deadline))
+        if (limits.Details != Detail.None && !await FetchDetails(all, deadline, limits.Details))
             app.Truncated ??= $"details were not all read within {limits.TimeoutMs} ms";
         // A whole, unfiltered walk met every element still there: the cache forgets the others.
         if (cacheApp is not null && app.Truncated is null && !limits.VisibleOnly && !limits.ActiveWindowOnly)
@@ -287,10 +306,10 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
     }
 
     /// <summary>
-    /// Attributes, extents (visible and showing elements), text, value and actions, all pipelined; with
-    /// <paramref name="textOnly"/>, only text and value (what find matches text against).
+    /// The details of <paramref name="what"/> (attributes, extents of showing elements, text, value, actions), all
+    /// pipelined.
     /// </summary>
-    internal async Task<bool> FetchDetails(List<AccessibleNode> nodes, DateTime deadline, bool textOnly = false)
+    internal async Task<bool> FetchDetails(List<AccessibleNode> nodes, DateTime deadline, Detail what = Detail.All)
     {
         // The detail cache, per application: usable once the application's barrier answered (every event it sent
         // before is in), with the event count read then (what was read after it is stored unless an event came).
@@ -326,19 +345,19 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
                     slot = toStore!.Count;
                     toStore.Add((node, s.App, s.Mark));
                 }
-                if (!textOnly) Add(node, client.GetAttributes(node.Ref), slot);
-                if (!textOnly && node.IsShowing && node.Has(AtspiClient.Component)) Add(node, client.GetExtents(node.Ref), slot);
-                if (node.Text is null && node.Has(AtspiClient.Text))
+                if (what.HasFlag(Detail.Attributes)) Add(node, client.GetAttributes(node.Ref), slot);
+                if (what.HasFlag(Detail.Extents) && node.IsShowing && node.Has(AtspiClient.Component)) Add(node, client.GetExtents(node.Ref), slot);
+                if (what.HasFlag(Detail.Text) && node.Text is null && node.Has(AtspiClient.Text))
                 {
                     if (entry is { HasText: true } h1) node.Text = h1.Text;
                     else Add(node, client.GetText(node.Ref), slot);
                 }
-                if (node.Value is null && node.Has(AtspiClient.Value))
+                if (what.HasFlag(Detail.Value) && node.Value is null && node.Has(AtspiClient.Value))
                 {
                     if (entry is { HasValue: true } h2) node.Value = h2.Value;
                     else Add(node, client.GetValue(node.Ref), slot);
                 }
-                if (!textOnly && node.Has(AtspiClient.Action))
+                if (what.HasFlag(Detail.Actions) && node.Has(AtspiClient.Action))
                 {
                     if (entry is { HasActions: true } h3) node.Actions = h3.Actions;
                     else Add(node, client.GetActionsWithNames(node.Ref), slot);

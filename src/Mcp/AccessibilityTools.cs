@@ -41,7 +41,10 @@ internal sealed class AccessibilityTools(AccessibilityService accessibility) : I
     {
         var q = McpContracts.AsQuery(call.Arguments, Known("/accessibility/tree", TreeOmit));
         var o = accessibility.Options;
-        var query = Tree(q, o) with { MaxDepth = Int(q, "max_depth", 1, o.MaxDepth), MaxNodes = Int(q, "max_nodes", 1, o.MaxNodes) };
+        var query = Tree(q, o) with
+        {
+            MaxDepth = Int(q, "max_depth", 1, o.MaxDepth), MaxNodes = Int(q, "max_nodes", 1, o.MaxNodes), Details = AccessibilityApi.TextDetails,
+        };
         var tree = await accessibility.GetTreeAsync(query, ct).ConfigureAwait(false);
         var text = AccessibilityApi.TextFormat(tree, Scale(q));
         return McpToolResult.Text(text.Length == 0 ? "(no accessible applications)" : text);

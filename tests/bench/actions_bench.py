@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
-from benchlib import free_port, start_xvfb
+from benchlib import free_port, start_xvfb, wait_ok
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -105,22 +105,6 @@ class Api:
         if r.status != 200:
             raise RuntimeError(f"/computer/action {action} -> {r.status}: {data!r}")
         return json.loads(data)
-
-
-def wait_health(port, proc, timeout=30.0):
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < timeout:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the appliance exited with {proc.returncode}")
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            c.request("GET", "/health")
-            if c.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.005)
-    raise RuntimeError("the appliance did not answer /health")
 
 
 def timed(fn, runs):
@@ -216,7 +200,7 @@ def main():
                                                    "JUPYTER_KERNEL_GATEWAY_APP_PORT": str(gw_port)},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(app)
-        wait_health(port, app)
+        wait_ok(port, app)
         api = Api(port)
 
         # Functional check first: the text arrives exactly, Unicode included.

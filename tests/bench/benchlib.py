@@ -1,4 +1,5 @@
 """Helpers shared by the benchmark scripts: free loopback ports, a private Xvfb, painted scenes."""
+import http.client
 import os
 import socket
 import subprocess
@@ -33,6 +34,23 @@ def start_xvfb(screen="1920x1080x24"):
         buf += chunk
     os.close(r)
     return p, ":" + buf.decode().strip()
+
+
+def wait_ok(port, proc, path="/health", timeout=30.0):
+    """Polls http://127.0.0.1:PORT/PATH until it answers 200; fails if the process exits first or time runs out."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the appliance exited with {proc.returncode}")
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", path)
+            if c.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.005)
+    raise RuntimeError(f"no 200 on {path} within {timeout} s")
 
 
 def paint(display, scene):
