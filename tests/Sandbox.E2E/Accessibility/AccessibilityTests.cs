@@ -84,7 +84,10 @@ public sealed class AccessibilityTests(AccessibilityFixture f, ITestOutputHelper
         Assert.True(b[2] > 0 && b[3] > 0 && b[0] >= 0 && b[1] >= 0 && b[0] + b[2] <= f.X.Width);
 
         var text = f.App.Http.GetStringAsync("/accessibility/tree?format=text&app=A11y%20Probe").Result;
-        Assert.Contains($"[{button.GetProperty("id").GetInt32()}] push button \"Count\"", text);
+        // The text format reads only what it shows (no attributes), and shows the bounds and actions.
+        var line = text.Split('\n').Single(l => l.TrimStart().StartsWith($"[{button.GetProperty("id").GetInt32()}] push button \"Count\""));
+        Assert.Contains($" @{b[0]},{b[1]} {b[2]}x{b[3]}", line);
+        Assert.Contains(" actions=click", line);
         var xml = XElement.Parse(f.App.Http.GetStringAsync("/accessibility/tree?format=xml&app=A11y%20Probe").Result);
         Assert.Contains(xml.Descendants(), e => e.Name.LocalName == "push-button" && (string?)e.Attribute("id") == button.GetProperty("id").GetInt32().ToString());
 
