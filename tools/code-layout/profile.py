@@ -16,11 +16,12 @@ and the disk's readahead at 4 KiB, so its resident pages are exactly the pages i
   2. computer actions (clicks, typing, keys, scrolling, a drag, a batch) and the small GET endpoints
   3. processes and files
   4. a kernel through the gateway (start, execute over the WebSocket, delete), when ipykernel is installed
-  5. start-up only (a second run, with the start-up release off)
+  5. the accessibility tree (every format, find, at) of gtk3-widget-factory, when the AT-SPI bus is installed
+  6. start-up only (a second run, with the start-up release off)
 
 Run as root (it sets the disk's readahead for the run and puts it back), on an idle machine, after
 ./build-aot.sh; then rebuild. Needs Xvfb, xdotool, python3-xlib, cc; python3-websocket and python3-ipykernel for
-phase 4. Regenerate after larger changes: methods the file no longer names (renamed, new) go to the cold end,
+phase 4; dbus, at-spi2-core and gtk-3-examples for phase 5. Regenerate after larger changes: methods the file no longer names (renamed, new) go to the cold end,
 which costs memory, never correctness.
 
   sudo /usr/bin/python3 tools/code-layout/profile.py [--binary out/publish/sandbox] [--out native/code-order.txt]
@@ -40,7 +41,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "bench"))
-from benchlib import free_port, paint, start_xvfb, stop, wait_ok  # noqa: E402
+from benchlib import free_port, paint, start_widget_factory_desktop, start_xvfb, stop, wait_ok  # noqa: E402
 
 PAGE = 4096
 SECTION = "__managedcode"
@@ -227,6 +228,14 @@ def kernel(gw_port):
     gw.call("DELETE", f"/api/kernels/{k['id']}")
 
 
+def accessibility(api):
+    for _ in range(3):
+        for path in ("/accessibility", "/accessibility/tree", "/accessibility/tree?format=text",
+                     "/accessibility/tree?format=xml", "/accessibility/find?role=push%20button&name=Button&match=substring",
+                     "/accessibility/at?x=300&y=300"):
+            api.call("GET", path, ok=(200, 404))  # at: 404 when no element is there
+
+
 def start(copy, preload, display, env, scratch, gw_port, after_first_answer=None, **extra):
     """Starts the copy; once /readyz answers and the deferred start-up work is done (1 s), returns it and a client."""
     port = free_port()
@@ -280,10 +289,15 @@ def main():
         fd = os.open(copy, os.O_RDONLY)
         os.fsync(fd)  # written back, so the preload can drop its cached pages
         os.close(fd)
-        xvfb, display = start_xvfb()
-        procs.append(xvfb)
-        env = {k: v for k, v in os.environ.items() if k not in ("XAUTHORITY", "LD_PRELOAD")}
-        env["DISPLAY"] = display
+        try:  # a desktop with the AT-SPI bus and gtk3-widget-factory, for the accessibility phase
+            display, env = start_widget_factory_desktop(work, procs, screen="1920x1080x24")
+        except Exception as e:
+            print(f"no accessibility desktop ({type(e).__name__}: {e}); a plain Xvfb instead", file=sys.stderr)
+            xvfb, display = start_xvfb()
+            procs.append(xvfb)
+            env = {k: v for k, v in os.environ.items() if k != "XAUTHORITY"}
+            env["DISPLAY"] = display
+        env.pop("LD_PRELOAD", None)
         scratch = os.path.join(work, "shared")
         os.makedirs(scratch)
         gw_port = free_port()
@@ -296,7 +310,8 @@ def main():
             phases = [("screenshots and every request's path", lambda: screenshots(api, display, env)),
                       ("actions and small GETs", lambda: actions(api)),
                       ("processes and files", lambda: processes_and_files(api, scratch)),
-                      ("a kernel through the gateway", lambda: kernel(gw_port))]
+                      ("a kernel through the gateway", lambda: kernel(gw_port)),
+                      ("the accessibility tree", lambda: accessibility(api))]
             for name, run in phases:
                 # Each phase starts with none of the code mapped or cached: what it maps is what it touches
                 # (pages it shares with the phases before it included).
