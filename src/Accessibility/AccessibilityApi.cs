@@ -201,14 +201,14 @@ internal static class AccessibilityApi
 
     private static readonly string[] TextStates = ["focused", "selected", "checked", "pressed", "expanded", "collapsed", "active", "editable", "modal", "indeterminate"];
 
+    /// <summary>What the text format shows of each element beyond role, name and states (no attributes): what its walk reads.</summary>
+    internal const Detail TextDetails = Detail.Extents | Detail.Text | Detail.Value | Detail.Actions;
+
     /// <summary>
-    /// One line per element, indented by depth: <c>[id] role "name" text/value {states} @x,y wxh</c>. States
+    /// One line per element, indented by depth: <c>[id] role "name" text/value {states} @x,y wxh actions=</c>. States
     /// shown are those that change what an agent does (focused, checked, ...), plus <c>disabled</c> for an
     /// element that is neither enabled nor sensitive and <c>hidden</c> for one not showing.
     /// </summary>
-    /// <summary>What the text format shows of each element beyond role, name and states (no attributes).</summary>
-    internal const Detail TextDetails = Detail.Extents | Detail.Text | Detail.Value | Detail.Actions;
-
     internal static string TextFormat(DesktopTree tree, double? scale) => TextBuilder(tree, scale).ToString();
 
     private static StringBuilder TextBuilder(DesktopTree tree, double? scale)

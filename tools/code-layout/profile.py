@@ -28,6 +28,7 @@ which costs memory, never correctness.
 """
 import argparse
 import bisect
+import ctypes
 import http.client
 import json
 import os
@@ -97,7 +98,6 @@ def resident_pages(pid, exe, lo, hi):
 
 def page_out(pid, exe, lo, hi):
     """Unmaps [lo, hi) of the executable from the process (process_madvise MADV_PAGEOUT) and drops it from the page cache."""
-    import ctypes
     libc = ctypes.CDLL(None, use_errno=True)
     libc.syscall.restype = ctypes.c_long
     pidfd = libc.syscall(434, ctypes.c_int(pid), ctypes.c_uint(0))  # pidfd_open
