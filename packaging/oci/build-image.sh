@@ -126,7 +126,13 @@ buildah config \
   --stop-signal SIGTERM \
   --label sandbox.inputs="$inputs" --label org.opencontainers.image.title=sandbox --label org.opencontainers.image.version="$version" \
   "$ctr"
+# The image this one replaces (same tag, older inputs) would stay behind untagged, ~0.7 GB per rebuild: removed
+# (unless a container still uses it).
+previous=$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
 buildah commit --quiet --rm "$ctr" "$image" >/dev/null
 ctr=
+if [ -n "$previous" ] && [ "$previous" != "$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null)" ]; then
+  podman rmi "$previous" >/dev/null 2>&1 || true
+fi
 size=$(podman image inspect --format '{{.Size}}' "$image" 2>/dev/null || buildah inspect --format '{{.Size}}' "$image" 2>/dev/null || echo 0)
 echo "image: $image $size bytes"
