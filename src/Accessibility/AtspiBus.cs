@@ -105,14 +105,16 @@ internal sealed class AtspiBus(AccessibilityOptions options, IDictionary<string,
         var client = NewClient(options.DetailCache ? new DetailCache { MaxEntries = Math.Max(1000, 2 * options.MaxNodes) } : null);
         // The cache's events are received before any listener is registered, so no event announced to us can be missed.
         var events = client.Details is null ? ["object:children-changed"] : CacheEvents;
+        IDisposable? subscription = null;
         try
         {
-            await client.SubscribeEventsAsync();
+            subscription = await client.SubscribeEventsAsync();
             foreach (var name in events) await client.RegisterEvent(name);
         }
         catch (DBusErrorReplyException e)
         {
             log.LogInformation("registry refused the event listener: {Error}; the detail cache is off", e.ErrorMessage);
+            subscription?.Dispose();   // no cache to feed
             client = NewClient(details: null);
         }
         Address = address;

@@ -443,14 +443,14 @@ internal sealed class AtspiClient(DBusConnection connection) : IDisposable
 
     /// <summary>
     /// Receives the applications' object events (org.a11y.atspi.Event.Object) on the bus connection and hands them
-    /// to <see cref="Details"/>.
+    /// to <see cref="Details"/>. Disposing the answer ends the subscription (null: no cache, nothing subscribed).
     /// </summary>
-    public async Task SubscribeEventsAsync()
+    public async Task<IDisposable?> SubscribeEventsAsync()
     {
-        if (Details is not { } cache) return;
+        if (Details is not { } cache) return null;
         var rule = new MatchRule { Type = MessageType.Signal, Interface = "org.a11y.atspi.Event.Object" };
         // The handler runs on the connection's reader, before the messages that followed the event (the barrier's reply).
-        await Connection.AddMatchAsync(rule, static (m, _) => (m.SenderAsString ?? "", m.PathAsString ?? ""),
+        return await Connection.AddMatchAsync(rule, static (m, _) => (m.SenderAsString ?? "", m.PathAsString ?? ""),
             static (Notification<(string Sender, string Path)> n) =>
             {
                 if (n.HasValue && n.State is DetailCache c) c.OnEvent(n.Value.Sender, n.Value.Path);

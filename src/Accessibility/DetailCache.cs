@@ -104,6 +104,13 @@ internal sealed class DetailCache
         }
     }
 
+    /// <summary>One element whose details a walk may store, and which of them it read live (set as the replies come).</summary>
+    internal sealed class Read(AccessibleNode node)
+    {
+        public AccessibleNode Node { get; } = node;
+        public bool Text, Value, Actions;
+    }
+
     /// <summary>What the cache holds for one element (a copy, taken under the application's lock).</summary>
     internal readonly record struct Hit(bool HasText, string? Text, bool HasValue, ValueInfo? Value, bool HasActions, ActionInfo[]? Actions);
 
@@ -123,7 +130,7 @@ internal sealed class DetailCache
     /// <see cref="AccessibleNode.ParentPath"/>), after calls sent when the application's event count was
     /// <paramref name="mark"/>; elements an event arrived for since then are not stored.
     /// </summary>
-    public void Store(AppCache app, long mark, List<(AccessibleNode Node, bool Text, bool Value, bool Actions)> read)
+    public void Store(AppCache app, long mark, List<Read> read)
     {
         lock (app)
         {
@@ -139,8 +146,9 @@ internal sealed class DetailCache
                 }
             }
             if (app.Entries.Count + read.Count > MaxEntries) app.Entries.Clear();
-            foreach (var (node, text, value, actions) in read)
+            foreach (var r in read)
             {
+                var node = r.Node;
                 var path = node.Ref.Path;
                 if (dirty is not null && dirty.Contains(path))
                 {
@@ -158,9 +166,9 @@ internal sealed class DetailCache
                 }
                 if (node.ParentPath is { } parent) e.Parent = app.Entries.TryGetValue(parent, out var pe) ? pe.Path : parent;
                 e.Touched = app.Walks;
-                if (text) { e.HasText = true; e.Text = node.Text; }
-                if (value) { e.HasValue = true; e.Value = node.Value; }
-                if (actions) { e.HasActions = true; e.Actions = node.Actions is { } a ? Shared(app.ActionLists, a) : null; }
+                if (r.Text) { e.HasText = true; e.Text = node.Text; }
+                if (r.Value) { e.HasValue = true; e.Value = node.Value; }
+                if (r.Actions) { e.HasActions = true; e.Actions = node.Actions is { } a ? Shared(app.ActionLists, a) : null; }
             }
         }
     }

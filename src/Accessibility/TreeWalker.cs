@@ -320,12 +320,13 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
         // A small one is written at once from where it is (a thread hop costs more than it would save).
         if (nodes.Count > 500 && PeerStream.IsReaderThread) await Task.Yield();
         var tasks = new List<Task>(nodes.Count * 3);
-        // Each call with its element and the element's index in toStore (-1: not stored), where what it read is marked fresh.
-        var results = new List<(AccessibleNode Node, Task Call, int Slot)>(nodes.Count * 3);
+        // Each call with its element and, when the element's details may be stored, where what the call read is marked.
+        var results = new List<(AccessibleNode Node, Task Call, DetailCache.Read? Read)>(nodes.Count * 3);
         var corks = new List<PeerStream.CorkScope>(2);
         string? corked = null;
-        (DetailCache.AppCache App, long Mark)? state = null;
-        var toStore = cached is null ? null : new List<(AccessibleNode Node, DetailCache.AppCache App, long Mark)>();
+        // One group per run of an application's elements (they come grouped): stored together once the replies are in.
+        var toStore = new List<(DetailCache.AppCache App, long Mark, List<DetailCache.Read> Reads)>();
+        List<DetailCache.Read>? reads = null;
         try
         {
             foreach (var node in nodes)
@@ -334,33 +335,34 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
                 {
                     corked = node.Ref.Bus;
                     corks.Add(client.Cork(corked));
-                    state = cached is not null && cached.TryGetValue(corked, out var st) ? st : null;
+                    reads = null;
+                    if (cached is not null && cached.TryGetValue(corked, out var st))
+                        toStore.Add((st.App, st.Mark, reads = []));
                 }
                 if (!node.HasBasics) continue;
                 DetailCache.Hit? entry = null;
-                var slot = -1;
-                if (state is { } s)
+                DetailCache.Read? stored = null;
+                if (reads is not null)
                 {
-                    entry = client.Details!.Lookup(s.App, node);
-                    slot = toStore!.Count;
-                    toStore.Add((node, s.App, s.Mark));
+                    entry = client.Details!.Lookup(toStore[^1].App, node);
+                    reads.Add(stored = new DetailCache.Read(node));
                 }
-                if (what.HasFlag(Detail.Attributes)) Add(node, client.GetAttributes(node.Ref), slot);
-                if (what.HasFlag(Detail.Extents) && node.IsShowing && node.Has(AtspiClient.Component)) Add(node, client.GetExtents(node.Ref), slot);
+                if (what.HasFlag(Detail.Attributes)) Add(node, client.GetAttributes(node.Ref), stored);
+                if (what.HasFlag(Detail.Extents) && node.IsShowing && node.Has(AtspiClient.Component)) Add(node, client.GetExtents(node.Ref), stored);
                 if (what.HasFlag(Detail.Text) && node.Text is null && node.Has(AtspiClient.Text))
                 {
                     if (entry is { HasText: true } h1) node.Text = h1.Text;
-                    else Add(node, client.GetText(node.Ref), slot);
+                    else Add(node, client.GetText(node.Ref), stored);
                 }
                 if (what.HasFlag(Detail.Value) && node.Value is null && node.Has(AtspiClient.Value))
                 {
                     if (entry is { HasValue: true } h2) node.Value = h2.Value;
-                    else Add(node, client.GetValue(node.Ref), slot);
+                    else Add(node, client.GetValue(node.Ref), stored);
                 }
                 if (what.HasFlag(Detail.Actions) && node.Has(AtspiClient.Action))
                 {
                     if (entry is { HasActions: true } h3) node.Actions = h3.Actions;
-                    else Add(node, client.GetActionsWithNames(node.Ref), slot);
+                    else Add(node, client.GetActionsWithNames(node.Ref), stored);
                 }
             }
         }
@@ -369,8 +371,7 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
             foreach (var c in corks) c.Dispose();
         }
         var ok = await Within(Task.WhenAll(tasks), deadline);
-        var fresh = toStore is null ? null : new (bool Text, bool Value, bool Actions)[toStore.Count];
-        foreach (var (node, call, slot) in results)
+        foreach (var (node, call, read) in results)
         {
             switch (call)
             {
@@ -380,42 +381,26 @@ internal sealed class TreeWalker(AtspiClient client, ElementIds ids, WalkLimits 
                 case Task<string> text:
                     var t = text.Result;
                     node.Text = t.Length > limits.MaxTextLength ? t[..limits.MaxTextLength] : t;
-                    if (slot >= 0) fresh![slot].Text = true;
+                    if (read is not null) read.Text = true;
                     break;
                 case Task<ValueInfo> value:
                     node.Value = value.Result;
-                    if (slot >= 0) fresh![slot].Value = true;
+                    if (read is not null) read.Value = true;
                     break;
                 case Task<ActionInfo[]> actions:
                     node.Actions = actions.Result;
-                    if (slot >= 0) fresh![slot].Actions = true;
+                    if (read is not null) read.Actions = true;
                     break;
             }
         }
-        if (toStore is { Count: > 0 }) Store(toStore, fresh!);
+        foreach (var (app, mark, group) in toStore)
+            if (group.Count > 0) client.Details!.Store(app, mark, group);
         return ok;
 
-        void Add(AccessibleNode node, Task call, int slot)
+        void Add(AccessibleNode node, Task call, DetailCache.Read? read)
         {
             tasks.Add(call);
-            results.Add((node, call, slot));
-        }
-    }
-
-    /// <summary>Stores what was read (<paramref name="fresh"/>[i]: what was read live of read[i]), one batch per application.</summary>
-    private void Store(List<(AccessibleNode Node, DetailCache.AppCache App, long Mark)> read, (bool Text, bool Value, bool Actions)[] fresh)
-    {
-        var batch = new List<(AccessibleNode, bool, bool, bool)>(read.Count);
-        for (var i = 0; i < read.Count; i++)
-        {
-            var (node, app, mark) = read[i];
-            var f = fresh[i];
-            batch.Add((node, f.Text, f.Value, f.Actions));
-            if (i + 1 == read.Count || read[i + 1].App != app)
-            {
-                client.Details!.Store(app, mark, batch);
-                batch.Clear();
-            }
+            results.Add((node, call, read));
         }
     }
 

@@ -242,14 +242,11 @@ internal static class PngEncoder
             var prior = _previous.AsSpan(1, _rowBytes);
             var dst = destination.Slice(1, _rowBytes);
             int type;
-            if (candidates == AutoCandidates)
+            if (!Searches(candidates))
             {
-                type = PngFilters.ChooseFilter(raw, prior, bpp, AutoSampleEvery);
-                Filter(type, raw, prior, dst, bpp);
-            }
-            else if (!Searches(candidates))
-            {
-                type = System.Numerics.BitOperations.TrailingZeroCount(candidates);
+                type = candidates == AutoCandidates
+                    ? PngFilters.ChooseFilter(raw, prior, bpp, AutoSampleEvery)
+                    : System.Numerics.BitOperations.TrailingZeroCount(candidates);
                 Filter(type, raw, prior, dst, bpp);
             }
             else

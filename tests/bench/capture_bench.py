@@ -25,21 +25,7 @@ import time
 import requests
 from Xlib import X, display as xdisplay
 
-from benchlib import HERE, PY, ROOT, cpu_ns, free_port, paint, start_xvfb, rss_kb
-
-
-def wait_http(url, proc, timeout=30.0):
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < timeout:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
-        try:
-            if requests.get(url, timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.002)
-    raise RuntimeError(f"{url} did not answer")
+from benchlib import HERE, PY, ROOT, cpu_ns, free_port, paint, start_xvfb, rss_kb, wait_ok
 
 
 def rss_breakdown(pid):
@@ -74,7 +60,7 @@ def start_ours(binary, display, shared, **env_extra):
            "JUPYTER_KERNEL_GATEWAY_APP_HOST": "127.0.0.1", "JUPYTER_KERNEL_GATEWAY_APP_PORT": str(free_port()),
            "KG_PRESPAWN_COUNT": "0", "SANDBOX_KERNEL_GATEWAY": "off", **env_extra}
     p = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_http(f"http://127.0.0.1:{port}/health", p)
+    wait_ok(port, p)
     return p, f"http://127.0.0.1:{port}"
 
 
@@ -82,7 +68,7 @@ def start_reference(display, shared):
     port = free_port()
     p = subprocess.Popen([PY, os.path.join(HERE, "reference", "old_suite_server.py"), str(port), shared],
                          env={**os.environ, "DISPLAY": display}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_http(f"http://127.0.0.1:{port}/health", p)
+    wait_ok(port, p)
     return p, f"http://127.0.0.1:{port}"
 
 

@@ -21,27 +21,10 @@ import sys
 import tempfile
 import time
 
-from benchlib import PY, ROOT, free_port, paint, median_p90 as stats, start_widget_factory_desktop, stop
+from benchlib import PY, ROOT, free_port, paint, median_p90 as stats, start_widget_factory_desktop, stop, wait_ok
 
 REFERENCE = os.path.join(ROOT, "tests", "bench", "reference", "osworld_flask_server.py")
 ACCESSIBILITY_REFERENCE = os.path.join(ROOT, "tests", "Sandbox.E2E", "Accessibility", "pyatspi_reference.py")
-
-
-def wait_port(port, proc, path="/platform", timeout=60):
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        if proc.poll() is not None:
-            sys.exit(f"a server exited ({proc.args[0]})")
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            c.request("GET", path)
-            if c.getresponse().status == 200:
-                c.close()
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    sys.exit(f"nothing answered on port {port}")
 
 
 class Client:
@@ -90,8 +73,8 @@ def main():
         ref = subprocess.Popen([PY, REFERENCE, str(ref_port), os.path.join(work, "ref")], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(ref)
-        wait_port(port, app)
-        wait_port(ref_port, ref)
+        wait_ok(port, app, "/platform", 60)
+        wait_ok(ref_port, ref, "/platform", 60)
         ours, theirs = Client(port), Client(ref_port)
         # Both servers see the factory's whole tree before timing starts.
         for _ in range(300):
@@ -148,7 +131,7 @@ def main():
                                 "JUPYTER_KERNEL_GATEWAY_APP_HOST": "127.0.0.1", "JUPYTER_KERNEL_GATEWAY_APP_PORT": str(free_port()),
                                 "KG_PRESPAWN_COUNT": "0"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(app2)
-        wait_port(port2, app2)
+        wait_ok(port2, app2, "/platform", 60)
         nowrap = Client(port2)
         data, headers = json_body({"command": ["true"], "shell": False})
         a, b = [], []

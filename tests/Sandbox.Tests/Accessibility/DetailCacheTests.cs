@@ -16,7 +16,7 @@ public class DetailCacheTests
     private static void Read(DetailCache cache, long mark, params AccessibleNode[] nodes)
     {
         foreach (var n in nodes) n.Text = "text of " + n.Ref.Path;
-        cache.Store(cache.For(Bus), mark, nodes.Select(n => (n, true, false, false)).ToList());
+        cache.Store(cache.For(Bus), mark, nodes.Select(n => new DetailCache.Read(n) { Text = true }).ToList());
     }
 
     [Fact]
